@@ -1,0 +1,55 @@
+# onestop: `make run` runs the whole system on its embedded default; `make test` runs the tests.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test lint format bench install migrate messages clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+run: migrate
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@echo ""
+	@echo "  onestop is starting at http://127.0.0.1:$${ONESTOP_PORT:-8000}/  (Ctrl-C stops everything)"
+	@echo "  Logins above; the auditor also reads everything at /admin/."
+	@echo ""
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/python -m bench
+
+# Each app keeps its own catalogue (app/locale); locale/ holds onestop/ and templates/.
+APPS := driver_records consents jlis_gateway
+messages: install
+	$(BIN)/python manage.py makemessages -l ja --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' \
+		--ignore 'bench/*' $(foreach app,$(APPS),--ignore '$(app)/*')
+	for app in $(APPS); do (cd $$app && ../$(BIN)/python ../manage.py makemessages -l ja); done
+	$(BIN)/python manage.py compilemessages --ignore '.venv/*'
+
+clean:
+	rm -rf $(VENV) var staticfiles

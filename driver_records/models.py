@@ -1,0 +1,123 @@
+"""Driver records (licences and driving-history certificates) and their change history."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from onestop.prefectures import PREFECTURE_CHOICES
+
+record_number_validator = RegexValidator(
+    r"^[0-9]{12}$", _("A record number is exactly 12 digits."), code="record_number_shape"
+)
+
+
+class RecordKind(models.TextChoices):
+    LICENCE = "licence", _("Driver's licence (免許)")
+    DRIVING_HISTORY = "driving_history", _("Driving-history certificate (運転経歴証明書)")
+
+
+class HoldingStatus(models.TextChoices):
+    LICENCE_PLASTIC_ONLY = "licence_plastic_only", "免許証のみ"
+    LICENCE_CARD_ONLY = "licence_card_only", "マイナ免許証のみ"
+    LICENCE_BOTH = "licence_both", "2枚持ち"
+    HISTORY_PLASTIC_ONLY = "history_plastic_only", "運転経歴証明書のみ"
+    HISTORY_CARD_ONLY = "history_card_only", "マイナ経歴証明書のみ"
+    HISTORY_BOTH = "history_both", "運転経歴証明書とマイナ経歴証明書"
+
+
+HOLDING_STATUSES_BY_KIND: dict[str, frozenset[str]] = {
+    RecordKind.LICENCE: frozenset(
+        {HoldingStatus.LICENCE_PLASTIC_ONLY, HoldingStatus.LICENCE_CARD_ONLY, HoldingStatus.LICENCE_BOTH}
+    ),
+    RecordKind.DRIVING_HISTORY: frozenset(
+        {HoldingStatus.HISTORY_PLASTIC_ONLY, HoldingStatus.HISTORY_CARD_ONLY, HoldingStatus.HISTORY_BOTH}
+    ),
+}
+CARD_ONLY_STATUSES = frozenset({HoldingStatus.LICENCE_CARD_ONLY, HoldingStatus.HISTORY_CARD_ONLY})
+
+
+class DriverRecord(models.Model):
+    kind = models.CharField(_("kind"), max_length=20, choices=RecordKind.choices)
+    number = models.CharField(_("record number"), max_length=12, unique=True, validators=[record_number_validator])
+    name = models.CharField(_("name"), max_length=100)
+    name_key = models.CharField(_("search key"), max_length=100, db_index=True, editable=False)
+    birth_date = models.DateField(_("date of birth"))
+    address = models.CharField(_("address"), max_length=200)
+    prefecture = models.CharField(_("prefecture of residence"), max_length=2, choices=PREFECTURE_CHOICES)
+    holding_status = models.CharField(_("holding status"), max_length=24, choices=HoldingStatus.choices)
+    holding_status_changed_at = models.DateTimeField(_("holding status changed at"), null=True, blank=True)
+    cert_serial = models.CharField(_("signing certificate serial"), max_length=64, blank=True)
+    cert_issuer_key_id = models.CharField(_("issuer key id"), max_length=64, blank=True)
+    cert_not_after = models.DateTimeField(_("certificate valid until"), null=True, blank=True)
+    jlis_seq = models.BigIntegerField(_("last applied J-LIS sequence"), default=0)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("driver record")
+        verbose_name_plural = _("driver records")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cert_serial", "cert_issuer_key_id"],
+                condition=~Q(cert_serial=""),
+                name="unique_linked_certificate",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind=RecordKind.LICENCE, holding_status__startswith="licence_")
+                    | Q(kind=RecordKind.DRIVING_HISTORY, holding_status__startswith="history_")
+                ),
+                name="holding_status_matches_kind",
+            ),
+        ]
+        indexes = [models.Index(fields=["cert_serial"], name="record_cert_serial_idx")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def holds_card_only(self) -> bool:
+        return self.holding_status in CARD_ONLY_STATUSES
+
+
+class ChangeSource(models.TextChoices):
+    COUNTER = "counter", _("Counter")
+    JLIS = "jlis", _("J-LIS event")
+    ADMIN = "admin", _("Admin")
+
+
+class RecordChange(models.Model):
+    """One changed field of a record: what it was, what it became, who or what changed it."""
+
+    record = models.ForeignKey(DriverRecord, on_delete=models.PROTECT, related_name="changes")
+    field = models.CharField(_("field"), max_length=40)
+    old_value = models.TextField(_("old value"), blank=True)
+    new_value = models.TextField(_("new value"), blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=ChangeSource.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    jlis_event_id = models.CharField(_("J-LIS event id"), max_length=64, blank=True)
+    changed_at = models.DateTimeField(_("changed at"), db_index=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name = _("record change")
+        verbose_name_plural = _("record changes")
+        constraints = [
+            # An event changes a field at most once: re-applying it cannot write history twice.
+            models.UniqueConstraint(
+                fields=["jlis_event_id", "record", "field"],
+                condition=~Q(jlis_event_id=""),
+                name="one_change_per_event_field",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_id}.{self.field}"

@@ -1,0 +1,75 @@
+"""Reads of driver records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from .models import DriverRecord, HoldingStatus, RecordChange
+from .normalise import name_search_key, record_number_input
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    eligible: bool
+    code: str
+    message: str
+
+
+_REFUSALS: dict[str, tuple[str, str]] = {
+    HoldingStatus.LICENCE_BOTH: (
+        "two_cards",
+        _(
+            "The holder has both a plastic licence and a licence on the My Number card (2枚持ち). "
+            "Only holders whose licence is on the card alone (マイナ免許証のみ) may use the service."
+        ),
+    ),
+    HoldingStatus.LICENCE_PLASTIC_ONLY: (
+        "plastic_only",
+        _(
+            "The holder's licence is a plastic card only (免許証のみ). Only holders whose licence "
+            "is on the My Number card alone (マイナ免許証のみ) may use the service."
+        ),
+    ),
+    HoldingStatus.HISTORY_BOTH: (
+        "two_cards",
+        _(
+            "The holder has both a driving-history certificate and one on the My Number card. "
+            "Only holders whose certificate is on the card alone (マイナ経歴証明書のみ) may use "
+            "the service."
+        ),
+    ),
+    HoldingStatus.HISTORY_PLASTIC_ONLY: (
+        "plastic_only",
+        _(
+            "The holder's driving-history certificate is a plastic card only (運転経歴証明書のみ). "
+            "Only holders whose certificate is on the My Number card alone (マイナ経歴証明書のみ) "
+            "may use the service."
+        ),
+    ),
+}
+
+
+def record_eligibility(record: DriverRecord) -> Eligibility:
+    """R1: only マイナ免許証のみ and マイナ経歴証明書のみ holders may use the service."""
+    if record.holds_card_only:
+        return Eligibility(True, "eligible", str(_("Eligible for the one-stop service.")))
+    code, message = _REFUSALS[record.holding_status]
+    return Eligibility(False, code, str(message))
+
+
+def record_search(*, query: str, limit: int = 50) -> QuerySet[DriverRecord]:
+    """Records by exact record number, or by name (any spacing, full- or half-width)."""
+    number = record_number_input(query)
+    if number.isdigit():
+        return DriverRecord.objects.filter(number=number)[:limit]
+    key = name_search_key(query)
+    if not key:
+        return DriverRecord.objects.none()
+    return DriverRecord.objects.filter(name_key__startswith=key).order_by("name_key", "number")[:limit]
+
+
+def record_history(*, record: DriverRecord, limit: int = 100) -> QuerySet[RecordChange]:
+    return record.changes.select_related("actor").order_by("-changed_at", "-id")[:limit]

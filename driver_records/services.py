@@ -1,0 +1,94 @@
+"""Writes to driver records. Each public service is one transaction."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from onestop.audit import AuditEntry, audit_log, mask_personal
+from onestop.models import User
+
+from .models import ChangeSource, DriverRecord, RecordChange
+from .normalise import name_search_key
+
+EDITABLE_FIELDS = ("name", "birth_date", "address", "prefecture", "holding_status")
+
+
+class StaleRecordError(Exception):
+    """The record changed since the editor loaded it; their edit was not saved."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _("Someone else changed this record after you opened it. Reload it and apply your change again.")
+        )
+
+
+def _as_text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def record_update(
+    *,
+    record_id: int,
+    expected_version: int,
+    changes: dict[str, Any],
+    actor: User | None,
+    source: str = ChangeSource.COUNTER,
+) -> DriverRecord:
+    """Change fields of a record if nobody changed it since `expected_version` was read.
+
+    A stale edit raises StaleRecordError instead of overwriting the newer data.
+    """
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    with transaction.atomic(durable=True):
+        record = DriverRecord.objects.select_for_update().get(pk=record_id)
+        if record.version != expected_version:
+            raise StaleRecordError()
+        now = timezone.now()
+        changed = {f: v for f, v in changes.items() if getattr(record, f) != v}
+        if not changed:
+            return record
+        history = [
+            RecordChange(
+                record=record,
+                field=f,
+                old_value=_as_text(getattr(record, f)),
+                new_value=_as_text(v),
+                source=source,
+                actor=actor,
+                changed_at=now,
+            )
+            for f, v in changed.items()
+        ]
+        update: dict[str, Any] = dict(changed)
+        if "name" in changed:
+            update["name_key"] = name_search_key(changed["name"])
+        if "holding_status" in changed:
+            update["holding_status_changed_at"] = now
+        # The version test in the WHERE clause is what refuses a lost update.
+        updated = DriverRecord.objects.filter(pk=record.pk, version=expected_version).update(
+            **update, version=F("version") + 1, updated_at=now
+        )
+        if updated != 1:
+            raise StaleRecordError()
+        RecordChange.objects.bulk_create(history)
+        audit_log(
+            AuditEntry(
+                action="record.update",
+                subject_type="driver_record",
+                subject_id=str(record.pk),
+                actor=actor,
+                record_number=record.number,
+                old_values={h.field: mask_personal(h.field, h.old_value) for h in history},
+                new_values={h.field: mask_personal(h.field, h.new_value) for h in history},
+            )
+        )
+        record.refresh_from_db()
+        return record

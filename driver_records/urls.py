@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "counter"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("records/<int:record_id>/", views.record_detail, name="record"),
+]

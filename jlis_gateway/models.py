@@ -1,0 +1,122 @@
+"""What passes between us and J-LIS: stored events, the poll cursor, and the outbox."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from consents.models import Consent
+
+
+class EventKind(models.TextChoices):
+    CONSENT_REFLECTED = "consent_reflected", _("Consent reflected")
+    CONSENT_REJECTED = "consent_rejected", _("Consent rejected")
+    CONSENT_REVOKED = "consent_revoked", _("Consent revoked elsewhere")
+    CONSENT_REGISTERED = "consent_registered", _("Consent registered through Mynaportal")
+    LATEST_INFO = "latest_info", _("Latest information")
+
+
+class EventStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be applied")
+    APPLIED = "applied", _("Applied")
+    SKIPPED = "skipped", _("Skipped")
+
+
+class JlisEvent(models.Model):
+    """An event read from J-LIS, stored once (unique J-LIS id) before anything is applied."""
+
+    event_id = models.CharField(_("J-LIS event id"), max_length=64, unique=True)
+    kind = models.CharField(_("kind"), max_length=24, choices=EventKind.choices)
+    holder_seq = models.BigIntegerField(_("per-holder sequence"))
+    serial = models.CharField(_("serial"), max_length=64, blank=True, db_index=True)
+    jlis_consent_id = models.CharField(max_length=64, blank=True, db_index=True)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    # The event's data as received; personal data in it is erased on suspension (R15).
+    payload = models.JSONField(_("payload"))
+    received_at = models.DateTimeField(_("received at"))
+    status = models.CharField(_("status"), max_length=10, choices=EventStatus.choices, default=EventStatus.PENDING)
+    reason = models.CharField(_("reason"), max_length=64, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("J-LIS event")
+        verbose_name_plural = _("J-LIS events")
+        indexes = [models.Index(fields=["id"], condition=models.Q(status="pending"), name="jlis_event_pending_idx")]
+
+    def __str__(self) -> str:
+        return self.event_id
+
+
+class QuarantinedEvent(models.Model):
+    """An event J-LIS sent that we could not read; kept with the reason, never applied."""
+
+    event_id = models.CharField(max_length=64, blank=True)
+    cursor = models.CharField(max_length=128, blank=True)
+    raw = models.TextField(_("raw body"))
+    reason = models.CharField(_("reason"), max_length=300)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("quarantined event")
+        verbose_name_plural = _("quarantined events")
+
+    def __str__(self) -> str:
+        return self.event_id or f"#{self.pk}"
+
+
+class PollState(models.Model):
+    """The poll cursor (advanced only in the transaction that stores the events it passes)."""
+
+    name = models.CharField(max_length=32, unique=True, default="events")
+    cursor = models.CharField(max_length=128, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("poll state")
+        verbose_name_plural = _("poll state")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OutboxKind(models.TextChoices):
+    SUBMIT_CONSENT = "submit_consent", _("Submit consent")
+    REVOKE_CONSENT = "revoke_consent", _("Revoke consent")
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class OutboxMessage(models.Model):
+    """A call to J-LIS written in the same transaction as the change that needs it."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=OutboxKind.choices)
+    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="outbox")
+    # Sent once per row: J-LIS deduplicates on this key (the row's idempotency key).
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(_("status"), max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    response = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}#{self.pk}"

@@ -1,0 +1,24 @@
+from typing import Any
+
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_migrate
+
+
+def _sync_roles(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
+    # post_migrate reaches apps in INSTALLED_APPS order: make sure every app's permissions
+    # exist before the roles are given theirs.
+    from django.contrib.auth.management import create_permissions
+
+    from .roles import role_permissions_sync
+
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
+    role_permissions_sync()
+
+
+class OnestopConfig(AppConfig):
+    name = "onestop"
+    verbose_name = "onestop"
+
+    def ready(self) -> None:
+        post_migrate.connect(_sync_roles, sender=self, dispatch_uid="onestop-roles")

@@ -1,0 +1,128 @@
+"""Demo data for `make run`: offices, one user per role, and holders of every kind.
+
+Idempotent: running it again changes nothing that is already there.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+
+from driver_records.models import DriverRecord, HoldingStatus, RecordKind
+from driver_records.normalise import name_search_key
+
+from .models import Office, User
+from .roles import Role
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    password: str
+    role: Role
+    office_code: str | None
+
+
+# Demo-only credentials: seed_demo refuses to run outside demo mode.
+DEMO_LOGINS = (
+    DemoLogin("clerk", "demo-clerk-2026", Role.CLERK, "13-LC-FUCHU"),
+    DemoLogin("clerk_osaka", "demo-clerk-2026", Role.CLERK, "27-LC-KADOMA"),
+    DemoLogin("supervisor", "demo-supervisor-2026", Role.SUPERVISOR, "13-LC-FUCHU"),
+    DemoLogin("auditor", "demo-auditor-2026", Role.AUDITOR, None),
+)
+
+OFFICES = (
+    ("13-LC-FUCHU", "府中運転免許試験場", Office.Kind.LICENCE_CENTRE, "13"),
+    ("13-PS-SHINJUKU", "新宿警察署", Office.Kind.POLICE_STATION, "13"),
+    ("27-LC-KADOMA", "門真運転免許試験場", Office.Kind.LICENCE_CENTRE, "27"),
+    ("27-PS-NAMBA", "難波警察署", Office.Kind.POLICE_STATION, "27"),
+    ("01-LC-SAPPORO", "札幌運転免許試験場", Office.Kind.LICENCE_CENTRE, "01"),
+)
+
+FAMILY = [
+    "山田",
+    "佐藤",
+    "鈴木",
+    "高橋",
+    "田中",
+    "伊藤",
+    "渡辺",
+    "中村",
+    "小林",
+    "加藤",
+    "吉田",
+    "山本",
+    "齋藤",
+    "髙橋",
+]
+GIVEN = ["太郎", "花子", "一郎", "美咲", "健太", "陽菜", "翔", "結衣", "大輔", "さくら", "蓮", "葵"]
+ADDRESSES = {
+    "13": ["東京都千代田区霞が関二丁目１番１号", "東京都府中市多磨町３丁目１番地", "東京都新宿区西新宿二丁目８番１号"],
+    "27": ["大阪府大阪市中央区大手前三丁目１番１１号", "大阪府門真市一番町２３番１６号"],
+    "01": ["北海道札幌市中央区北二条西七丁目", "北海道札幌市手稲区曙五条四丁目１番１号"],
+}
+# Public-safety-commission codes that open a record number (the first two digits).
+PSC = {"13": "30", "27": "62", "01": "10"}
+STATUSES = list(HoldingStatus)
+
+
+def _record_number(rng: random.Random, prefecture: str) -> str:
+    return PSC[prefecture] + f"{rng.randint(0, 99):02d}{rng.randint(0, 999999):06d}{rng.randint(0, 9)}0"
+
+
+def demo_holders(count: int = 50, seed: int = 20260324) -> list[DriverRecord]:
+    """Holders spread over every holding status, both kinds and the three prefectures."""
+    rng = random.Random(seed)
+    holders: list[DriverRecord] = []
+    numbers: set[str] = set()
+    for i in range(count):
+        status = STATUSES[i % len(STATUSES)]
+        kind = RecordKind.LICENCE if status.startswith("licence_") else RecordKind.DRIVING_HISTORY
+        prefecture = ("13", "27", "01")[i % 3]
+        number = _record_number(rng, prefecture)
+        while number in numbers:
+            number = _record_number(rng, prefecture)
+        numbers.add(number)
+        name = f"{FAMILY[i % len(FAMILY)]}　{GIVEN[(i * 7) % len(GIVEN)]}"
+        birth = date(rng.randint(1940, 2004), rng.randint(1, 12), rng.randint(1, 28))
+        if kind == RecordKind.DRIVING_HISTORY:
+            birth = date(rng.randint(1935, 1958), birth.month, birth.day)
+        holders.append(
+            DriverRecord(
+                kind=kind,
+                number=number,
+                name=name,
+                name_key=name_search_key(name),
+                birth_date=birth,
+                address=rng.choice(ADDRESSES[prefecture]),
+                prefecture=prefecture,
+                holding_status=status,
+            )
+        )
+    return holders
+
+
+def seed_demo() -> list[DemoLogin]:
+    if not settings.DEMO_MODE:
+        raise ImproperlyConfigured("demo data is only for demo mode (ONESTOP_DEMO=1)")
+    with transaction.atomic(durable=True):
+        for code, name, kind, prefecture in OFFICES:
+            Office.objects.get_or_create(code=code, defaults={"name": name, "kind": kind, "prefecture": prefecture})
+        for login in DEMO_LOGINS:
+            user, created = User.objects.get_or_create(username=login.username)
+            if created:
+                user.set_password(login.password)
+                user.office = Office.objects.get(code=login.office_code) if login.office_code else None
+                # Auditors read everything through the admin, and only read.
+                user.is_staff = login.role == Role.AUDITOR
+                user.save()
+                user.groups.add(Group.objects.get(name=login.role.value))
+        if not DriverRecord.objects.exists():
+            DriverRecord.objects.bulk_create(demo_holders())
+    return list(DEMO_LOGINS)

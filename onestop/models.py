@@ -1,0 +1,101 @@
+"""Cross-cutting models: offices, staff users and the audit trail."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .prefectures import PREFECTURE_CHOICES
+
+
+class Office(models.Model):
+    class Kind(models.TextChoices):
+        LICENCE_CENTRE = "licence_centre", _("Licence centre")
+        POLICE_STATION = "police_station", _("Police station")
+
+    code = models.CharField(_("office code"), max_length=16, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    prefecture = models.CharField(_("prefecture"), max_length=2, choices=PREFECTURE_CHOICES)
+
+    class Meta:
+        ordering = ["prefecture", "code"]
+        verbose_name = _("office")
+        verbose_name_plural = _("offices")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A staff user. The role is the user's group (see onestop.roles)."""
+
+    office = models.ForeignKey(
+        Office,
+        verbose_name=_("office"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
+    )
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("staff user")
+        verbose_name_plural = _("staff users")
+
+
+class AuditEvent(models.Model):
+    """One append-only, hash-chained row per change or read of a holder's data.
+
+    `seq` orders the chain; `row_hash` is the SHA-256 of this row's canonical form, which
+    includes `prev_hash`, so altering or removing any row breaks every later link.
+    """
+
+    seq = models.BigIntegerField(unique=True, editable=False)
+    occurred_at = models.DateTimeField(db_index=True, editable=False)
+    actor = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    actor_label = models.CharField(_("actor"), max_length=150, editable=False)
+    office = models.ForeignKey(
+        Office,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    action = models.CharField(_("action"), max_length=64, db_index=True, editable=False)
+    subject_type = models.CharField(_("subject type"), max_length=64, editable=False)
+    subject_id = models.CharField(_("subject id"), max_length=64, editable=False)
+    record_number = models.CharField(_("record number"), max_length=12, blank=True, db_index=True, editable=False)
+    serial = models.CharField(_("certificate serial"), max_length=64, blank=True, db_index=True, editable=False)
+    old_values = models.JSONField(_("old values"), default=dict, editable=False)
+    new_values = models.JSONField(_("new values"), default=dict, editable=False)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True, editable=False)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    row_hash = models.CharField(max_length=64, editable=False)
+
+    class Meta:
+        ordering = ["-seq"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.subject_type}:{self.subject_id}"
+
+
+class AuditChainHead(models.Model):
+    """The single row that every audit write locks: it serialises the chain."""
+
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"audit chain head #{self.last_seq}"

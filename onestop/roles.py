@@ -1,0 +1,64 @@
+"""Staff roles. Each is a Django group created by a migration with its permissions."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.contrib.auth.models import AnonymousUser
+
+from .models import User
+
+
+class Role(StrEnum):
+    CLERK = "counter_staff"  # 窓口職員
+    SUPERVISOR = "supervisor"  # 責任者
+    AUDITOR = "auditor"  # 監査
+
+
+ROLE_LABELS = {Role.CLERK: "窓口職員", Role.SUPERVISOR: "責任者", Role.AUDITOR: "監査"}
+
+
+def user_roles(user: User | AnonymousUser) -> set[Role]:
+    if not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_onestop_roles", None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True))
+        cached = {role for role in Role if role.value in names}
+        user._onestop_roles = cached  # type: ignore[union-attr]
+    return cached
+
+
+def has_role(user: User | AnonymousUser, *roles: Role) -> bool:
+    return bool(user_roles(user) & set(roles))
+
+
+def is_counter_staff(user: User | AnonymousUser) -> bool:
+    """Clerks and supervisors work the counter; supervisors can do everything a clerk can."""
+    return has_role(user, Role.CLERK, Role.SUPERVISOR)
+
+
+def is_supervisor(user: User | AnonymousUser) -> bool:
+    return has_role(user, Role.SUPERVISOR)
+
+
+def is_auditor(user: User | AnonymousUser) -> bool:
+    return has_role(user, Role.AUDITOR)
+
+
+# Apps whose every model the auditor may view in the admin (and never change).
+AUDITED_APPS = ("onestop", "driver_records", "consents", "jlis_gateway")
+
+
+def role_permissions_sync() -> None:
+    """Give each role group exactly its permissions. Runs after every migrate."""
+    from django.contrib.auth.models import Group, Permission
+
+    view_all = Permission.objects.filter(content_type__app_label__in=AUDITED_APPS, codename__startswith="view_")
+    for role in Role:
+        group, _created = Group.objects.get_or_create(name=role.value)
+        if role == Role.AUDITOR:
+            group.permissions.set(view_all)
+        else:
+            # Clerks and supervisors work through the counter pages, not the admin.
+            group.permissions.clear()

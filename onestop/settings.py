@@ -1,0 +1,318 @@
+"""Settings for onestop: one file, read from the environment.
+
+ONESTOP_ENV chooses the profile:
+- development (default): embedded SQLite and an on-disk Celery broker, demo data, test JPKI.
+- test: like development, but PostgreSQL and Redis are used when they answer locally.
+- production: every secret and address must come from the environment; anything missing or
+  malformed stops the process at start-up instead of running with a guess.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("ONESTOP_VAR_DIR", BASE_DIR / "var"))
+
+
+def _default_env() -> str:
+    # pytest imports settings before any conftest can set a variable.
+    return "test" if "pytest" in sys.modules else "development"
+
+
+ONESTOP_ENV = os.environ.get("ONESTOP_ENV") or _default_env()
+if ONESTOP_ENV not in {"development", "test", "production"}:
+    raise ImproperlyConfigured(f"ONESTOP_ENV must be development, test or production, not {ONESTOP_ENV!r}")
+PRODUCTION = ONESTOP_ENV == "production"
+
+
+def env_str(name: str, default: str | None = None) -> str:
+    """A string setting; in production a missing value without default is fatal."""
+    value = os.environ.get(name)
+    if value not in (None, ""):
+        return value
+    if default is None:
+        raise ImproperlyConfigured(f"{name} must be set")
+    return default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), not {value!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from exc
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _answers(url: str, default_port: int) -> bool:
+    """Whether a TCP server answers at the URL's host and port (used only in tests)."""
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), 0.5):
+            return True
+    except OSError:
+        return False
+
+
+LOCAL_POSTGRES_URL = "postgresql://127.0.0.1:5432/test"
+LOCAL_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+# --- core -----------------------------------------------------------------------------------
+if PRODUCTION:
+    SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+    if len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 characters")
+    DEBUG = False
+    if os.environ.get("DJANGO_DEBUG"):
+        raise ImproperlyConfigured("DJANGO_DEBUG is not allowed in production")
+    ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", [])
+    if not ALLOWED_HOSTS:
+        raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set in production")
+else:
+    SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-only-not-secret-" + "x" * 40)
+    DEBUG = env_bool("DJANGO_DEBUG", ONESTOP_ENV == "development")
+    ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "onestop",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "driver_records",
+    "consents",
+    "jlis_gateway",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "onestop.middleware.RequestIdMiddleware",
+]
+
+ROOT_URLCONF = "onestop.urls"
+WSGI_APPLICATION = "onestop.wsgi.application"
+AUTH_USER_MODEL = "onestop.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "counter:home"
+LOGOUT_REDIRECT_URL = "login"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "onestop.context_processors.staff_context",
+            ],
+        },
+    },
+]
+
+# --- database -------------------------------------------------------------------------------
+SQLITE_PATH = VAR_DIR / "onestop.sqlite3"
+if PRODUCTION:
+    DATABASE_URL = env_str("DATABASE_URL")
+elif os.environ.get("DATABASE_URL"):
+    DATABASE_URL = os.environ["DATABASE_URL"]
+elif ONESTOP_ENV == "test" and _answers(LOCAL_POSTGRES_URL, 5432):
+    DATABASE_URL = LOCAL_POSTGRES_URL
+else:
+    DATABASE_URL = f"sqlite:///{SQLITE_PATH}"
+
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # WAL lets the web server read while the worker writes; IMMEDIATE takes the write lock at
+    # BEGIN so two writers queue instead of failing half-way through a transaction.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+else:
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+USING_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- redis and celery -----------------------------------------------------------------------
+if PRODUCTION:
+    REDIS_URL = env_str("REDIS_URL")
+elif os.environ.get("REDIS_URL"):
+    REDIS_URL = os.environ["REDIS_URL"]
+elif ONESTOP_ENV == "test" and _answers(LOCAL_REDIS_URL, 6379):
+    REDIS_URL = LOCAL_REDIS_URL
+else:
+    REDIS_URL = ""
+
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "onestop")
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    # Tasks are idempotent; time limits stay well under the visibility timeout (STYLE.md).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+else:
+    CELERY_BROKER_URL = "filesystem://"
+    _broker_dir = VAR_DIR / "celery-broker"
+    for _folder in ("queue", "processed"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 300
+CELERY_TASK_TIME_LIMIT = 360
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_TIMEZONE = "Asia/Tokyo"
+
+# --- auth -----------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60)
+SESSION_SAVE_EVERY_REQUEST = True  # idle timeout: every request pushes the expiry forward
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# --- i18n -----------------------------------------------------------------------------------
+LANGUAGE_CODE = "ja"
+LANGUAGES = [("ja", "日本語"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Tokyo"
+USE_I18N = True
+USE_TZ = True
+
+# --- static ---------------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# --- API ------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "onestop counter API",
+    "VERSION": "1.0.0",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+}
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024)
+
+# --- security -------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # health checks come over plain HTTP from inside
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+# --- onestop --------------------------------------------------------------------------------
+# Which JPKI hierarchy is trusted for consent signatures: "production" (the real J-LIS signing
+# roots) or "test" (the generated JPKI-TEST hierarchy of the test card).
+JPKI_TRUST = env_str("ONESTOP_JPKI_TRUST", "production" if PRODUCTION else "test")
+if PRODUCTION and JPKI_TRUST != "production":
+    raise ImproperlyConfigured("ONESTOP_JPKI_TRUST must be 'production' in production")
+JPKI_TEST_DIR = VAR_DIR / "jpki-test"
+DEMO_MODE = env_bool("ONESTOP_DEMO", not PRODUCTION)
+if PRODUCTION and DEMO_MODE:
+    raise ImproperlyConfigured("ONESTOP_DEMO is not allowed in production")
+
+JLIS_BASE_URL = env_str("JLIS_BASE_URL", "" if PRODUCTION else "http://127.0.0.1:8001")
+JLIS_TIMEOUT_SECONDS = float(env_str("JLIS_TIMEOUT_SECONDS", "10"))
+JLIS_CLIENT_CERT = os.environ.get("JLIS_CLIENT_CERT", "")
+JLIS_CLIENT_KEY = os.environ.get("JLIS_CLIENT_KEY", "")
+JLIS_CA_BUNDLE = os.environ.get("JLIS_CA_BUNDLE", "")
+JLIS_POLL_SECONDS = env_int("JLIS_POLL_SECONDS", 180)
+
+REQUIRE_SERVICES = env_bool("ONESTOP_REQUIRE_SERVICES", False)
+
+# --- logging --------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "onestop.logging.RequestIdFilter"}},
+    "formatters": {"json": {"()": "onestop.logging.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]},
+    },
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group
+
+from onestop.models import Office, User
+from onestop.roles import Role
+
+from .services import missing_service, require_or_skip
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    database = "PostgreSQL" if settings.USING_POSTGRES else "SQLite"
+    broker = "Redis" if settings.REDIS_URL else "none (Redis-bound tests skip)"
+    return [f"onestop: database={database} redis={broker} require_services={settings.REQUIRE_SERVICES}"]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if settings.REQUIRE_SERVICES:
+        reasons = {r for m in ("postgres", "redis") if (r := missing_service(m))}
+        if reasons:
+            pytest.exit("ONESTOP_REQUIRE_SERVICES=1 but " + "; ".join(sorted(reasons)), returncode=1)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    require_or_skip(item)
+
+
+def _staff(username: str, role: Role, office: Office | None) -> User:
+    user = User.objects.create_user(username=username, password="pw-" + username + "-0123456789")
+    user.office = office
+    user.is_staff = role == Role.AUDITOR
+    user.save()
+    user.groups.add(Group.objects.get(name=role.value))
+    return user
+
+
+@pytest.fixture
+def tokyo_office(db: None) -> Office:
+    return Office.objects.create(code="13-LC", name="府中運転免許試験場", kind="licence_centre", prefecture="13")
+
+
+@pytest.fixture
+def osaka_office(db: None) -> Office:
+    return Office.objects.create(code="27-LC", name="門真運転免許試験場", kind="licence_centre", prefecture="27")
+
+
+@pytest.fixture
+def clerk(tokyo_office: Office) -> User:
+    """Alice works the counter in Tokyo."""
+    return _staff("alice", Role.CLERK, tokyo_office)
+
+
+@pytest.fixture
+def supervisor(tokyo_office: Office) -> User:
+    """Bob supervises the Tokyo counter."""
+    return _staff("bob", Role.SUPERVISOR, tokyo_office)
+
+
+@pytest.fixture
+def second_supervisor(tokyo_office: Office) -> User:
+    return _staff("dave", Role.SUPERVISOR, tokyo_office)
+
+
+@pytest.fixture
+def auditor(db: None) -> User:
+    """Carol reads everything and changes nothing."""
+    return _staff("carol", Role.AUDITOR, None)
+
+
+@pytest.fixture
+def personas(clerk: User, supervisor: User, auditor: User) -> dict[str, User]:
+    return {"clerk": clerk, "supervisor": supervisor, "auditor": auditor}

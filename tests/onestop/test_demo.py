@@ -1,0 +1,26 @@
+import pytest
+
+from driver_records.models import DriverRecord, HoldingStatus, RecordKind
+from onestop.demo import seed_demo
+from onestop.models import Office, User
+
+
+@pytest.mark.django_db(transaction=True)
+def test_demo_data_covers_every_status_and_is_idempotent():
+    seed_demo()
+    seed_demo()
+    assert DriverRecord.objects.count() == 50
+    assert set(DriverRecord.objects.values_list("holding_status", flat=True)) == set(HoldingStatus)
+    assert set(DriverRecord.objects.values_list("kind", flat=True)) == set(RecordKind)
+    assert Office.objects.values("prefecture").distinct().count() >= 3
+    assert {u.username for u in User.objects.all()} >= {"clerk", "supervisor", "auditor"}
+    assert User.objects.get(username="auditor").groups.get().name == "auditor"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_demo_clerk_can_log_in_and_find_a_holder(client):
+    seed_demo()
+    assert client.login(username="clerk", password="demo-clerk-2026")
+    holder = DriverRecord.objects.filter(holding_status="licence_card_only").first()
+    body = client.get("/counter/", {"q": holder.number}).content.decode()
+    assert holder.name in body
