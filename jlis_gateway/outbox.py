@@ -1,0 +1,26 @@
+"""Writing to the outbox: the one way a change asks for a call to J-LIS."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+
+from consents.models import Consent
+
+from .models import OutboxKind, OutboxMessage
+
+
+def outbox_enqueue(*, kind: OutboxKind, consent: Consent) -> OutboxMessage:
+    """Queue a call to J-LIS inside the caller's transaction, so it exists iff the change does.
+
+    The row holds no copy of the consent's data: the relay builds the request from the consent
+    when it sends, so erasing a consent (R15) leaves nothing behind here.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("outbox rows must be written inside the transaction of their change")
+    now = timezone.now()
+    return OutboxMessage.objects.create(
+        kind=kind, consent=consent, idempotency_key=uuid.uuid4().hex, next_attempt_at=now, created_at=now
+    )
