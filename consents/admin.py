@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from onestop.admin import AppendOnlyAdmin
+from onestop.admin_export import CsvExportMixin
 
 from .models import Consent, ConsentStatement, CrlImport, MynaportalLink, RevokedCertificate, TermsVersion
 
@@ -12,7 +13,7 @@ class TermsVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Consent)
-class ConsentAdmin(AppendOnlyAdmin):
+class ConsentAdmin(CsvExportMixin, AppendOnlyAdmin):
     list_display = [
         "reference",
         "record",

@@ -1,12 +1,13 @@
 from django.contrib import admin
 
 from onestop.admin import AppendOnlyAdmin
+from onestop.admin_export import CsvExportMixin
 
 from .models import DriverRecord, RecordChange
 
 
 @admin.register(DriverRecord)
-class DriverRecordAdmin(admin.ModelAdmin):
+class DriverRecordAdmin(CsvExportMixin, admin.ModelAdmin):
     list_display = ["number", "name", "kind", "holding_status", "prefecture", "cert_serial", "updated_at"]
     list_filter = ["kind", "holding_status", "prefecture"]
     search_fields = ["number", "name_key", "cert_serial"]
@@ -15,7 +16,7 @@ class DriverRecordAdmin(admin.ModelAdmin):
 
 
 @admin.register(RecordChange)
-class RecordChangeAdmin(AppendOnlyAdmin):
+class RecordChangeAdmin(CsvExportMixin, AppendOnlyAdmin):
     list_display = ["changed_at", "record", "field", "source", "actor", "jlis_event_id"]
     list_filter = ["source", "field", "changed_at"]
     search_fields = ["record__number", "jlis_event_id"]

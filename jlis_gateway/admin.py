@@ -1,12 +1,13 @@
 from django.contrib import admin
 
 from onestop.admin import AppendOnlyAdmin
+from onestop.admin_export import CsvExportMixin
 
 from .models import JlisEvent, OutboxMessage, PollState, QuarantinedEvent
 
 
 @admin.register(JlisEvent)
-class JlisEventAdmin(AppendOnlyAdmin):
+class JlisEventAdmin(CsvExportMixin, AppendOnlyAdmin):
     list_display = ["event_id", "kind", "serial", "holder_seq", "status", "reason", "received_at"]
     list_filter = ["kind", "status", "reason", "received_at"]
     search_fields = ["=event_id", "=serial", "=jlis_consent_id"]
@@ -25,7 +26,7 @@ class PollStateAdmin(AppendOnlyAdmin):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(AppendOnlyAdmin):
+class OutboxMessageAdmin(CsvExportMixin, AppendOnlyAdmin):
     list_display = ["id", "kind", "consent", "status", "attempts", "next_attempt_at", "sent_at", "last_error"]
     list_filter = ["kind", "status"]
     search_fields = ["consent__reference", "consent__record__number"]

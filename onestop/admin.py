@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 
+from .admin_export import CsvExportMixin
 from .models import AuditEvent, Office, User
 
 
@@ -35,7 +36,7 @@ class StaffUserAdmin(UserAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(AppendOnlyAdmin):
+class AuditEventAdmin(CsvExportMixin, AppendOnlyAdmin):
     list_display = [
         "seq",
         "occurred_at",

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.db import connection
 
 from onestop.models import Office, User
 from onestop.roles import Role
 
-from .services import missing_service, require_or_skip
+from .services import missing_service, require_or_skip, skip_marker
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -23,8 +26,28 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             pytest.exit("ONESTOP_REQUIRE_SERVICES=1 but " + "; ".join(sorted(reasons)), returncode=1)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if settings.REQUIRE_SERVICES:
+        return
+    for item in items:
+        if (marker := skip_marker(item)) is not None:
+            item.add_marker(marker)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     require_or_skip(item)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    """Let the test database reset itself: its audit table refuses TRUNCATE otherwise."""
+    if not settings.USING_POSTGRES:
+        return
+    with django_db_blocker.unblock():
+        name = connection.settings_dict["NAME"]
+        with connection.cursor() as cursor:
+            cursor.execute(f'ALTER DATABASE "{name}" SET onestop.audit_truncate_allowed = on')
+        connection.close()  # new sessions pick the setting up
 
 
 def _staff(username: str, role: Role, office: Office | None) -> User:

@@ -11,11 +11,19 @@ SERVICE_MARKERS = ("postgres", "redis", "celery_worker")
 def missing_service(marker: str) -> str | None:
     """Why a test with this marker cannot run here, or None when it can."""
     if marker == "postgres" and not settings.USING_POSTGRES:
-        return "PostgreSQL is not reachable (set DATABASE_URL or start a local server on 5432)"
+        return "needs PostgreSQL; this run uses SQLite (no DATABASE_URL and no server on 127.0.0.1:5432)"
     if marker in {"redis", "celery_worker"} and not settings.REDIS_URL:
         return "Redis is not reachable (set REDIS_URL or start a local server on 6379)"
     if marker == "celery_worker" and not settings.USING_POSTGRES:
         return "a real Celery worker shares the test database, which needs PostgreSQL"
+    return None
+
+
+def skip_marker(item: pytest.Item) -> pytest.MarkDecorator | None:
+    """A skip naming the missing service, so the report lists each skipped test by name."""
+    for marker in SERVICE_MARKERS:
+        if item.get_closest_marker(marker) is not None and (reason := missing_service(marker)):
+            return pytest.mark.skip(reason=reason)
     return None
 
 

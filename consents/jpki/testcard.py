@@ -121,7 +121,10 @@ def _ca_name(organisation: str, units: tuple[str, str]) -> x509.Name:
 
 
 def make_ca(
-    *, organisation: str = TEST_ORGANISATION, units: tuple[str, str] = CA_OU, not_before: datetime | None = None,
+    *,
+    organisation: str = TEST_ORGANISATION,
+    units: tuple[str, str] = CA_OU,
+    not_before: datetime | None = None,
     years: int = 20,
 ) -> CertificateAuthority:
     """A self-signed CA. Every JPKI CA generation has the same name: only its key differs."""
@@ -139,9 +142,15 @@ def make_ca(
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=False, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                encipher_only=False, decipher_only=False,
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -204,18 +213,22 @@ def issue_certificate(
         .not_valid_after(end)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=digital_signature, content_commitment=non_repudiation,
-                key_encipherment=False, data_encipherment=False, key_agreement=False,
-                key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False,
+                digital_signature=digital_signature,
+                content_commitment=non_repudiation,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
         .add_extension(x509.CertificatePolicies([x509.PolicyInformation(policy, None)]), critical=False)
         .add_extension(x509.SubjectAlternativeName(other_names), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False
-        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .sign(ca.key, hashes.SHA256())
     )

@@ -1,0 +1,155 @@
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+
+from onestop.audit import AuditEntry, audit_chain_verify, audit_log, audit_log_many
+from onestop.models import AuditEvent
+from tests.factories import DriverRecordFactory
+
+
+def _entries(n: int, actor=None) -> list[AuditEntry]:
+    return [AuditEntry(action="test.event", subject_type="thing", subject_id=str(i), actor=actor) for i in range(n)]
+
+
+class _TriggersOff:
+    """Edits the table behind the application's back, as a database superuser could
+    (on PostgreSQL, bypassing the append-only trigger with session_replication_role)."""
+
+    def __enter__(self):
+        self.cursor = connection.cursor()
+        if connection.vendor == "postgresql":
+            self.cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            self.cursor.execute("SET LOCAL session_replication_role = replica")
+        return self.cursor
+
+    def __exit__(self, *exc):
+        if connection.vendor == "postgresql":
+            self.cursor.execute("SET LOCAL session_replication_role = origin")
+        self.cursor.close()
+
+
+def _tamper(seq: int, **values) -> None:
+    with _TriggersOff() as cursor:
+        sets = ", ".join(f"{k} = %s" for k in values)
+        cursor.execute(f"UPDATE onestop_auditevent SET {sets} WHERE seq = %s", [*values.values(), seq])  # noqa: S608
+
+
+@pytest.mark.django_db
+def test_audit_chain_links_each_row_to_the_previous(clerk):
+    with transaction.atomic():
+        rows = audit_log_many(_entries(3, clerk))
+    assert [r.seq for r in rows] == [1, 2, 3]
+    assert rows[1].prev_hash == rows[0].row_hash and rows[2].prev_hash == rows[1].row_hash
+    assert audit_chain_verify() is None
+    assert AuditEvent.objects.get(seq=1).office == clerk.office
+
+
+@pytest.mark.django_db
+def test_audit_verify_passes_on_a_good_chain(capsys):
+    with transaction.atomic():
+        audit_log_many(_entries(5))
+    call_command("audit_verify")
+    assert "audit chain intact: 5 rows" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_audit_verify_names_the_tampered_row():
+    with transaction.atomic():
+        audit_log_many(_entries(5))
+    _tamper(3, subject_id="forged")
+    with pytest.raises(CommandError, match="seq=3: content does not match its hash"):
+        call_command("audit_verify")
+
+
+@pytest.mark.django_db
+def test_audit_verify_names_the_row_after_a_rewritten_one():
+    # Recomputing the tampered row's own hash does not help: the next row's link breaks.
+    with transaction.atomic():
+        audit_log_many(_entries(5))
+    row = AuditEvent.objects.get(seq=2)
+    row.subject_id = "forged"
+    from onestop.audit import compute_hash
+
+    _tamper(2, subject_id="forged", row_hash=compute_hash(row))
+    with pytest.raises(CommandError, match="seq=3: link to the previous row does not match"):
+        call_command("audit_verify")
+
+
+@pytest.mark.django_db
+def test_audit_verify_notices_a_missing_last_row():
+    with transaction.atomic():
+        audit_log_many(_entries(3))
+    with _TriggersOff() as cursor:
+        cursor.execute("DELETE FROM onestop_auditevent WHERE seq = 3")
+    broken = audit_chain_verify()
+    assert broken is not None and broken.seq == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_audit_event_is_written_in_the_transaction_of_its_change():
+    with pytest.raises(RuntimeError, match="inside the transaction"):
+        audit_log(AuditEntry(action="x", subject_type="y", subject_id="1"))
+    with pytest.raises(ZeroDivisionError), transaction.atomic():
+        audit_log(AuditEntry(action="x", subject_type="y", subject_id="1"))
+        1 / 0  # noqa: B018
+    assert not AuditEvent.objects.exists()  # the rollback took the audit row with it
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE onestop_auditevent SET action = 'forged'",
+        "DELETE FROM onestop_auditevent",
+        "TRUNCATE onestop_auditevent",
+    ],
+)
+def test_postgresql_refuses_changes_to_the_audit_table(statement):
+    with transaction.atomic():
+        audit_log(AuditEntry(action="x", subject_type="y", subject_id="1"))
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET LOCAL onestop.audit_truncate_allowed = off")
+        cursor.execute(statement)
+    assert AuditEvent.objects.get().action == "x"
+
+
+@pytest.mark.django_db
+def test_auditor_exports_a_filtered_list_as_csv_and_the_export_is_audited(client, auditor):
+    kept = DriverRecordFactory(holding_status="licence_both")
+    other = DriverRecordFactory(holding_status="licence_card_only")
+    client.force_login(auditor)
+    url = reverse("admin:driver_records_driverrecord_export")
+    response = client.get(url, {"holding_status__exact": "licence_both"})
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert kept.number in body and other.number not in body
+    export = AuditEvent.objects.get(action="admin.export")
+    assert export.actor == auditor
+    assert export.new_values["rows"] == 1
+    assert "holding_status__exact=licence_both" in export.new_values["filters"]
+
+
+@pytest.mark.django_db
+def test_clerk_cannot_export(client, clerk):
+    client.force_login(clerk)
+    response = client.get(reverse("admin:driver_records_driverrecord_export"))
+    assert response.status_code == 302  # to the admin login
+    assert not AuditEvent.objects.filter(action="admin.export").exists()
+
+
+@pytest.mark.django_db
+def test_audit_admin_is_read_only_and_searchable(client, auditor, clerk):
+    record = DriverRecordFactory()
+    client.force_login(clerk)
+    client.get(reverse("counter:record", args=[record.pk]))
+    client.force_login(auditor)
+    listing = client.get(reverse("admin:onestop_auditevent_changelist"), {"q": record.number})
+    assert listing.status_code == 200
+    assert "record.view" in listing.content.decode()
+    event = AuditEvent.objects.get(action="record.view")
+    change = client.post(reverse("admin:onestop_auditevent_change", args=[event.pk]), {"action": "forged"})
+    assert change.status_code == 403
