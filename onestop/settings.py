@@ -301,6 +301,19 @@ JLIS_CLIENT_CERT = os.environ.get("JLIS_CLIENT_CERT", "")
 JLIS_CLIENT_KEY = os.environ.get("JLIS_CLIENT_KEY", "")
 JLIS_CA_BUNDLE = os.environ.get("JLIS_CA_BUNDLE", "")
 JLIS_POLL_SECONDS = env_int("JLIS_POLL_SECONDS", 180)
+JLIS_RETRIES = env_int("JLIS_RETRIES", 3)  # repeats of a call that is safe to retry
+JLIS_BACKOFF_SECONDS = float(env_str("JLIS_BACKOFF_SECONDS", "0.5"))
+JLIS_PAGE_SIZE = env_int("JLIS_PAGE_SIZE", 500)
+JLIS_POLL_MAX_PAGES = env_int("JLIS_POLL_MAX_PAGES", 200)  # then the poll task queues the next poll
+JLIS_POLL_LEASE_SECONDS = env_int("JLIS_POLL_LEASE_SECONDS", 120)
+JLIS_OUTBOX_MAX_ATTEMPTS = env_int("JLIS_OUTBOX_MAX_ATTEMPTS", 10)
+JLIS_OUTBOX_RETRY_SECONDS = float(env_str("JLIS_OUTBOX_RETRY_SECONDS", "30"))
+JLIS_OUTBOX_SENDING_TIMEOUT_SECONDS = env_int("JLIS_OUTBOX_SENDING_TIMEOUT_SECONDS", 300)
+JLIS_OUTBOX_SWEEP_SECONDS = env_int("JLIS_OUTBOX_SWEEP_SECONDS", 60)
+CELERY_BEAT_SCHEDULE = {
+    "jlis-poll": {"task": "jlis_gateway.poll_events", "schedule": float(JLIS_POLL_SECONDS)},
+    "jlis-outbox-sweep": {"task": "jlis_gateway.outbox_sweep", "schedule": float(JLIS_OUTBOX_SWEEP_SECONDS)},
+}
 
 REQUIRE_SERVICES = env_bool("ONESTOP_REQUIRE_SERVICES", False)
 
