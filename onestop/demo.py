@@ -5,6 +5,7 @@ Idempotent: running it again changes nothing that is already there.
 
 from __future__ import annotations
 
+import base64
 import random
 from dataclasses import dataclass
 from datetime import date
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from driver_records.models import DriverRecord, HoldingStatus, RecordKind
 from driver_records.normalise import name_search_key
@@ -27,6 +29,22 @@ class DemoLogin:
     password: str
     role: Role
     office_code: str | None
+
+    @property
+    def totp_key(self) -> str | None:
+        """Supervisors and auditors need a second factor: the demo gives them a known key."""
+        return DEMO_TOTP_KEYS.get(self.username)
+
+    @property
+    def totp_secret(self) -> str | None:
+        key = self.totp_key
+        return base64.b32encode(bytes.fromhex(key)).decode() if key else None
+
+
+DEMO_TOTP_KEYS = {
+    "supervisor": "3132333435363738393031323334353637383930",
+    "auditor": "3938373635343332313039383736353433323130",
+}
 
 
 # Demo-only credentials: seed_demo refuses to run outside demo mode.
@@ -123,6 +141,8 @@ def seed_demo() -> list[DemoLogin]:
                 user.is_staff = login.role == Role.AUDITOR
                 user.save()
                 user.groups.add(Group.objects.get(name=login.role.value))
+                if login.totp_key:
+                    TOTPDevice.objects.create(user=user, name="demo", key=login.totp_key, confirmed=True)
         if not DriverRecord.objects.exists():
             DriverRecord.objects.bulk_create(demo_holders())
     return list(DEMO_LOGINS)

@@ -4,13 +4,14 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
-from . import views
+from . import second_factor, views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="counter:home", permanent=False)),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/second-factor/", second_factor.second_factor, name="second_factor"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("counter/", include("driver_records.urls")),
     path("admin/", admin.site.urls),

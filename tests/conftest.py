@@ -6,6 +6,9 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from onestop.models import Office, User
 from onestop.roles import Role
@@ -50,13 +53,38 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
         connection.close()  # new sessions pick the setting up
 
 
+class StaffClient(Client):
+    """A test client whose force_login also passes the second factor when the user has one,
+    as the user would right after logging in. Tests of the second factor itself log in by
+    posting the forms."""
+
+    def force_login(self, user: User, backend: str | None = None) -> None:
+        super().force_login(user, backend or "django.contrib.auth.backends.ModelBackend")
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is not None:
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+
+@pytest.fixture
+def client() -> Client:
+    return StaffClient()
+
+
 def _staff(username: str, role: Role, office: Office | None) -> User:
-    user = User.objects.create_user(username=username, password="pw-" + username + "-0123456789")
+    user = User.objects.create_user(username=username, password=staff_password(username))
     user.office = office
     user.is_staff = role == Role.AUDITOR
     user.save()
     user.groups.add(Group.objects.get(name=role.value))
+    if role in (Role.SUPERVISOR, Role.AUDITOR):
+        TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
     return user
+
+
+def staff_password(username: str) -> str:
+    return "pw-" + username + "-0123456789"
 
 
 @pytest.fixture

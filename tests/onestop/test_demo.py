@@ -20,7 +20,8 @@ def test_demo_data_covers_every_status_and_is_idempotent():
 @pytest.mark.django_db(transaction=True)
 def test_demo_clerk_can_log_in_and_find_a_holder(client):
     seed_demo()
-    assert client.login(username="clerk", password="demo-clerk-2026")
+    response = client.post("/accounts/login/", {"username": "clerk", "password": "demo-clerk-2026"})
+    assert response.status_code == 302
     holder = DriverRecord.objects.filter(holding_status="licence_card_only").first()
     body = client.get("/counter/", {"q": holder.number}).content.decode()
     assert holder.name in body

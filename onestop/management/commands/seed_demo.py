@@ -12,4 +12,7 @@ class Command(BaseCommand):
         logins = seed_demo()
         self.stdout.write("Demo logins:")
         for login in logins:
-            self.stdout.write(f"  {login.role.value:<14} {login.username:<12} {login.password}")
+            line = f"  {login.role.value:<14} {login.username:<12} {login.password}"
+            if login.totp_secret:
+                line += f"   second factor: TOTP key {login.totp_secret} (or: manage.py demo_totp {login.username})"
+            self.stdout.write(line)

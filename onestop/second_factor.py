@@ -1,0 +1,125 @@
+"""The TOTP second factor (django-otp), required of supervisors and of everyone who enters the
+admin. A user without a device enrols on first login; afterwards each login asks for a code."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+import django_otp
+import qrcode
+import qrcode.image.svg
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from .audit import AuditEntry, audit_log
+from .models import User
+from .roles import is_supervisor
+
+DEVICE_NAME = "authenticator"
+
+
+def needs_second_factor(user: User) -> bool:
+    return bool(user.is_superuser or user.is_staff or is_supervisor(user))
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label=gettext_lazy("6-digit code from your authenticator app"),
+        min_length=6,
+        max_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}),
+    )
+
+    def clean_token(self) -> str:
+        token: str = self.cleaned_data["token"].strip()
+        if not token.isascii() or not token.isdigit():
+            raise forms.ValidationError(_("Enter the 6 digits shown in your authenticator app."))
+        return token
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse("counter:home")
+
+
+def _qr_svg(uri: str) -> str:
+    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return buffer.getvalue().decode()
+
+
+@login_required
+def second_factor(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    enrolling = device is None
+    if enrolling:
+        device, _created = TOTPDevice.objects.get_or_create(user=user, confirmed=False, defaults={"name": DEVICE_NAME})
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        allowed, _info = device.verify_is_allowed()
+        if not allowed:
+            # django-otp slows guessing down: each wrong code doubles the wait before the next.
+            form.add_error(
+                "token", _("Too many wrong codes in a row. Wait a few seconds, then enter the current code.")
+            )
+        elif device.verify_token(form.cleaned_data["token"]):
+            with transaction.atomic(durable=True):
+                if enrolling:
+                    device.confirmed = True
+                    device.save(update_fields=["confirmed"])
+                audit_log(
+                    AuditEntry(
+                        action="auth.second_factor_enrolled" if enrolling else "auth.second_factor_verified",
+                        subject_type="user",
+                        subject_id=str(user.pk),
+                        actor=user,
+                    )
+                )
+            django_otp.login(request, device)
+            return redirect(_safe_next(request))
+        form.add_error("token", _("That code is not right, or it has expired. Try the current code."))
+    context = {"form": form, "enrolling": enrolling, "next": _safe_next(request)}
+    if enrolling:
+        context["secret"] = base64.b32encode(device.bin_key).decode()
+        context["qr_svg"] = _qr_svg(device.config_url)
+    return render(request, "registration/second_factor.html", context)
+
+
+EXEMPT_PREFIXES = ("/accounts/", "/i18n/", "/static/", "/healthz")
+
+
+class SecondFactorRequiredMiddleware:
+    """Until a user who needs it has passed the second factor, every page sends them there."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            user.is_authenticated
+            and needs_second_factor(user)  # type: ignore[arg-type]
+            and not user.is_verified()  # type: ignore[union-attr]
+            and not request.path.startswith(EXEMPT_PREFIXES)
+        ):
+            if request.path.startswith("/api/"):
+                return JsonResponse(
+                    {"code": "second_factor_required", "message": _("Confirm your second factor first.")}, status=403
+                )
+            return redirect(f"{reverse('second_factor')}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)
