@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection
@@ -10,6 +12,8 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from consents.jpki.testcard import CardHolder, TestCard, TestHierarchy
+from driver_records.models import DriverRecord
 from onestop.models import Office, User
 from onestop.roles import Role
 
@@ -123,3 +127,40 @@ def auditor(db: None) -> User:
 @pytest.fixture
 def personas(clerk: User, supervisor: User, auditor: User) -> dict[str, User]:
     return {"clerk": clerk, "supervisor": supervisor, "auditor": auditor}
+
+
+# --- JPKI (consents/jpki) -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def jpki_hierarchy() -> TestHierarchy:
+    """The JPKI-TEST hierarchy that settings.JPKI_TRUST="test" trusts (kept in JPKI_TEST_DIR)."""
+    return TestHierarchy.load_or_create(settings.JPKI_TEST_DIR)
+
+
+@pytest.fixture(scope="session")
+def jpki_card_key() -> rsa.RSAPrivateKey:
+    """One RSA-2048 card key for the session: cards differ by serial, the suite stays fast."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def holder_of_record(record: DriverRecord, **overrides: Any) -> CardHolder:
+    """What a record's holder's signing certificate carries."""
+    values = {"name": record.name, "address": record.address, "birth_date": record.birth_date, **overrides}
+    return CardHolder(**values)
+
+
+@pytest.fixture
+def issue_card_for(jpki_hierarchy: TestHierarchy, jpki_card_key: rsa.RSAPrivateKey) -> Callable[..., TestCard]:
+    """issue_card_for(record, **options) -> a test card for the record's holder, trusted in tests.
+
+    Options go to `issue_certificate` (issued_at, not_after, key, key_bits, policy, serial, ...).
+    The session's card key is used unless `key=` or `key_bits=` asks for another.
+    """
+
+    def issue(record: DriverRecord, **options: Any) -> TestCard:
+        if "key_bits" not in options:
+            options.setdefault("key", jpki_card_key)
+        return jpki_hierarchy.issue_card(holder_of_record(record), **options)
+
+    return issue

@@ -5,6 +5,7 @@ Facts: ../shared/DOMAIN.md ("Signing certificate", "The four items").
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from cryptography.x509.oid import ObjectIdentifier
@@ -86,3 +87,39 @@ def _read_der_length(der: bytes, offset: int) -> tuple[int, int]:
     if value < 0x80 or der[offset + 1] == 0:
         raise ValueError("non-minimal DER length")
     return value, offset + 1 + count
+
+
+@dataclass(frozen=True)
+class HolderItems:
+    """The four items (and the markers of substituted characters) a signing certificate carries."""
+
+    name: str
+    name_substituted: str
+    sex: str
+    birth_date: date
+    address: str
+    address_substituted: str
+
+
+def holder_items(other_names: dict[ObjectIdentifier, bytes]) -> HolderItems:
+    """Decode the subjectAltName otherName values (DER UTF8String) by OID.
+
+    Substituted-character markers are data: kept exactly as the certificate has them.
+    Raises ValueError when a required item is missing or malformed.
+    """
+
+    def text(oid: ObjectIdentifier, *, required: bool = True) -> str:
+        if oid not in other_names:
+            if required:
+                raise ValueError(f"subjectAltName lacks {oid.dotted_string}")
+            return ""
+        return decode_der_utf8string(other_names[oid])
+
+    return HolderItems(
+        name=text(OID_NAME),
+        name_substituted=text(OID_NAME_SUBSTITUTED, required=False),
+        sex=text(OID_SEX),
+        birth_date=decode_birth_date(text(OID_BIRTH_DATE)),
+        address=text(OID_ADDRESS),
+        address_substituted=text(OID_ADDRESS_SUBSTITUTED, required=False),
+    )

@@ -32,6 +32,7 @@ from .profile import (
     POLICY_TEST,
     der_utf8string,
     encode_birth_date,
+    holder_items,
 )
 
 # A JPKI signing certificate ends at 23:59:59 JST of its last day, which is 14:59:59Z.
@@ -69,6 +70,8 @@ class CertificateAuthority:
 
 @dataclass
 class TestCard:
+    __test__ = False  # not a pytest test class
+
     key: rsa.RSAPrivateKey
     certificate: x509.Certificate
     holder: CardHolder
@@ -84,6 +87,39 @@ class TestCard:
     @property
     def serial(self) -> str:
         return str(self.certificate.serial_number)
+
+    def save(self, prefix: Path) -> tuple[Path, Path]:
+        """Write `<prefix>.pem` (certificate) and `<prefix>.key` (private key, owner-only)."""
+        prefix.parent.mkdir(parents=True, exist_ok=True)
+        key_pem = self.key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        cert_pem = self.certificate.public_bytes(serialization.Encoding.PEM)
+        paths = (prefix.with_name(prefix.name + ".pem"), prefix.with_name(prefix.name + ".key"))
+        for path, data in zip(paths, (cert_pem, key_pem), strict=True):
+            _write_private(path, data)
+        return paths
+
+    @classmethod
+    def load(cls, prefix: Path) -> TestCard:
+        """A card written by `save`; the holder is read back from the certificate."""
+        certificate = x509.load_pem_x509_certificate(prefix.with_name(prefix.name + ".pem").read_bytes())
+        key = serialization.load_pem_private_key(prefix.with_name(prefix.name + ".key").read_bytes(), password=None)
+        assert isinstance(key, rsa.RSAPrivateKey)
+        return cls(key, certificate, holder_of(certificate))
+
+
+def holder_of(certificate: x509.Certificate) -> CardHolder:
+    san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    items = holder_items({o.type_id: o.value for o in san.get_values_for_type(x509.OtherName)})
+    return CardHolder(
+        name=items.name,
+        address=items.address,
+        birth_date=items.birth_date,
+        sex=items.sex,
+        name_substituted=items.name_substituted,
+        address_substituted=items.address_substituted,
+    )
 
 
 def fifth_birthday_after(issued: date, birth_date: date) -> date:
@@ -126,9 +162,10 @@ def make_ca(
     units: tuple[str, str] = CA_OU,
     not_before: datetime | None = None,
     years: int = 20,
+    key: rsa.RSAPrivateKey | None = None,
 ) -> CertificateAuthority:
     """A self-signed CA. Every JPKI CA generation has the same name: only its key differs."""
-    key = _new_key()
+    key = key or _new_key()
     start = not_before or datetime(2020, 1, 1, tzinfo=UTC)
     name = _ca_name(organisation, units)
     certificate = (
@@ -239,6 +276,8 @@ def issue_certificate(
 class TestHierarchy:
     """The JPKI-TEST signing CA, and a user-authentication CA a consent must never accept."""
 
+    __test__ = False  # not a pytest test class
+
     signing_ca: CertificateAuthority
     auth_ca: CertificateAuthority = field(repr=False)
 
@@ -262,15 +301,19 @@ class TestHierarchy:
             return cls(_load(directory, "signing_ca"), _load(directory, "auth_ca"))
 
 
+def _write_private(path: Path, data: bytes) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(data)
+    os.chmod(temporary, 0o600)
+    os.replace(temporary, path)
+
+
 def _save(directory: Path, stem: str, ca: CertificateAuthority) -> None:
     key_pem = ca.key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     for suffix, data in ((".key", key_pem), (".pem", ca.pem)):
-        temporary = directory / f"{stem}{suffix}.tmp"
-        temporary.write_bytes(data)
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, directory / f"{stem}{suffix}")
+        _write_private(directory / f"{stem}{suffix}", data)
 
 
 def _load(directory: Path, stem: str) -> CertificateAuthority:

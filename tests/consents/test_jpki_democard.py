@@ -1,0 +1,77 @@
+"""The demo card: each demo holder signs with their own JPKI-TEST card, the same one each time."""
+
+from __future__ import annotations
+
+import shutil
+import stat
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from consents.jpki import verify_consent_signature
+from consents.jpki.democard import demo_card_for
+from consents.jpki.testcard import TestHierarchy
+from tests.factories import DriverRecordFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def test_dir(tmp_path: Path, settings: SettingsWrapper, jpki_hierarchy: TestHierarchy) -> Path:
+    """A fresh JPKI_TEST_DIR holding the session's hierarchy (no key generation per test)."""
+    for name in ("signing_ca.pem", "signing_ca.key", "auth_ca.pem", "auth_ca.key"):
+        shutil.copy(settings.JPKI_TEST_DIR / name, tmp_path / name)
+    settings.JPKI_TEST_DIR = tmp_path
+    return tmp_path
+
+
+def test_demo_card_carries_the_records_data_and_its_signature_verifies(test_dir: Path) -> None:
+    record = DriverRecordFactory(name="鈴木　一郎", address="大阪府大阪市北区梅田一丁目１番")
+    card = demo_card_for(record)
+    statement = "同意します".encode()
+
+    result = verify_consent_signature(
+        statement=statement,
+        signature=card.sign(statement),
+        certificate_der=card.certificate_der,
+        signed_at=datetime.now(UTC),
+    )
+
+    assert (result.name, result.address, result.birth_date) == (record.name, record.address, record.birth_date)
+    assert result.serial == card.serial
+
+
+def test_demo_card_is_the_same_card_on_later_signings(test_dir: Path) -> None:
+    record = DriverRecordFactory()
+    first = demo_card_for(record)
+    again = demo_card_for(record)
+
+    assert again.serial == first.serial
+    assert again.certificate_der == first.certificate_der
+    key_file = test_dir / "cards" / f"record-{record.pk}.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert record.name.encode() not in b"".join(p.name.encode() for p in (test_dir / "cards").iterdir())
+
+
+def test_demo_card_is_reissued_when_the_record_moves_or_on_request(test_dir: Path) -> None:
+    record = DriverRecordFactory()
+    first = demo_card_for(record)
+
+    record.address = "東京都新宿区西新宿二丁目８番１号"
+    record.save(update_fields=["address"])
+    moved = demo_card_for(record)
+    assert moved.serial != first.serial
+    assert moved.holder.address == "東京都新宿区西新宿二丁目８番１号"
+
+    reissued = demo_card_for(record, reissue=True)
+    assert reissued.serial != moved.serial
+    assert demo_card_for(record).serial == reissued.serial
+
+
+def test_demo_card_refuses_to_exist_outside_the_test_trust(test_dir: Path, settings: SettingsWrapper) -> None:
+    settings.JPKI_TRUST = "production"
+    with pytest.raises(ImproperlyConfigured):
+        demo_card_for(DriverRecordFactory())
