@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint format bench install migrate messages clean
+.PHONY: run test lint format bench install migrate messages clean browser screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,9 +28,24 @@ run: migrate
 	@echo ""
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile
 
-test: install
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The end-to-end tests drive Debian's chromium (Playwright's own browser download does not work
+# here) and inject axe-core from the npm registry. Installed when missing and possible.
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else echo "chromium is not installed and cannot be installed here: the e2e tests will say so"; fi; }
+	@test -f tests/e2e/node_modules/axe-core/axe.min.js || { \
+	  if command -v npm >/dev/null; then npm ci --prefix tests/e2e --no-audit --no-fund --silent; \
+	  else echo "npm is missing: the accessibility checks will say so"; fi; }
+
+# Refreshes docs/screenshots/ from the end-to-end journeys.
+screenshots: install browser
+	ONESTOP_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

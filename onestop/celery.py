@@ -1,9 +1,29 @@
 import os
+from contextvars import Token
+from typing import Any
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
+
+from .request_context import request_id_var
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onestop.settings")
 
 app = Celery("onestop")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+_tokens: dict[str, Token[str]] = {}
+
+
+@task_prerun.connect
+def _bind_task_id(task_id: str, **kwargs: Any) -> None:
+    # Log lines and audit rows written by a task carry its id, as a request's carry the request id.
+    _tokens[task_id] = request_id_var.set(f"task:{task_id}")
+
+
+@task_postrun.connect
+def _unbind_task_id(task_id: str, **kwargs: Any) -> None:
+    token = _tokens.pop(task_id, None)
+    if token is not None:
+        request_id_var.reset(token)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from django.conf import settings
 
-SERVICE_MARKERS = ("postgres", "redis", "celery_worker")
+SERVICE_MARKERS = ("postgres", "redis", "celery_worker", "e2e")
 
 
 def missing_service(marker: str) -> str | None:
@@ -16,6 +18,11 @@ def missing_service(marker: str) -> str | None:
         return "Redis is not reachable (set REDIS_URL or start a local server on 6379)"
     if marker == "celery_worker" and not settings.USING_POSTGRES:
         return "a real Celery worker shares the test database, which needs PostgreSQL"
+    if marker == "e2e":
+        if not settings.USING_POSTGRES:
+            return "the end-to-end journeys run on PostgreSQL, which this run does not have"
+        if shutil.which("chromium") is None:
+            return "chromium is not installed (make test installs Debian's chromium when run as root)"
     return None
 
 

@@ -1,0 +1,62 @@
+"""A clerk at the counter: log in, find a holder, see why a two-card holder is refused."""
+
+import pytest
+from playwright.sync_api import expect
+
+from onestop.demo import DEMO_LOGINS, seed_demo
+from tests.e2e.conftest import log_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+CLERK = next(login for login in DEMO_LOGINS if login.username == "clerk")
+SUPERVISOR = next(login for login in DEMO_LOGINS if login.username == "supervisor")
+AUDITOR = next(login for login in DEMO_LOGINS if login.username == "auditor")
+
+
+def test_clerk_logs_in_finds_a_holder_and_sees_the_two_card_refusal(page, screenshot, axe):
+    seed_demo()
+    from driver_records.models import DriverRecord
+
+    two_cards = DriverRecord.objects.filter(holding_status="licence_both").first()
+    page.goto("/")
+    expect(page.get_by_role("heading", name="ログイン")).to_be_visible()
+    screenshot(page, "01-login")
+    assert axe(page) == []
+    log_in(page, CLERK.username, CLERK.password)
+    expect(page.get_by_role("heading", name="利用者検索")).to_be_visible()
+    page.get_by_label("免許証番号等または氏名").fill(two_cards.number)
+    page.keyboard.press("Enter")
+    page.get_by_role("link", name=two_cards.number).click()
+    eligibility = page.get_by_test_id("eligibility")
+    expect(eligibility).to_contain_text("2枚持ち")
+    expect(eligibility).to_contain_text("マイナ免許証のみの方だけ")
+    screenshot(page, "03-holder-refused-two-cards")
+    assert axe(page) == []
+
+
+def test_search_page_is_usable_by_keyboard_alone(page, axe, screenshot):
+    seed_demo()
+    log_in(page, CLERK.username, CLERK.password)
+    page.keyboard.type("山田")  # the search field has the focus on arrival
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("table")).to_be_visible()
+    screenshot(page, "02-search-results")
+    assert axe(page) == []
+
+
+def test_supervisor_passes_the_second_factor(page):
+    seed_demo()
+    log_in(page, SUPERVISOR.username, SUPERVISOR.password, SUPERVISOR.totp_key)
+    expect(page.get_by_role("heading", name="利用者検索")).to_be_visible()
+
+
+def test_auditor_reads_the_audit_trail_in_the_admin(page, screenshot):
+    seed_demo()
+    log_in(page, CLERK.username, CLERK.password)
+    page.get_by_label("免許証番号等または氏名").fill("山田")
+    page.keyboard.press("Enter")
+    page.get_by_role("table").get_by_role("link").first.click()
+    page.get_by_role("button", name="ログアウト").click()
+    log_in(page, AUDITOR.username, AUDITOR.password, AUDITOR.totp_key)
+    page.goto("/admin/onestop/auditevent/")
+    expect(page.get_by_text("record.view").first).to_be_visible()
+    screenshot(page, "09-admin-audit-trail")
