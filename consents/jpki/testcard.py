@@ -8,15 +8,19 @@ leave the test hierarchy: production trusts only the real J-LIS roots (settings.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509 import CRLReason
 from cryptography.x509.oid import NameOID
 
 from onestop.prefectures import PREFECTURES, prefecture_of_address
@@ -38,7 +42,12 @@ from .profile import (
 # A JPKI signing certificate ends at 23:59:59 JST of its last day, which is 14:59:59Z.
 EXPIRY_TIME_UTC = time(14, 59, 59)
 TEST_ORGANISATION = "JPKI-TEST"
+JST = ZoneInfo("Asia/Tokyo")
 AUTH_CA_OU = ("JPKI for user authentication", CA_OU[1])
+
+
+# (serial, revocation date, reason code or None) of one CRL entry.
+RevokedEntry = tuple[int, datetime, x509.ReasonFlags | None]
 
 
 @dataclass(frozen=True)
@@ -280,6 +289,9 @@ class TestHierarchy:
 
     signing_ca: CertificateAuthority
     auth_ca: CertificateAuthority = field(repr=False)
+    # Set by load_or_create: where revoke() keeps the CRL's entries and number between runs.
+    directory: Path | None = field(default=None, repr=False, compare=False)
+    _revoked: list[RevokedEntry] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def generate(cls) -> TestHierarchy:
@@ -287,6 +299,40 @@ class TestHierarchy:
 
     def issue_card(self, holder: CardHolder, **options: object) -> TestCard:
         return issue_certificate(self.signing_ca, holder, **options)  # type: ignore[arg-type]
+
+    def issue_expired_card(self, holder: CardHolder, *, expired_on: date | None = None, **options: object) -> TestCard:
+        """A card whose certificate ended at 23:59:59 JST on `expired_on` (default: yesterday, JST)."""
+        day = expired_on or (datetime.now(JST).date() - timedelta(days=1))
+        end = expiry_instant(day)
+        return self.issue_card(holder, issued_at=end - timedelta(days=5 * 365), not_after=end, **options)
+
+    def revoke(
+        self, serial: int | str, *, reason: x509.ReasonFlags | None = None, revoked_at: datetime | None = None
+    ) -> bytes:
+        """Add a serial to the signing CA's CRL; returns the whole CRL (DER) under the next number.
+
+        A hierarchy from load_or_create keeps the entries and the number in its directory
+        (`revocations.json`) and writes the CRL to `signing_ca.crl`; one made in memory keeps them
+        on the instance (tests use that, so they leave the shared directory alone).
+        """
+        entry = (int(serial), revoked_at or datetime.now(UTC).replace(microsecond=0), reason)
+        if self.directory is None:
+            self._revoked.append(entry)
+            return make_crl(self.signing_ca, self._revoked, number=len(self._revoked))
+        state_file = self.directory / "revocations.json"
+        with open(self.directory / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            state = json.loads(state_file.read_text()) if state_file.exists() else {"number": 0, "entries": []}
+            state["entries"].append([str(entry[0]), entry[1].isoformat(), reason.value if reason else ""])
+            state["number"] += 1
+            entries = [
+                (int(s), datetime.fromisoformat(at), x509.ReasonFlags(r) if r else None)
+                for s, at, r in state["entries"]
+            ]
+            der = make_crl(self.signing_ca, entries, number=state["number"])
+            _write_private(self.directory / "signing_ca.crl", der)
+            _write_private(state_file, json.dumps(state).encode())
+        return der
 
     @classmethod
     def load_or_create(cls, directory: Path) -> TestHierarchy:
@@ -298,7 +344,42 @@ class TestHierarchy:
                 hierarchy = cls.generate()
                 _save(directory, "auth_ca", hierarchy.auth_ca)
                 _save(directory, "signing_ca", hierarchy.signing_ca)
-            return cls(_load(directory, "signing_ca"), _load(directory, "auth_ca"))
+            return cls(_load(directory, "signing_ca"), _load(directory, "auth_ca"), directory=directory)
+
+
+def make_crl(
+    ca: CertificateAuthority,
+    entries: Iterable[RevokedEntry],
+    *,
+    number: int,
+    this_update: datetime | None = None,
+    next_update: datetime | None = None,
+) -> bytes:
+    """A full CRL (DER) signed by `ca`, with its CRL number and authority key identifier."""
+    start = this_update or datetime.now(UTC).replace(microsecond=0)
+    revoked = [
+        x509.RevokedCertificateBuilder(
+            serial_number=serial,
+            revocation_date=at,
+            extensions=[x509.Extension(CRLReason.oid, False, CRLReason(reason))] if reason else [],
+        ).build()
+        for serial, at, reason in entries
+    ]
+    crl = x509.CertificateRevocationListBuilder(
+        issuer_name=ca.certificate.subject,
+        last_update=start,
+        next_update=next_update or start + timedelta(days=1),
+        extensions=[
+            x509.Extension(x509.CRLNumber.oid, False, x509.CRLNumber(number)),
+            x509.Extension(
+                x509.AuthorityKeyIdentifier.oid,
+                False,
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()),
+            ),
+        ],
+        revoked_certificates=revoked,
+    ).sign(ca.key, hashes.SHA256())
+    return crl.public_bytes(serialization.Encoding.DER)
 
 
 def _write_private(path: Path, data: bytes) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import stat
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,19 +12,14 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from consents.jpki import verify_consent_signature
 from consents.jpki.democard import demo_card_for
-from consents.jpki.testcard import TestHierarchy
 from tests.factories import DriverRecordFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def test_dir(tmp_path: Path, settings: SettingsWrapper, jpki_hierarchy: TestHierarchy) -> Path:
-    """A fresh JPKI_TEST_DIR holding the session's hierarchy (no key generation per test)."""
-    for name in ("signing_ca.pem", "signing_ca.key", "auth_ca.pem", "auth_ca.key"):
-        shutil.copy(settings.JPKI_TEST_DIR / name, tmp_path / name)
-    settings.JPKI_TEST_DIR = tmp_path
-    return tmp_path
+def test_dir(jpki_test_dir: Path) -> Path:
+    return jpki_test_dir
 
 
 def test_demo_card_carries_the_records_data_and_its_signature_verifies(test_dir: Path) -> None:

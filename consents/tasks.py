@@ -1,0 +1,15 @@
+"""Celery tasks of the consents app: thin, each calls one service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from celery import shared_task
+
+from consents.jpki.crl import crl_import
+
+
+@shared_task
+def crl_import_file(path: str) -> int:
+    """Import the CRL at `path` (DER); returns the CrlImport id. A refused CRL fails the task."""
+    return crl_import(der=Path(path).read_bytes(), actor_label="celery:crl_import_file").pk
