@@ -35,15 +35,16 @@ class RevocationChecker(Protocol):
         ...
 
 
-def revoked_entry_query(*, issuer_key_id: str, serial: str) -> QuerySet[RevokedCertificate]:
+def revoked_entry_query(*, issuer_key_id: str, serial: str, using: str = "default") -> QuerySet[RevokedCertificate]:
     """The lookup: one probe of the unique (issuer_key_id, serial) index, whatever the CRL size."""
-    entries = RevokedCertificate.objects.filter(issuer_key_id=issuer_key_id, serial=serial)
+    entries = RevokedCertificate.objects.using(using).filter(issuer_key_id=issuer_key_id, serial=serial)
     return entries.only("revoked_at", "reason")[:1]
 
 
-def crl_source(*, issuer_key_id: str, now: datetime) -> str:
+def crl_source(*, issuer_key_id: str, now: datetime, using: str = "default") -> str:
     latest = (
-        CrlImport.objects.filter(issuer_key_id=issuer_key_id)
+        CrlImport.objects.using(using)
+        .filter(issuer_key_id=issuer_key_id)
         .order_by("-crl_number")
         .values_list("crl_number", "this_update", "next_update")[:1]
     )
@@ -58,12 +59,16 @@ def crl_source(*, issuer_key_id: str, now: datetime) -> str:
 
 
 class CrlRevocationChecker:
-    """Answers from the imported J-LIS CRLs (`crl_import`)."""
+    """Answers from the imported J-LIS CRLs (`crl_import`), in the database `using`."""
+
+    def __init__(self, *, using: str = "default") -> None:
+        self.using = using
 
     def status(self, *, issuer_key_id: str, serial: str, at: datetime) -> RevocationStatus:
         now = timezone.now()
-        source = crl_source(issuer_key_id=issuer_key_id, now=now)
-        entry = next(iter(revoked_entry_query(issuer_key_id=issuer_key_id, serial=serial)), None)
+        source = crl_source(issuer_key_id=issuer_key_id, now=now, using=self.using)
+        query = revoked_entry_query(issuer_key_id=issuer_key_id, serial=serial, using=self.using)
+        entry = next(iter(query), None)
         if entry is None:
             return RevocationStatus(revoked=False, source=source, checked_at=now)
         counts = entry.reason in COMPROMISE_REASONS or entry.revoked_at <= at
