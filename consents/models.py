@@ -67,6 +67,9 @@ class ConsentStatement(models.Model):
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    # The last signature refused for this statement, so the clerk's page can say why.
+    refused_code = models.CharField(max_length=40, blank=True)
+    refused_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("consent statement")
@@ -97,6 +100,7 @@ class Consent(models.Model):
     verification = models.JSONField(_("verification evidence"), default=dict, blank=True)
     cert_serial = models.CharField(_("certificate serial"), max_length=64, blank=True)
     cert_issuer_key_id = models.CharField(max_length=64, blank=True)
+    cert_not_after = models.DateTimeField(_("certificate valid until"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=12, choices=ConsentStatus.choices, db_index=True)
     jlis_consent_id = models.CharField(_("J-LIS consent id"), max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(_("registered at"))
@@ -141,6 +145,32 @@ class MynaportalLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record_id}"
+
+
+class CounterTerminal(models.Model):
+    """A signing terminal at one office's counter. Its API token is kept only as a SHA-256."""
+
+    name = models.CharField(_("name"), max_length=64)
+    office = models.ForeignKey(Office, verbose_name=_("office"), on_delete=models.PROTECT, related_name="terminals")
+    token_prefix = models.CharField(_("token prefix"), max_length=12)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    # An authenticated terminal is the API request's user (DRF checks these two attributes).
+    is_authenticated = True
+    is_anonymous = False
+
+    class Meta:
+        ordering = ["office", "name"]
+        verbose_name = _("counter terminal")
+        verbose_name_plural = _("counter terminals")
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class CrlImport(models.Model):

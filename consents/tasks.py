@@ -8,8 +8,16 @@ from celery import shared_task
 
 from consents.jpki.crl import crl_import
 
+from .services import consent_expire_due
+
 
 @shared_task
 def crl_import_file(path: str) -> int:
     """Import the CRL at `path` (DER); returns the CrlImport id. A refused CRL fails the task."""
     return crl_import(der=Path(path).read_bytes(), actor_label="celery:crl_import_file").pk
+
+
+@shared_task(name="consents.expire_due")
+def consent_expire_due_task() -> int:
+    """Daily (beat): active consents past their last valid day become expired."""
+    return consent_expire_due()

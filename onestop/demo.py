@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from consents.models import TermsVersion
 from driver_records.models import DriverRecord, HoldingStatus, RecordKind
 from driver_records.normalise import name_search_key
 
@@ -85,6 +86,18 @@ ADDRESSES = {
     "27": ["大阪府大阪市中央区大手前三丁目１番１１号", "大阪府門真市一番町２３番１６号"],
     "01": ["北海道札幌市中央区北二条西七丁目", "北海道札幌市手稲区曙五条四丁目１番１号"],
 }
+# The demo's terms of use: a short text of its own, standing in for the real terms (R17).
+DEMO_TERMS_VERSION = "2025.1"
+DEMO_TERMS_TEXT = """住所変更ワンストップサービス等 利用規約（デモ版）
+
+1. 対象: マイナ免許証のみ、又はマイナ経歴証明書のみをお持ちの方が利用できます。
+2. 同意: 住所地の免許センター・警察署の窓口又はマイナポータルで、署名用電子証明書による
+   電子署名を付して同意します。提供に同意する事項（住所・氏名・生年月日）を選べます。
+3. 有効期間: 同意の日（J-LIS のシステムに反映された日）の翌日から10年です。
+4. 取消: 窓口、マイナポータル又は JPKI Mobile から、いつでも取り消せます。
+5. 個人番号（マイナンバー）を警察が収集することはありません。
+6. この規約は予告なく変更されることがあり、変更後の利用は変更後の規約への同意となります。
+"""
 # Public-safety-commission codes that open a record number (the first two digits).
 PSC = {"13": "30", "27": "62", "01": "10"}
 STATUSES = list(HoldingStatus)
@@ -143,6 +156,9 @@ def seed_demo() -> list[DemoLogin]:
                 user.groups.add(Group.objects.get(name=login.role.value))
                 if login.totp_key:
                     TOTPDevice.objects.create(user=user, name="demo", key=login.totp_key, confirmed=True)
+        TermsVersion.objects.get_or_create(
+            version=DEMO_TERMS_VERSION, defaults={"effective_date": date(2025, 3, 24), "text": DEMO_TERMS_TEXT}
+        )
         if not DriverRecord.objects.exists():
             DriverRecord.objects.bulk_create(demo_holders())
     return list(DEMO_LOGINS)

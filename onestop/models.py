@@ -99,3 +99,23 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit chain head #{self.last_seq}"
+
+
+class IdempotentRequest(models.Model):
+    """The first answer to a POST carrying an idempotency key, replayed to its repeats."""
+
+    # SHA-256 of the caller's credentials (Authorization header and session cookie).
+    caller = models.CharField(max_length=64)
+    key = models.CharField(max_length=128)
+    fingerprint = models.CharField(max_length=64)  # of the method, path and body
+    created_at = models.DateTimeField(db_index=True)
+    done = models.BooleanField(default=False)
+    status_code = models.PositiveSmallIntegerField(default=0)
+    headers = models.JSONField(default=dict)
+    body = models.BinaryField(default=b"")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["caller", "key"], name="unique_idempotency_key")]
+
+    def __str__(self) -> str:
+        return self.key

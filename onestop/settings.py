@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -137,6 +138,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "onestop.middleware.RequestIdMiddleware",
     "axes.middleware.AxesMiddleware",
+    "onestop.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "onestop.urls"
@@ -225,6 +227,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "consents-expire-due": {"task": "consents.expire_due", "schedule": crontab(hour=0, minute=5)},
+    "idempotency-purge": {"task": "onestop.idempotency_purge", "schedule": crontab(hour=3, minute=30)},
+}
 CELERY_TIMEZONE = "Asia/Tokyo"
 
 # --- auth -----------------------------------------------------------------------------------

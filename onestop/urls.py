@@ -14,6 +14,8 @@ urlpatterns = [
     path("accounts/second-factor/", second_factor.second_factor, name="second_factor"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("counter/", include("driver_records.urls")),
+    path("counter/consents/", include("consents.urls")),
+    path("api/v1/", include("consents.api.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]

@@ -1,0 +1,1 @@
+"""The REST API for the counter terminal, under /api/v1/."""

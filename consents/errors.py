@@ -1,0 +1,88 @@
+"""Why a consent step was refused: one code per reason, each explained in plain words.
+
+The codes are shared by the counter pages and the API (`{code, message}`); the signature codes
+are those of consents.jpki.JpkiErrorCode. Each explanation says what happened and what to do.
+"""
+
+from __future__ import annotations
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+EXPLANATIONS: dict[str, Promise] = {
+    # Starting (R1, R2, R4, R17).
+    "not_eligible": _("This holder cannot use the one-stop service."),
+    "wrong_prefecture": _(
+        "Consent is given at a licence centre or police station of the holder's prefecture of residence, "
+        "or through Mynaportal. This office is in another prefecture."
+    ),
+    "not_counter_staff": _("Only counter staff may do this."),
+    "record_not_found": _("This driver record does not exist."),
+    "no_office": _("Your account has no office. Ask an administrator to set your office."),
+    "no_items": _("Choose at least one item (address, name or date of birth)."),
+    "unknown_item": _("Only address, name and date of birth can be chosen."),
+    "no_terms": _("No terms of use are in effect. An administrator must enter the current terms first."),
+    # The statement.
+    "statement_not_found": _("This consent statement does not exist."),
+    "statement_other_office": _("This consent statement was made at another office."),
+    "statement_expired": _("The statement to sign has expired. Make a new one and have the holder sign it."),
+    "statement_used": _("This statement has already been signed and registered. It cannot be used again."),
+    # The signature (R3): consents.jpki.JpkiErrorCode.
+    "unreadable_input": _(
+        "The signature or the certificate could not be read. Have the holder sign again with the card."
+    ),
+    "not_signing_certificate": _(
+        "The certificate is not a My Number card signing certificate (署名用電子証明書). "
+        "Have the holder sign with the signing certificate, not the user-authentication certificate."
+    ),
+    "chain_not_trusted": _(
+        "The certificate was not issued by J-LIS's signing certification authority. It cannot be accepted."
+    ),
+    "not_valid_at_signing_time": _(
+        "The signing certificate was not valid at the time of signing (expired or not yet valid). "
+        "The holder needs a new signing certificate from their municipal office."
+    ),
+    "revoked": _(
+        "The signing certificate has been revoked. The holder needs a new signing certificate "
+        "from their municipal office before giving consent."
+    ),
+    "key_too_small": _("The certificate's key is too weak to be accepted."),
+    "signature_mismatch": _(
+        "The signature does not match the statement shown. Have the holder sign the statement again."
+    ),
+    "holder_mismatch": _(
+        "The date of birth in the signing certificate is not the date of birth of this record. "
+        "Check that the holder and the record are the same person."
+    ),
+    "certificate_linked_elsewhere": _("This signing certificate is already linked to another record."),
+    # Revocation (R9) and Mynaportal (R4, R13).
+    "forbidden": _("Only a supervisor may do this."),
+    "reason_required": _("Enter the reason."),
+    "reason_too_long": _("The reason is too long (500 characters at most)."),
+    "contains_my_number": _("This looks like a My Number (個人番号). It must not be entered here."),
+    "consent_not_found": _("This consent does not exist."),
+    "not_revocable": _("Only a pending or active consent can be revoked."),
+    "no_linked_certificate": _(
+        "The record has no linked signing certificate yet. Mynaportal linkage needs a registered consent first."
+    ),
+    # J-LIS events not applied (kept and shown on the holder page).
+    "no_mynaportal_link": _(
+        "A consent or revocation arrived through Mynaportal, but no Mynaportal linkage is recorded for "
+        "this holder, so it was not applied."
+    ),
+    # The API.
+    "validation_error": _("The request is not valid."),
+}
+
+
+def explain(code: str) -> str:
+    return str(EXPLANATIONS.get(code, _("The request was refused.")))
+
+
+class ConsentRefused(Exception):
+    """A consent step refused for a reason the clerk or the terminal can act on."""
+
+    def __init__(self, code: str, message: str | None = None) -> None:
+        self.code = code
+        self.message = message or explain(code)
+        super().__init__(f"{code}: {self.message}")

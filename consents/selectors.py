@@ -1,0 +1,100 @@
+"""Reads of consents: the terms in force, whether a consent may start, a record's consent status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.utils import timezone
+
+from driver_records.models import DriverRecord
+from driver_records.selectors import Eligibility, record_eligibility
+from onestop.models import AuditEvent, Office
+from onestop.prefectures import PREFECTURES
+
+from .errors import ConsentRefused
+from .models import Consent, ConsentItem, ConsentStatus, MynaportalLink, TermsVersion
+from .period import japan_date, period_in_force
+
+# Audit actions whose reason the holder page shows: J-LIS events that were not applied.
+EVENT_REFUSAL_ACTION = "consent.event_not_applied"
+
+
+def terms_version_current(*, on: date | None = None) -> TermsVersion | None:
+    """R17: the latest terms version in effect on a Japan date (today by default)."""
+    day = on or japan_date(timezone.now())
+    return TermsVersion.objects.filter(effective_date__lte=day).order_by("-effective_date", "-id").first()
+
+
+def consent_start_refusal(*, record: DriverRecord, office: Office | None) -> ConsentRefused | None:
+    """Why a consent for this record cannot be started at this office, or None when it can."""
+    eligibility = record_eligibility(record)
+    if not eligibility.eligible:  # R1
+        return ConsentRefused("not_eligible", eligibility.message)
+    if office is None:
+        return ConsentRefused("no_office")
+    if office.prefecture != record.prefecture:  # R4
+        return ConsentRefused("wrong_prefecture")
+    if terms_version_current() is None:  # R17
+        return ConsentRefused("no_terms")
+    return None
+
+
+def items_in_order(items: list[str]) -> list[str]:
+    """Chosen items in their canonical order (address, name, date of birth), without repeats."""
+    return [item for item in ConsentItem.values if item in set(items)]
+
+
+def items_label(items: list[str]) -> str:
+    labels = dict(ConsentItem.choices)
+    return "、".join(str(labels[item]) for item in items_in_order(items))
+
+
+@dataclass(frozen=True)
+class ConsentStatusView:
+    """R8: what a record's consent is (items, consent date, last valid day, status)."""
+
+    record: DriverRecord
+    eligibility: Eligibility
+    current: Consent | None  # the active consent, else the newest one of any status
+    pending: list[Consent]
+    in_force: bool
+    mynaportal_link: MynaportalLink | None
+    not_applied: list[AuditEvent] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if self.current is None:
+            return "none"
+        return self.current.status
+
+
+def consent_in_force(consent: Consent, *, at: datetime | None = None) -> bool:
+    if consent.status != ConsentStatus.ACTIVE or not consent.consent_date or not consent.last_valid_day:
+        return False
+    return period_in_force(
+        consent_date=consent.consent_date, last_valid_day=consent.last_valid_day, at=at or timezone.now()
+    )
+
+
+def consent_status(*, record: DriverRecord, at: datetime | None = None) -> ConsentStatusView:
+    consents = list(record.consents.select_related("terms_version", "office").order_by("-created_at", "-id")[:20])
+    active = next((c for c in consents if c.status == ConsentStatus.ACTIVE), None)
+    current = active or (consents[0] if consents else None)
+    pending = [c for c in consents if c.status == ConsentStatus.PENDING and c is not current]
+    not_applied = list(
+        AuditEvent.objects.filter(record_number=record.number, action=EVENT_REFUSAL_ACTION).order_by("-seq")[:5]
+    )
+    return ConsentStatusView(
+        record=record,
+        eligibility=record_eligibility(record),
+        current=current,
+        pending=pending,
+        in_force=consent_in_force(current, at=at) if current else False,
+        mynaportal_link=MynaportalLink.objects.filter(record=record).select_related("linked_by").first(),
+        not_applied=not_applied,
+    )
+
+
+def prefecture_name(code: str) -> str:
+    return PREFECTURES.get(code, code)

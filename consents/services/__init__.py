@@ -1,0 +1,28 @@
+"""Writes to consents. Counter services are each one durable transaction; the services for J-LIS
+events join the caller's transaction (see lifecycle)."""
+
+from .lifecycle import (
+    EventOutcome,
+    consent_expire_due,
+    consent_reflect,
+    consent_reject,
+    consent_revoke,
+    consent_revoke_elsewhere,
+)
+from .mynaportal import consent_register_from_mynaportal, mynaportal_link_record, record_for_mynaportal
+from .registration import consent_register
+from .statements import statement_create
+
+__all__ = [
+    "EventOutcome",
+    "consent_expire_due",
+    "consent_reflect",
+    "consent_register",
+    "consent_register_from_mynaportal",
+    "consent_reject",
+    "consent_revoke",
+    "consent_revoke_elsewhere",
+    "mynaportal_link_record",
+    "record_for_mynaportal",
+    "statement_create",
+]

@@ -1,0 +1,311 @@
+"""A consent's life after registration: reflected or rejected by J-LIS (R5, R6), revoked (R9),
+expired. A certificate expiring or being revoked changes none of it (R7).
+
+The services for J-LIS events join the caller's transaction (`savepoint=False`) so the applier
+can run many events in one batch; called alone, each is its own transaction. They return an
+EventOutcome instead of raising: an event that is not applied is kept with its reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from driver_records.models import ChangeSource, DriverRecord, RecordChange
+from jlis_gateway.models import OutboxKind
+from jlis_gateway.outbox import outbox_enqueue
+from onestop.audit import AuditEntry, audit_log, audit_log_many
+from onestop.models import User
+from onestop.roles import is_supervisor
+from onestop.validators import contains_my_number
+
+from ..errors import ConsentRefused
+from ..models import Channel, Consent, ConsentStatus, MynaportalLink
+from ..period import consent_period, japan_date
+from ..selectors import EVENT_REFUSAL_ACTION
+from ._common import audit_consent
+
+REVOCABLE = (ConsentStatus.PENDING, ConsentStatus.ACTIVE)
+REVOKE_REASON_MAX = 500
+
+
+@dataclass(frozen=True)
+class EventOutcome:
+    """What a J-LIS event did: applied, or not applied and why (a short code kept with the event)."""
+
+    applied: bool
+    reason: str = ""
+    consent: Consent | None = None
+
+
+def _locked(consent_id: int) -> tuple[DriverRecord, Consent] | None:
+    """Lock the record, then the consent: the one order every writer of both uses."""
+    record_id = Consent.objects.filter(pk=consent_id).values_list("record_id", flat=True).first()
+    if record_id is None:
+        return None
+    record = DriverRecord.objects.select_for_update().get(pk=record_id)
+    consent = Consent.objects.select_for_update().select_related("record").get(pk=consent_id)
+    return record, consent
+
+
+def event_not_applied(*, record: DriverRecord, reason: str, event: str, event_id: str = "") -> None:
+    """Keep why a J-LIS event for this record was not applied; the holder page shows it."""
+    audit_log(
+        AuditEntry(
+            action=EVENT_REFUSAL_ACTION,
+            subject_type="driver_record",
+            subject_id=str(record.pk),
+            actor_label="jlis",
+            record_number=record.number,
+            new_values={"event": event, "event_id": event_id, "reason": reason},
+        )
+    )
+
+
+def _record_link(*, record: DriverRecord, consent: Consent, event_id: str, at: datetime) -> None:
+    """R13: the record is linked to the consent's certificate (serial, issuer key, validity)."""
+    wanted = {
+        "cert_serial": consent.cert_serial,
+        "cert_issuer_key_id": consent.cert_issuer_key_id,
+        "cert_not_after": consent.cert_not_after,
+    }
+    changed = {f: v for f, v in wanted.items() if getattr(record, f) != v}
+    if not changed:
+        return
+    DriverRecord.objects.filter(pk=record.pk).update(**changed, version=F("version") + 1, updated_at=at)
+    old = {f: getattr(record, f) for f in changed}
+    RecordChange.objects.bulk_create(
+        RecordChange(
+            record=record,
+            field=f,
+            old_value="" if old[f] is None else str(old[f]),
+            new_value="" if v is None else str(v),
+            source=ChangeSource.JLIS,
+            jlis_event_id=event_id,
+            changed_at=at,
+        )
+        for f, v in changed.items()
+    )
+    audit_log(
+        AuditEntry(
+            action="record.link_certificate",
+            subject_type="driver_record",
+            subject_id=str(record.pk),
+            actor_label="jlis",
+            record_number=record.number,
+            serial=consent.cert_serial,
+            old_values=old,
+            new_values=changed,
+        )
+    )
+    for f, v in changed.items():
+        setattr(record, f, v)
+
+
+def serial_linked_elsewhere(*, record: DriverRecord, serial: str, issuer_key_id: str) -> bool:
+    return (
+        DriverRecord.objects.filter(cert_serial=serial, cert_issuer_key_id=issuer_key_id).exclude(pk=record.pk).exists()
+    )
+
+
+def consent_activate(
+    *, record: DriverRecord, consent: Consent, consent_date: date, jlis_consent_id: str, event_id: str
+) -> EventOutcome:
+    """Make a consent J-LIS reflected the active one (R5, R6); record and consent are locked."""
+    now = timezone.now()
+    first_day, last_day = consent_period(consent_date)
+    consent.consent_date, consent.first_day, consent.last_valid_day = consent_date, first_day, last_day
+    consent.jlis_consent_id = jlis_consent_id or consent.jlis_consent_id
+    fields = ["status", "consent_date", "first_day", "last_valid_day", "jlis_consent_id"]
+    previous = Consent.objects.select_for_update().filter(record=record, status=ConsentStatus.ACTIVE).first()
+    if previous is not None and previous.created_at > consent.created_at:
+        # An older registration reflected after a newer one never replaces the newer consent.
+        consent.status, consent.superseded_by = ConsentStatus.SUPERSEDED, previous
+        consent.save(update_fields=[*fields, "superseded_by"])
+        audit_consent("consent.supersede", consent, actor=None, new={"superseded_by": previous.reference})
+        return EventOutcome(True, "", consent)
+    if previous is not None:
+        previous.status, previous.superseded_by = ConsentStatus.SUPERSEDED, consent
+        previous.save(update_fields=["status", "superseded_by"])
+        audit_consent(
+            "consent.supersede",
+            previous,
+            actor=None,
+            old={"status": ConsentStatus.ACTIVE},
+            new={"status": previous.status, "superseded_by": consent.reference},
+        )
+    old_status, consent.status = consent.status, ConsentStatus.ACTIVE
+    consent.save(update_fields=fields)
+    audit_consent(
+        "consent.reflect",
+        consent,
+        actor=None,
+        old={"status": old_status},
+        new={
+            "status": consent.status,
+            "consent_date": consent_date,
+            "first_day": first_day,
+            "last_valid_day": last_day,
+            "jlis_consent_id": consent.jlis_consent_id,
+            "event_id": event_id,
+        },
+    )
+    _record_link(record=record, consent=consent, event_id=event_id, at=now)
+    return EventOutcome(True, "", consent)
+
+
+def consent_reflect(
+    *, consent_id: int, consent_date: date, jlis_consent_id: str = "", event_id: str = ""
+) -> EventOutcome:
+    """J-LIS reflected the consent: its consent date is J-LIS's day (R5), and it becomes active."""
+    with transaction.atomic(savepoint=False):
+        locked = _locked(consent_id)
+        if locked is None:
+            return EventOutcome(False, "unknown_consent")
+        record, consent = locked
+        if consent.status == ConsentStatus.ACTIVE and consent.consent_date == consent_date:
+            return EventOutcome(False, "duplicate", consent)
+        if consent.status != ConsentStatus.PENDING:
+            # After a revocation (or rejection, supersession, expiry) nothing more is applied (R9).
+            return EventOutcome(False, f"consent_{consent.status}", consent)
+        if serial_linked_elsewhere(record=record, serial=consent.cert_serial, issuer_key_id=consent.cert_issuer_key_id):
+            event_not_applied(record=record, reason="certificate_linked_elsewhere", event="reflect", event_id=event_id)
+            return EventOutcome(False, "certificate_linked_elsewhere", consent)
+        return consent_activate(
+            record=record,
+            consent=consent,
+            consent_date=consent_date,
+            jlis_consent_id=jlis_consent_id,
+            event_id=event_id,
+        )
+
+
+def consent_reject(*, consent_id: int, reason: str, event_id: str = "") -> EventOutcome:
+    """J-LIS refused the consent: it never becomes active; the reason is kept."""
+    with transaction.atomic(savepoint=False):
+        locked = _locked(consent_id)
+        if locked is None:
+            return EventOutcome(False, "unknown_consent")
+        _record, consent = locked
+        if consent.status == ConsentStatus.REJECTED:
+            return EventOutcome(False, "duplicate", consent)
+        if consent.status != ConsentStatus.PENDING:
+            return EventOutcome(False, f"consent_{consent.status}", consent)
+        consent.status, consent.rejected_reason = ConsentStatus.REJECTED, reason[:200]
+        consent.save(update_fields=["status", "rejected_reason"])
+        audit_consent(
+            "consent.reject",
+            consent,
+            actor=None,
+            old={"status": ConsentStatus.PENDING},
+            new={"status": consent.status, "reason": consent.rejected_reason, "event_id": event_id},
+        )
+        return EventOutcome(True, "", consent)
+
+
+def consent_revoke_elsewhere(
+    *, consent_id: int, channel: str, revoked_at: datetime, event_id: str = ""
+) -> EventOutcome:
+    """J-LIS says the holder revoked through Mynaportal or JPKI Mobile (R9).
+
+    A revocation through Mynaportal counts only for a record with Mynaportal linkage (R4).
+    """
+    if channel not in (Channel.MYNAPORTAL, Channel.JPKI_MOBILE):
+        raise ValueError(f"not a J-LIS revocation channel: {channel}")
+    with transaction.atomic(savepoint=False):
+        locked = _locked(consent_id)
+        if locked is None:
+            return EventOutcome(False, "unknown_consent")
+        record, consent = locked
+        if consent.status == ConsentStatus.REVOKED:
+            return EventOutcome(False, "duplicate", consent)
+        if consent.status not in REVOCABLE:
+            return EventOutcome(False, f"consent_{consent.status}", consent)
+        if channel == Channel.MYNAPORTAL and not MynaportalLink.objects.filter(record=record).exists():
+            event_not_applied(record=record, reason="no_mynaportal_link", event="revoke", event_id=event_id)
+            return EventOutcome(False, "no_mynaportal_link", consent)
+        old_status = consent.status
+        consent.status, consent.revoked_at, consent.revoked_channel = ConsentStatus.REVOKED, revoked_at, channel
+        consent.save(update_fields=["status", "revoked_at", "revoked_channel"])
+        audit_consent(
+            "consent.revoke",
+            consent,
+            actor=None,
+            old={"status": old_status},
+            new={"status": consent.status, "channel": channel, "revoked_at": revoked_at, "event_id": event_id},
+        )
+        return EventOutcome(True, "", consent)
+
+
+def consent_revoke(*, consent_id: int, actor: User, reason: str) -> Consent:
+    """A supervisor revokes a consent at the counter of the holder's residence (R9, R4).
+
+    J-LIS is told through the outbox; after this nothing more is applied for the consent.
+    """
+    if not is_supervisor(actor):
+        raise ConsentRefused("forbidden")
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ConsentRefused("reason_required")
+    if len(reason) > REVOKE_REASON_MAX:
+        raise ConsentRefused("reason_too_long")
+    if contains_my_number(reason):  # R14
+        raise ConsentRefused("contains_my_number")
+    with transaction.atomic(durable=True):
+        locked = _locked(consent_id)
+        if locked is None:
+            raise ConsentRefused("consent_not_found")
+        record, consent = locked
+        if actor.office is None:
+            raise ConsentRefused("no_office")
+        if actor.office.prefecture != record.prefecture:
+            raise ConsentRefused("wrong_prefecture")
+        if consent.status not in REVOCABLE:
+            raise ConsentRefused("not_revocable")
+        now = timezone.now()
+        old_status = consent.status
+        consent.status, consent.revoked_at, consent.revoked_by = ConsentStatus.REVOKED, now, actor
+        consent.revoked_channel, consent.revoked_reason = Channel.COUNTER, reason
+        consent.save(update_fields=["status", "revoked_at", "revoked_by", "revoked_channel", "revoked_reason"])
+        outbox_enqueue(kind=OutboxKind.REVOKE_CONSENT, consent=consent)
+        audit_consent(
+            "consent.revoke",
+            consent,
+            actor=actor,
+            old={"status": old_status},
+            new={"status": consent.status, "channel": Channel.COUNTER, "reason": reason},
+        )
+    return consent
+
+
+def consent_expire_due(*, today: date | None = None) -> int:
+    """Active consents whose last valid day has passed (in Japan) become expired. Daily."""
+    day = today or japan_date(timezone.now())
+    with transaction.atomic(durable=True):
+        due = list(
+            Consent.objects.select_for_update(of=("self",))
+            .select_related("record")
+            .filter(status=ConsentStatus.ACTIVE, last_valid_day__lt=day)
+            .order_by("record_id")
+        )
+        if not due:
+            return 0
+        Consent.objects.filter(pk__in=[c.pk for c in due]).update(status=ConsentStatus.EXPIRED)
+        audit_log_many(
+            AuditEntry(
+                action="consent.expire",
+                subject_type="consent",
+                subject_id=str(c.pk),
+                actor_label="system",
+                record_number=c.record.number,
+                serial=c.cert_serial,
+                old_values={"status": ConsentStatus.ACTIVE},
+                new_values={"status": ConsentStatus.EXPIRED, "last_valid_day": c.last_valid_day},
+            )
+            for c in due
+        )
+    return len(due)

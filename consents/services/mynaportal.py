@@ -1,0 +1,144 @@
+"""Mynaportal (R4, R11, R13): linkage recorded at the counter, and consents given through it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from driver_records.models import DriverRecord
+from driver_records.selectors import record_eligibility
+from onestop.audit import AuditEntry, audit_log
+from onestop.models import User
+from onestop.roles import is_counter_staff
+
+from ..errors import ConsentRefused
+from ..models import Channel, Consent, ConsentStatus, MynaportalLink
+from ..selectors import terms_version_current
+from ._common import audit_consent, new_reference
+from .lifecycle import EventOutcome, consent_activate, event_not_applied, serial_linked_elsewhere
+from .statements import clean_items
+
+
+def mynaportal_link_record(*, record_id: int, actor: User) -> MynaportalLink:
+    """Record at the counter that the holder linked Mynaportal, with the serial it used (R13)."""
+    if not is_counter_staff(actor):
+        raise ConsentRefused("not_counter_staff")
+    with transaction.atomic(durable=True):
+        record = DriverRecord.objects.select_for_update().filter(pk=record_id).first()
+        if record is None:
+            raise ConsentRefused("record_not_found")
+        if actor.office is None:
+            raise ConsentRefused("no_office")
+        if actor.office.prefecture != record.prefecture:
+            raise ConsentRefused("wrong_prefecture")
+        if not record.cert_serial:
+            raise ConsentRefused("no_linked_certificate")
+        now = timezone.now()
+        previous = MynaportalLink.objects.filter(record=record).first()
+        link, _created = MynaportalLink.objects.update_or_create(
+            record=record, defaults={"linked_at": now, "linked_by": actor, "cert_serial": record.cert_serial}
+        )
+        audit_log(
+            AuditEntry(
+                action="mynaportal.link",
+                subject_type="driver_record",
+                subject_id=str(record.pk),
+                actor=actor,
+                record_number=record.number,
+                serial=record.cert_serial,
+                old_values={"cert_serial": previous.cert_serial} if previous else {},
+                new_values={"cert_serial": link.cert_serial, "linked_at": now},
+            )
+        )
+    return link
+
+
+def record_for_mynaportal(*, serial: str) -> DriverRecord | None:
+    """The record a Mynaportal event names by a serial: the linked one, or the one linkage used."""
+    record = DriverRecord.objects.filter(cert_serial=serial).first()
+    if record is not None:
+        return record
+    link = MynaportalLink.objects.select_related("record").filter(cert_serial=serial).first()
+    return link.record if link else None
+
+
+def consent_register_from_mynaportal(
+    *,
+    record_id: int,
+    items: Iterable[str],
+    consent_date: date,
+    serial: str,
+    issuer_key_id: str,
+    cert_not_after: datetime | None,
+    jlis_consent_id: str,
+    event_id: str = "",
+) -> EventOutcome:
+    """A consent the holder gave through Mynaportal, reported by J-LIS already reflected.
+
+    It counts only for a record with Mynaportal linkage (R4); otherwise it is not applied and the
+    reason is kept. Applying the data of its certificate (R11) is the applier's part.
+    """
+    with transaction.atomic(savepoint=False):
+        record = DriverRecord.objects.select_for_update().filter(pk=record_id).first()
+        if record is None:
+            return EventOutcome(False, "unknown_record")
+        if jlis_consent_id and Consent.objects.filter(jlis_consent_id=jlis_consent_id).exists():
+            return EventOutcome(False, "duplicate", Consent.objects.filter(jlis_consent_id=jlis_consent_id).first())
+        reason = _mynaportal_refusal(record=record, items=items, serial=serial, issuer_key_id=issuer_key_id)
+        terms = terms_version_current(on=consent_date) or terms_version_current()
+        if reason is None and terms is None:
+            reason = "no_terms"
+        if reason is not None:
+            event_not_applied(record=record, reason=reason, event="mynaportal_register", event_id=event_id)
+            return EventOutcome(False, reason)
+        assert terms is not None
+        now = timezone.now()
+        consent = Consent.objects.create(
+            record=record,
+            reference=new_reference(now),
+            items=clean_items(items),
+            channel=Channel.MYNAPORTAL,
+            terms_version=terms,
+            cert_serial=serial,
+            cert_issuer_key_id=issuer_key_id,
+            cert_not_after=cert_not_after,
+            status=ConsentStatus.PENDING,
+            jlis_consent_id=jlis_consent_id,
+            created_at=now,
+        )
+        audit_consent(
+            "consent.register",
+            consent,
+            actor=None,
+            new={
+                "reference": consent.reference,
+                "channel": consent.channel,
+                "items": consent.items,
+                "terms_version": terms.version,
+                "event_id": event_id,
+            },
+        )
+        return consent_activate(
+            record=record,
+            consent=consent,
+            consent_date=consent_date,
+            jlis_consent_id=jlis_consent_id,
+            event_id=event_id,
+        )
+
+
+def _mynaportal_refusal(*, record: DriverRecord, items: Iterable[str], serial: str, issuer_key_id: str) -> str | None:
+    if not MynaportalLink.objects.filter(record=record).exists():
+        return "no_mynaportal_link"
+    if not record_eligibility(record).eligible:  # R1
+        return "not_eligible"
+    try:
+        clean_items(items)
+    except ConsentRefused as refusal:
+        return refusal.code
+    if serial_linked_elsewhere(record=record, serial=serial, issuer_key_id=issuer_key_id):
+        return "certificate_linked_elsewhere"
+    return None

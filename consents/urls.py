@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "consents"
+
+urlpatterns = [
+    path("records/<int:record_id>/statements/", views.statement_new, name="statement-new"),
+    path("records/<int:record_id>/mynaportal-link/", views.mynaportal_link, name="mynaportal-link"),
+    path("statements/<int:statement_id>/", views.statement_detail, name="statement"),
+    path("statements/<int:statement_id>/demo-sign/", views.statement_demo_sign, name="statement-demo-sign"),
+    path("<int:consent_id>/receipt/", views.consent_receipt, name="receipt"),
+    path("<int:consent_id>/revoke/", views.consent_revoke_view, name="revoke"),
+]

@@ -1,0 +1,154 @@
+"""Counter pages: start a consent, the statement to sign, the receipt, revocation, Mynaportal linkage."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from driver_records.models import DriverRecord
+from onestop.audit import AuditEntry, audit_log
+from onestop.permissions import COUNTER, READERS, SUPERVISORS, role_required
+
+from .errors import ConsentRefused, explain
+from .forms import DemoSignForm, ItemsForm, MynaportalLinkForm, RevokeForm
+from .models import Consent, ConsentStatement
+from .selectors import consent_in_force, items_label
+from .services import consent_register, consent_revoke, mynaportal_link_record, statement_create
+
+
+def _record_page(record_id: int) -> HttpResponse:
+    return redirect("counter:record", record_id)
+
+
+@require_POST
+@role_required(*COUNTER)
+def statement_new(request: HttpRequest, record_id: int) -> HttpResponse:
+    record = get_object_or_404(DriverRecord, pk=record_id)
+    form = ItemsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, explain("no_items"))
+        return _record_page(record.pk)
+    try:
+        statement = statement_create(record_id=record.pk, items=form.cleaned_data["items"], actor=request.user)
+    except ConsentRefused as refusal:
+        messages.error(request, refusal.message)
+        return _record_page(record.pk)
+    return redirect("consents:statement", statement.pk)
+
+
+def _own_statement(request: HttpRequest, statement_id: int) -> ConsentStatement:
+    statement = get_object_or_404(
+        ConsentStatement.objects.select_related("record", "office", "terms_version"), pk=statement_id
+    )
+    if statement.office_id != getattr(request.user, "office_id", None):
+        raise PermissionDenied  # a statement is seen only at the office that made it
+    return statement
+
+
+@role_required(*COUNTER)
+def statement_detail(request: HttpRequest, statement_id: int) -> HttpResponse:
+    statement = _own_statement(request, statement_id)
+    consent = Consent.objects.filter(statement=statement).first()
+    if consent is not None:  # signed (here or at the terminal): the result is the receipt
+        return redirect("consents:receipt", consent.pk)
+    context = {
+        "statement": statement,
+        "record": statement.record,
+        "items_label": items_label(statement.items),
+        "expired": statement.expires_at <= timezone.now(),
+        "refusal": explain(statement.refused_code) if statement.refused_code else "",
+        "demo_form": DemoSignForm() if settings.DEMO_MODE else None,
+    }
+    return render(request, "consents/statement.html", context)
+
+
+@require_POST
+@role_required(*COUNTER)
+def statement_demo_sign(request: HttpRequest, statement_id: int) -> HttpResponse:
+    """Demo mode only: the record's demo card signs the statement, as the terminal would."""
+    if not settings.DEMO_MODE:
+        raise Http404
+    from .jpki.democard import demo_card_for  # demo-only: production never loads test keys
+
+    statement = _own_statement(request, statement_id)
+    form = DemoSignForm(request.POST)
+    card = demo_card_for(statement.record)
+    signature = card.sign(statement.text.encode("utf-8"))
+    if form.is_valid() and form.cleaned_data["variant"] == "tampered":
+        signature = bytes([signature[0] ^ 0x01]) + signature[1:]
+    try:
+        consent = consent_register(
+            statement_id=statement.pk, signature=signature, certificate_der=card.certificate_der, actor=request.user
+        )
+    except ConsentRefused as refusal:
+        messages.error(request, refusal.message)
+        return redirect("consents:statement", statement.pk)
+    messages.success(request, _("The consent is registered and waits for J-LIS to reflect it."))
+    return redirect("consents:receipt", consent.pk)
+
+
+@role_required(*READERS)
+def consent_receipt(request: HttpRequest, consent_id: int) -> HttpResponse:
+    consent = get_object_or_404(
+        Consent.objects.select_related("record", "office", "terms_version", "clerk"), pk=consent_id
+    )
+    with transaction.atomic():
+        audit_log(
+            AuditEntry(
+                action="consent.view",
+                subject_type="consent",
+                subject_id=str(consent.pk),
+                actor=request.user,  # type: ignore[arg-type]
+                record_number=consent.record.number,
+            )
+        )
+    context = {
+        "consent": consent,
+        "record": consent.record,
+        "items_label": items_label(consent.items),
+        "in_force": consent_in_force(consent),
+    }
+    return render(request, "consents/receipt.html", context)
+
+
+@role_required(*SUPERVISORS)
+def consent_revoke_view(request: HttpRequest, consent_id: int) -> HttpResponse:
+    """R9: a supervisor revokes, with a reason, after a confirmation step."""
+    consent = get_object_or_404(Consent.objects.select_related("record", "terms_version"), pk=consent_id)
+    form = RevokeForm(request.POST or None)
+    context = {"consent": consent, "record": consent.record, "items_label": items_label(consent.items), "form": form}
+    if request.method != "POST" or not form.is_valid():
+        return render(request, "consents/revoke.html", context)
+    if not form.cleaned_data["confirmed"]:
+        return render(request, "consents/revoke.html", {**context, "confirming": True})
+    try:
+        consent_revoke(consent_id=consent.pk, actor=request.user, reason=form.cleaned_data["reason"])
+    except ConsentRefused as refusal:
+        messages.error(request, refusal.message)
+        return render(request, "consents/revoke.html", context)
+    messages.success(request, _("The consent is revoked. J-LIS will be told."))
+    return _record_page(consent.record_id)
+
+
+@require_POST
+@role_required(*COUNTER)
+def mynaportal_link(request: HttpRequest, record_id: int) -> HttpResponse:
+    record = get_object_or_404(DriverRecord, pk=record_id)
+    form = MynaportalLinkForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors["confirmed"][0])
+        return _record_page(record.pk)
+    try:
+        mynaportal_link_record(record_id=record.pk, actor=request.user)
+    except ConsentRefused as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, _("Mynaportal linkage is recorded."))
+    return _record_page(record.pk)

@@ -1,0 +1,158 @@
+"""Idempotent POSTs, after pretix's IdempotencyMiddleware: a POST repeated with the same key
+replays the first answer instead of doing the work twice.
+
+API clients send an `Idempotency-Key` header; the counter's forms carry a hidden
+`idempotency_key` field (`{% idempotency_field %}`), so a double click or a resubmitted page
+lands on the result of the first submission. Keys are scoped to the caller's credentials. A
+key reused for a different request is refused; a repeat that arrives while the first is still
+running waits briefly for its answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+from .models import IdempotentRequest
+
+HEADER = "Idempotency-Key"
+FORM_FIELD = "idempotency_key"
+KEY_SHAPE = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
+KEEP_FOR = timedelta(hours=24)
+WAIT_SECONDS = 10.0
+POLL_SECONDS = 0.2
+REPLAYED_HEADERS = ("Content-Type", "Location", "Content-Language")
+# Answers that did nothing and are meant to be retried are not kept (as in pretix).
+NOT_KEPT = frozenset({401, 403, 409, 429})
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def new_key() -> str:
+    return uuid.uuid4().hex
+
+
+def _caller(request: HttpRequest) -> str:
+    credentials = "{}\0{}".format(
+        request.headers.get("Authorization", ""), request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
+    )
+    return hashlib.sha256(credentials.encode()).hexdigest()
+
+
+def _is_form(request: HttpRequest) -> bool:
+    return request.content_type in FORM_TYPES
+
+
+def _fingerprint(request: HttpRequest) -> str:
+    digest = hashlib.sha256(f"{request.method} {request.get_full_path()}\n".encode())
+    if _is_form(request):
+        # The CSRF token and the key itself may differ between two copies of one form.
+        fields = sorted(
+            (name, value)
+            for name, values in request.POST.lists()
+            if name not in ("csrfmiddlewaretoken", FORM_FIELD)
+            for value in values
+        )
+        digest.update(json.dumps(fields, ensure_ascii=False).encode())
+    else:
+        digest.update(request.body)
+    return digest.hexdigest()
+
+
+def _refusal(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
+    if request.headers.get(HEADER):
+        return JsonResponse({"code": code, "message": message}, status=status)
+    return HttpResponse(
+        format_html('<!doctype html><meta charset="utf-8"><title>{}</title><p role="alert">{}</p>', status, message),
+        status=status,
+        content_type="text/html; charset=utf-8",
+    )
+
+
+def _replay(row: IdempotentRequest) -> HttpResponse:
+    response = HttpResponse(bytes(row.body), status=row.status_code)
+    for name, value in row.headers.items():
+        response[name] = value
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _keep(row: IdempotentRequest, response: HttpResponse) -> None:
+    if response.streaming or response.status_code in NOT_KEPT or response.status_code >= 500:
+        row.delete()
+        return
+    row.done = True
+    row.status_code = response.status_code
+    row.headers = {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)}
+    row.body = response.content
+    row.save(update_fields=["done", "status_code", "headers", "body"])
+
+
+class IdempotencyMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "POST":
+            return self.get_response(request)
+        key = request.headers.get(HEADER) or (request.POST.get(FORM_FIELD, "") if _is_form(request) else "")
+        if not key:
+            return self.get_response(request)
+        if not KEY_SHAPE.match(key):
+            return _refusal(
+                request, 400, "validation_error", _("The idempotency key must be 8 to 128 letters, digits or -_.:")
+            )
+        return self._once(request, caller=_caller(request), key=key, fingerprint=_fingerprint(request))
+
+    def _once(self, request: HttpRequest, *, caller: str, key: str, fingerprint: str) -> HttpResponse:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while True:
+            try:
+                with transaction.atomic():
+                    row = IdempotentRequest.objects.create(
+                        caller=caller, key=key, fingerprint=fingerprint, created_at=timezone.now()
+                    )
+            except IntegrityError:
+                row = IdempotentRequest.objects.filter(caller=caller, key=key).first()
+                if row is None:  # the first attempt failed and let go of the key: try again
+                    continue
+            else:
+                response = self.get_response(request)
+                _keep(row, response)
+                return response
+            if row.fingerprint != fingerprint:
+                return _refusal(
+                    request,
+                    422,
+                    "idempotency_key_reused",
+                    _("This form or key was already used for a different request. Reload the page and try again."),
+                )
+            if row.done:
+                return _replay(row)
+            if time.monotonic() >= deadline:
+                response = _refusal(
+                    request,
+                    409,
+                    "in_progress",
+                    _("The same request is still being processed. Wait a moment and reload the page."),
+                )
+                response["Retry-After"] = "5"
+                return response
+            time.sleep(POLL_SECONDS)
+
+
+def idempotency_purge(*, older_than: timedelta = KEEP_FOR) -> int:
+    """Forget answers older than a day: a retry comes within seconds, not days."""
+    deleted, _by_model = IdempotentRequest.objects.filter(created_at__lt=timezone.now() - older_than).delete()
+    return deleted
