@@ -1,13 +1,17 @@
 """Why a consent step was refused: one code per reason, each explained in plain words.
 
 The codes are shared by the counter pages and the API (`{code, message}`); the signature codes
-are those of consents.jpki.JpkiErrorCode. Each explanation says what happened and what to do.
+are those of consents.jpki.JpkiErrorCode, explained by its messages. Each explanation says what
+happened and, where the clerk can act, what to do.
 """
 
 from __future__ import annotations
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+from .jpki.errors import MESSAGES as JPKI_MESSAGES
+from .jpki.errors import JpkiErrorCode
 
 EXPLANATIONS: dict[str, Promise] = {
     # Starting (R1, R2, R4, R17).
@@ -27,29 +31,7 @@ EXPLANATIONS: dict[str, Promise] = {
     "statement_other_office": _("This consent statement was made at another office."),
     "statement_expired": _("The statement to sign has expired. Make a new one and have the holder sign it."),
     "statement_used": _("This statement has already been signed and registered. It cannot be used again."),
-    # The signature (R3): consents.jpki.JpkiErrorCode.
-    "unreadable_input": _(
-        "The signature or the certificate could not be read. Have the holder sign again with the card."
-    ),
-    "not_signing_certificate": _(
-        "The certificate is not a My Number card signing certificate (署名用電子証明書). "
-        "Have the holder sign with the signing certificate, not the user-authentication certificate."
-    ),
-    "chain_not_trusted": _(
-        "The certificate was not issued by J-LIS's signing certification authority. It cannot be accepted."
-    ),
-    "not_valid_at_signing_time": _(
-        "The signing certificate was not valid at the time of signing (expired or not yet valid). "
-        "The holder needs a new signing certificate from their municipal office."
-    ),
-    "revoked": _(
-        "The signing certificate has been revoked. The holder needs a new signing certificate "
-        "from their municipal office before giving consent."
-    ),
-    "key_too_small": _("The certificate's key is too weak to be accepted."),
-    "signature_mismatch": _(
-        "The signature does not match the statement shown. Have the holder sign the statement again."
-    ),
+    # The signature (R3): the codes of consents.jpki.JpkiErrorCode explain themselves there.
     "holder_mismatch": _(
         "The date of birth in the signing certificate is not the date of birth of this record. "
         "Check that the holder and the record are the same person."
@@ -76,7 +58,11 @@ EXPLANATIONS: dict[str, Promise] = {
 
 
 def explain(code: str) -> str:
-    return str(EXPLANATIONS.get(code, _("The request was refused.")))
+    if code in EXPLANATIONS:
+        return str(EXPLANATIONS[code])
+    if code in JpkiErrorCode.__members__.values():
+        return str(JPKI_MESSAGES[JpkiErrorCode(code)])
+    return str(_("The request was refused."))
 
 
 class ConsentRefused(Exception):

@@ -297,6 +297,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "onestop counter API",
     "VERSION": "1.0.0",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "ENUM_NAME_OVERRIDES": {"ConsentChannelEnum": "consents.models.Channel"},
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -31,25 +30,6 @@ def _usable(statement: ConsentStatement, now: datetime) -> None:
         raise ConsentRefused("statement_used")
     if statement.expires_at <= now:
         raise ConsentRefused("statement_expired")
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _evidence(verified: VerifiedSignature, checked_at: datetime) -> dict[str, Any]:
-    """What the check found, kept with the consent (R3). No personal data: that is in the certificate."""
-    return {
-        "result": "valid",
-        "checked_at": checked_at.isoformat(),
-        "serial": verified.serial,
-        "issuer_key_id": verified.issuer_key_id,
-        "not_before": _iso(verified.not_before),
-        "not_after": _iso(verified.not_after),
-        "trust_anchor": str(verified.trust_anchor),
-        "revocation_source": str(verified.revocation_source),
-        "revocation_checked_at": _iso(verified.revocation_checked_at),
-    }
 
 
 def _verify(
@@ -164,7 +144,7 @@ def _store(
             statement_sha256=hashlib.sha256(statement_bytes).hexdigest(),
             signature=signature,
             certificate=certificate_der,
-            verification=_evidence(verified, at),
+            verification={"result": "valid", "checked_at": at.isoformat(), **verified.evidence()},
             cert_serial=verified.serial,
             cert_issuer_key_id=verified.issuer_key_id,
             cert_not_after=verified.not_after,

@@ -1,0 +1,127 @@
+"""R4, R13: Mynaportal linkage recorded at the counter; consents and revocations through
+Mynaportal count only for a linked record, otherwise the reason is kept and shown."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from consents.errors import ConsentRefused
+from consents.models import Channel, Consent, ConsentStatus, MynaportalLink
+from consents.selectors import consent_status
+from consents.services import (
+    consent_reflect,
+    consent_register_from_mynaportal,
+    consent_revoke_elsewhere,
+    mynaportal_link_record,
+    record_for_mynaportal,
+)
+from onestop.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+NEW_SERIAL_NOT_AFTER = datetime(2031, 5, 17, 14, 59, 59, tzinfo=UTC)
+
+
+@pytest.fixture
+def linked_record(register, record, clerk):
+    """A record with an active counter consent and Mynaportal linkage recorded."""
+    consent = register(record)
+    consent_reflect(consent_id=consent.pk, consent_date=date(2026, 4, 1))
+    mynaportal_link_record(record_id=record.pk, actor=clerk)
+    record.refresh_from_db()
+    return record
+
+
+def from_mynaportal(record, **overrides):
+    values = {
+        "record_id": record.pk,
+        "items": ["address", "birth_date"],
+        "consent_date": date(2027, 1, 10),
+        "serial": "900001",
+        "issuer_key_id": record.cert_issuer_key_id or "ab" * 20,
+        "cert_not_after": NEW_SERIAL_NOT_AFTER,
+        "jlis_consent_id": "MP-1",
+        "event_id": "ev-mp-1",
+    }
+    return consent_register_from_mynaportal(**{**values, **overrides})
+
+
+def test_r13_linkage_records_when_who_and_the_serial(linked_record, clerk):
+    link = MynaportalLink.objects.get(record=linked_record)
+    assert (link.linked_by, link.cert_serial) == (clerk, linked_record.cert_serial)
+    assert link.linked_at is not None
+    assert AuditEvent.objects.get(action="mynaportal.link").serial == linked_record.cert_serial
+    assert record_for_mynaportal(serial=linked_record.cert_serial) == linked_record
+
+
+def test_r13_linkage_needs_a_linked_certificate(record, clerk, terms):
+    with pytest.raises(ConsentRefused) as caught:
+        mynaportal_link_record(record_id=record.pk, actor=clerk)
+    assert caught.value.code == "no_linked_certificate"
+    assert not MynaportalLink.objects.exists()
+
+
+def test_r04_mynaportal_consent_without_linkage_is_not_applied_and_the_reason_is_shown(register, record):
+    consent = register(record)
+    consent_reflect(consent_id=consent.pk, consent_date=date(2026, 4, 1))
+    record.refresh_from_db()
+
+    outcome = from_mynaportal(record)
+
+    assert (outcome.applied, outcome.reason) == (False, "no_mynaportal_link")
+    assert not Consent.objects.filter(channel=Channel.MYNAPORTAL).exists()
+    assert Consent.objects.get(pk=consent.pk).status == ConsentStatus.ACTIVE
+    shown = consent_status(record=record).not_applied
+    assert [e.new_values["reason"] for e in shown] == ["no_mynaportal_link"]
+
+
+def test_r04_mynaportal_consent_with_linkage_is_active_at_once_and_supersedes(linked_record, terms):
+    previous = Consent.objects.get(record=linked_record, status=ConsentStatus.ACTIVE)
+
+    outcome = from_mynaportal(linked_record)
+
+    assert outcome.applied
+    consent = outcome.consent
+    assert (consent.channel, consent.status, consent.items) == (
+        Channel.MYNAPORTAL,
+        ConsentStatus.ACTIVE,
+        ["address", "birth_date"],
+    )
+    assert (consent.consent_date, consent.last_valid_day) == (date(2027, 1, 10), date(2037, 1, 10))
+    assert consent.terms_version == terms  # R17: the terms in effect on its consent date
+    previous.refresh_from_db()
+    assert (previous.status, previous.superseded_by) == (ConsentStatus.SUPERSEDED, consent)
+    linked_record.refresh_from_db()
+    assert (linked_record.cert_serial, linked_record.cert_not_after) == ("900001", NEW_SERIAL_NOT_AFTER)
+    again = from_mynaportal(linked_record)
+    assert (again.applied, again.reason) == (False, "duplicate")
+
+
+def test_r01_mynaportal_consent_for_an_ineligible_holder_is_not_applied(linked_record):
+    type(linked_record).objects.filter(pk=linked_record.pk).update(holding_status="licence_both")
+    linked_record.refresh_from_db()
+    outcome = from_mynaportal(linked_record)
+    assert (outcome.applied, outcome.reason) == (False, "not_eligible")
+
+
+def test_r04_mynaportal_revocation_without_linkage_is_not_applied(register, record):
+    consent = register(record)
+    consent_reflect(consent_id=consent.pk, consent_date=date(2026, 4, 1))
+    outcome = consent_revoke_elsewhere(
+        consent_id=consent.pk, channel=Channel.MYNAPORTAL, revoked_at=datetime(2026, 5, 1, tzinfo=UTC)
+    )
+    assert (outcome.applied, outcome.reason) == (False, "no_mynaportal_link")
+    assert Consent.objects.get(pk=consent.pk).status == ConsentStatus.ACTIVE
+    assert consent_status(record=record).not_applied[0].new_values["reason"] == "no_mynaportal_link"
+
+
+def test_r09_mynaportal_revocation_with_linkage_is_applied(linked_record):
+    consent = Consent.objects.get(record=linked_record, status=ConsentStatus.ACTIVE)
+    outcome = consent_revoke_elsewhere(
+        consent_id=consent.pk, channel=Channel.MYNAPORTAL, revoked_at=datetime(2026, 5, 1, tzinfo=UTC)
+    )
+    assert outcome.applied
+    consent.refresh_from_db()
+    assert (consent.status, consent.revoked_channel) == (ConsentStatus.REVOKED, Channel.MYNAPORTAL)
