@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -106,14 +107,17 @@ class IdempotencyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method != "POST":
             return self.get_response(request)
-        key = request.headers.get(HEADER) or (request.POST.get(FORM_FIELD, "") if _is_form(request) else "")
-        if not key:
-            return self.get_response(request)
-        if not KEY_SHAPE.match(key):
-            return _refusal(
-                request, 400, "validation_error", _("The idempotency key must be 8 to 128 letters, digits or -_.:")
-            )
-        return self._once(request, caller=_caller(request), key=key, fingerprint=_fingerprint(request))
+        try:
+            key = request.headers.get(HEADER) or (request.POST.get(FORM_FIELD, "") if _is_form(request) else "")
+            if not key:
+                return self.get_response(request)
+            if not KEY_SHAPE.match(key):
+                message = _("The idempotency key must be 8 to 128 letters, digits or -_.:")
+                return _refusal(request, 400, "validation_error", message)
+            fingerprint = _fingerprint(request)
+        except RequestDataTooBig:
+            return _refusal(request, 413, "too_large", _("The request body is too large."))
+        return self._once(request, caller=_caller(request), key=key, fingerprint=fingerprint)
 
     def _once(self, request: HttpRequest, *, caller: str, key: str, fingerprint: str) -> HttpResponse:
         deadline = time.monotonic() + WAIT_SECONDS

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.authentication import SessionAuthentication
@@ -65,13 +66,13 @@ EXCEPTION_CODES: list[tuple[type[exceptions.APIException], str]] = [
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = 413
-    default_detail = "The request body is too large."
+    default_detail = gettext_lazy("The request body is too large.")
     default_code = "too_large"
 
 
 class IdempotencyKeyRequired(exceptions.APIException):
     status_code = 400
-    default_detail = "Every POST needs an Idempotency-Key header."
+    default_detail = gettext_lazy("Every POST needs an Idempotency-Key header.")
     default_code = "idempotency_key_required"
 
 
@@ -86,7 +87,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         body: dict[str, Any] = {"code": "validation_error", "message": explain("validation_error")}
         body["errors"] = exc.detail
     elif isinstance(exc, exceptions.APIException) and exc.default_code in ("too_large", "idempotency_key_required"):
-        body = {"code": exc.default_code, "message": _(str(exc.detail))}
+        body = {"code": exc.default_code, "message": str(exc.detail)}
     else:
         code = next((c for cls, c in EXCEPTION_CODES if isinstance(exc, cls)), "error")
         if isinstance(exc, Http404):
@@ -212,7 +213,7 @@ class RecordConsentStatusView(CounterAPIView):
     def get(self, request: Request, record_id: int) -> Response:
         record = get_object_or_404(DriverRecord, pk=record_id)
         if is_terminal(request.user) and request.user.office.prefecture != record.prefecture:
-            raise ConsentRefused("wrong_prefecture")
+            raise exceptions.PermissionDenied(_("A terminal reads the records of its own prefecture only."))
         with transaction.atomic():
             audit_log(
                 AuditEntry(

@@ -102,3 +102,10 @@ def register(
 def osaka_supervisor(osaka_office: Office) -> User:
     """Erin supervises the Osaka counter."""
     return _staff("erin", Role.SUPERVISOR, osaka_office)
+
+
+@pytest.fixture
+def demo_cards(jpki_test_dir: Path, settings: Settings) -> Path:
+    """Demo mode, with demo cards issued by the session's (trusted) test hierarchy."""
+    settings.DEMO_MODE = True
+    return jpki_test_dir

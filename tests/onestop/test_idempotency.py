@@ -1,0 +1,119 @@
+"""Idempotent POSTs: a repeat replays the first answer, and only answers worth keeping are kept."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.http import HttpRequest, HttpResponse
+from django.test import RequestFactory
+from django.utils import timezone
+
+from onestop import idempotency
+from onestop.idempotency import IdempotencyMiddleware, idempotency_purge
+from onestop.models import IdempotentRequest
+
+pytestmark = pytest.mark.django_db
+
+
+class CountingView:
+    """The work behind the middleware: counts how often it really runs."""
+
+    def __init__(self, status: int = 201) -> None:
+        self.calls, self.status = 0, status
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        self.calls += 1
+        response = HttpResponse(f'{{"n": {self.calls}}}', status=self.status, content_type="application/json")
+        response["Location"] = f"/done/{self.calls}/"
+        return response
+
+
+def api_post(body: str = '{"a": 1}', key: str = "key-00000001", caller: str = "t1") -> HttpRequest:
+    return RequestFactory().post(
+        "/api/v1/x/", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key, HTTP_AUTHORIZATION=caller
+    )
+
+
+def test_a_repeat_replays_the_first_answer_without_running_again():
+    view = CountingView()
+    middleware = IdempotencyMiddleware(view)
+    first, again = middleware(api_post()), middleware(api_post())
+    assert view.calls == 1
+    assert (again.status_code, again.content, again["Location"]) == (201, first.content, "/done/1/")
+    assert again["Idempotent-Replayed"] == "true"
+
+
+def test_keys_are_scoped_to_the_callers_credentials():
+    view = CountingView()
+    middleware = IdempotencyMiddleware(view)
+    middleware(api_post(caller="alice"))
+    middleware(api_post(caller="bob"))
+    assert view.calls == 2
+
+
+def test_a_post_without_a_key_is_not_touched():
+    view = CountingView()
+    middleware = IdempotencyMiddleware(view)
+    request = RequestFactory().post("/x/", {"a": "1"})
+    middleware(request)
+    middleware(request)
+    assert view.calls == 2
+    assert not IdempotentRequest.objects.exists()
+
+
+@pytest.mark.parametrize("status", [403, 409, 500, 503])
+def test_answers_meant_to_be_retried_are_not_kept(status):
+    view = CountingView(status)
+    middleware = IdempotencyMiddleware(view)
+    middleware(api_post())
+    middleware(api_post())
+    assert view.calls == 2
+    assert not IdempotentRequest.objects.exists()
+
+
+def test_a_refusal_is_kept_and_replayed_like_a_success():
+    view = CountingView(422)
+    middleware = IdempotencyMiddleware(view)
+    middleware(api_post())
+    assert middleware(api_post()).status_code == 422
+    assert view.calls == 1
+
+
+def test_a_repeat_while_the_first_is_still_running_is_told_to_retry(monkeypatch):
+    monkeypatch.setattr(idempotency, "WAIT_SECONDS", 0)
+    IdempotentRequest.objects.create(
+        caller=idempotency._caller(api_post()),
+        key="key-00000001",
+        fingerprint=idempotency._fingerprint(api_post()),
+        created_at=timezone.now(),
+    )
+    view = CountingView()
+    response = IdempotencyMiddleware(view)(api_post())
+    assert (response.status_code, json.loads(response.content)["code"]) == (409, "in_progress")
+    assert response["Retry-After"] == "5"
+    assert view.calls == 0
+
+
+def test_a_form_resubmitted_with_other_values_is_refused():
+    view = CountingView()
+    middleware = IdempotencyMiddleware(view)
+    form = {"items": ["address"], "idempotency_key": "form-0000001", "csrfmiddlewaretoken": "a"}
+    middleware(RequestFactory().post("/counter/x/", form))
+    # The same form again, with another CSRF token: the same request.
+    assert (
+        middleware(RequestFactory().post("/counter/x/", {**form, "csrfmiddlewaretoken": "b"}))["Location"] == "/done/1/"
+    )
+    changed = middleware(RequestFactory().post("/counter/x/", {**form, "items": ["name"]}))
+    assert changed.status_code == 422
+    assert "再読み込み" in changed.content.decode()
+    assert view.calls == 1
+
+
+def test_old_answers_are_purged():
+    IdempotencyMiddleware(CountingView())(api_post())
+    IdempotentRequest.objects.update(created_at=timezone.now() - timedelta(days=2))
+    IdempotencyMiddleware(CountingView())(api_post(key="key-00000002"))
+    assert idempotency_purge() == 1
+    assert list(IdempotentRequest.objects.values_list("key", flat=True)) == ["key-00000002"]
