@@ -115,7 +115,8 @@ def demo_holders(count: int = 50, seed: int = 20260324) -> list[DriverRecord]:
     for i in range(count):
         status = STATUSES[i % len(STATUSES)]
         kind = RecordKind.LICENCE if status.startswith("licence_") else RecordKind.DRIVING_HISTORY
-        prefecture = ("13", "27", "01")[i % 3]
+        # Every prefecture gets every holding status (so each demo office has holders it may serve).
+        prefecture = ("13", "27", "01")[(i // len(STATUSES)) % 3]
         number = _record_number(rng, prefecture)
         while number in numbers:
             number = _record_number(rng, prefecture)

@@ -25,3 +25,12 @@ def test_demo_clerk_can_log_in_and_find_a_holder(client):
     holder = DriverRecord.objects.filter(holding_status="licence_card_only").first()
     body = client.get("/counter/", {"q": holder.number}).content.decode()
     assert holder.name in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_demo_office_has_eligible_holders_of_its_own_prefecture():
+    seed_demo()
+    for office in Office.objects.all():
+        assert DriverRecord.objects.filter(
+            prefecture=office.prefecture, holding_status__in=["licence_card_only", "history_card_only"]
+        ).exists(), office.code
