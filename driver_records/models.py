@@ -50,6 +50,9 @@ class DriverRecord(models.Model):
     prefecture = models.CharField(_("prefecture of residence"), max_length=2, choices=PREFECTURE_CHOICES)
     holding_status = models.CharField(_("holding status"), max_length=24, choices=HoldingStatus.choices)
     holding_status_changed_at = models.DateTimeField(_("holding status changed at"), null=True, blank=True)
+    # Set when the holding status leaves the card-only statuses (R12): the feed stays stopped for
+    # consents registered before it, even if the status comes back.
+    feed_stopped_at = models.DateTimeField(_("feed stopped at"), null=True, blank=True)
     cert_serial = models.CharField(_("signing certificate serial"), max_length=64, blank=True)
     cert_issuer_key_id = models.CharField(_("issuer key id"), max_length=64, blank=True)
     cert_not_after = models.DateTimeField(_("certificate valid until"), null=True, blank=True)
@@ -108,6 +111,10 @@ class RecordChange(models.Model):
 
     class Meta:
         ordering = ["-changed_at", "-id"]
+        indexes = [
+            # The serials a record was linked to before: an event about one is an old event.
+            models.Index(fields=["old_value"], condition=Q(field="cert_serial"), name="record_change_old_serial_idx")
+        ]
         verbose_name = _("record change")
         verbose_name_plural = _("record changes")
         constraints = [

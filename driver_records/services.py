@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from onestop.audit import AuditEntry, audit_log, mask_personal
 from onestop.models import User
 
-from .models import ChangeSource, DriverRecord, RecordChange
+from .models import CARD_ONLY_STATUSES, ChangeSource, DriverRecord, RecordChange
 from .normalise import name_search_key
 
 EDITABLE_FIELDS = ("name", "birth_date", "address", "prefecture", "holding_status")
@@ -72,6 +72,9 @@ def record_update(
             update["name_key"] = name_search_key(changed["name"])
         if "holding_status" in changed:
             update["holding_status_changed_at"] = now
+            if record.holds_card_only and changed["holding_status"] not in CARD_ONLY_STATUSES:
+                # R12: automatic updates stop at once, in this transaction, until a new registration.
+                update["feed_stopped_at"] = now
         # The version test in the WHERE clause is what refuses a lost update.
         updated = DriverRecord.objects.filter(pk=record.pk, version=expected_version).update(
             **update, version=F("version") + 1, updated_at=now

@@ -348,6 +348,8 @@ JLIS_CLIENT_CERT = os.environ.get("JLIS_CLIENT_CERT", "")
 JLIS_CLIENT_KEY = os.environ.get("JLIS_CLIENT_KEY", "")
 JLIS_CA_BUNDLE = os.environ.get("JLIS_CA_BUNDLE", "")
 JLIS_POLL_SECONDS = env_int("JLIS_POLL_SECONDS", 180)
+# How long an event about a serial no record has waits for an earlier event to link it.
+JLIS_UNKNOWN_SERIAL_GRACE_SECONDS = env_int("JLIS_UNKNOWN_SERIAL_GRACE_SECONDS", 24 * 3600)
 JLIS_RETRIES = env_int("JLIS_RETRIES", 3)  # repeats of a call that is safe to retry
 JLIS_BACKOFF_SECONDS = float(env_str("JLIS_BACKOFF_SECONDS", "0.5"))
 JLIS_PAGE_SIZE = env_int("JLIS_PAGE_SIZE", 500)

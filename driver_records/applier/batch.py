@@ -1,0 +1,143 @@
+"""The batch path: applies stored J-LIS events set-wise, one transaction per batch."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.timezone import localdate as japan_date  # TIME_ZONE is Asia/Tokyo
+
+from jlis_gateway.models import EventKind, EventStatus, JlisEvent
+
+from .decide import Decision, EventView, RecordState, Skip, decide_latest_info
+from .state import consents_for, lock_records_by_serial, serials_seen_before
+from .write import Applied, events_mark, history_and_audit_write, now, records_write
+
+WAITING = "waiting_for_serial"
+
+
+@dataclass
+class ApplyResult:
+    applied: int = 0
+    skipped: int = 0
+    waiting: int = 0
+    batches: int = 0
+    skipped_by_reason: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def add(self, other: ApplyResult) -> None:
+        self.applied += other.applied
+        self.skipped += other.skipped
+        self.batches += other.batches
+        for reason, n in other.skipped_by_reason.items():
+            self.skipped_by_reason[reason] += n
+
+
+def _view(event: JlisEvent) -> EventView:
+    return EventView(event.event_id, event.holder_seq, event.serial, event.occurred_at, event.payload)
+
+
+def apply_latest_info(
+    event: JlisEvent, decision: Decision, record: RecordState, applied: list[Applied], index: dict[str, RecordState]
+) -> None:
+    """Change the in-memory record as the decision says; the caller writes it once per batch."""
+    old: dict[str, object] = {}
+    new: dict[str, object] = {}
+    for item, value in decision.changes.items():
+        old[item], new[item] = getattr(record, item), value
+        setattr(record, item, value)
+    if decision.new_serial != record.cert_serial:
+        old["cert_serial"], new["cert_serial"] = record.cert_serial, decision.new_serial
+        index.pop(record.cert_serial, None)
+        record.cert_serial = decision.new_serial
+        index[record.cert_serial] = record  # a later event of this batch may name the new serial
+    if decision.new_not_after != record.cert_not_after:
+        old["cert_not_after"], new["cert_not_after"] = record.cert_not_after, decision.new_not_after
+        record.cert_not_after = decision.new_not_after
+    record.jlis_seq = event.holder_seq
+    applied.append(Applied(record, event.event_id, old, new))
+
+
+def _batch(event_ids: list[int], at: datetime, grace: timedelta) -> tuple[ApplyResult, list[int]]:
+    result, waiting = ApplyResult(batches=1), []
+    with transaction.atomic(durable=True):
+        events = list(
+            JlisEvent.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=event_ids, status=EventStatus.PENDING, kind=EventKind.LATEST_INFO)
+            .order_by("pk")
+        )
+        if not events:
+            return result, waiting
+        index = lock_records_by_serial(e.serial for e in events)
+        consents = consents_for(r.id for r in index.values())
+        unknown = {e.serial for e in events if e.serial not in index}
+        old_serials = serials_seen_before(unknown) if unknown else set()
+        today = japan_date(at)
+        applied: list[Applied] = []
+        bumps: dict[int, int] = defaultdict(int)
+        outcomes: dict[str, list[int]] = defaultdict(list)
+        decisions: dict[int, Decision] = {}
+        for event in events:
+            record = index.get(event.serial)
+            if record is None and event.serial not in old_serials and at - event.received_at < grace:
+                waiting.append(event.pk)  # an earlier event not yet applied may link this serial
+                continue
+            decision = decide_latest_info(
+                _view(event),
+                record,
+                consents.get(record.id) if record else None,
+                today,
+                stale=event.serial in old_serials,
+            )
+            decisions[event.pk] = decision
+            outcomes[decision.skip].append(event.pk)
+            if decision.skip:
+                result.skipped += 1
+                result.skipped_by_reason[decision.skip] += 1
+                continue
+            assert record is not None
+            apply_latest_info(event, decision, record, applied, index)
+            bumps[record.id] += 1
+            result.applied += 1
+        changed = list({a.record.id: a.record for a in applied}.values())
+        records_write(changed, bumps, at)
+        history_and_audit_write(applied, at)
+        events_mark(outcomes, decisions, at)
+    return result, waiting
+
+
+def events_apply_pending(*, batch_size: int = 1000, at: datetime | None = None) -> ApplyResult:
+    """Apply every pending "latest information" event, oldest first, in batches.
+
+    An event about a serial no record has yet is left waiting while an earlier event may still
+    link it (events can arrive out of order); after the grace period it is skipped as unknown.
+    """
+    at = at or now()
+    grace = timedelta(seconds=settings.JLIS_UNKNOWN_SERIAL_GRACE_SECONDS)
+    total, waiting, after = ApplyResult(), [], 0
+    while True:
+        ids = list(
+            JlisEvent.objects.filter(status=EventStatus.PENDING, kind=EventKind.LATEST_INFO, pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            break
+        after = ids[-1]
+        result, still_waiting = _batch(ids, at, grace)
+        total.add(result)
+        waiting += still_waiting
+    # Events that waited for a serial get another chance once the others are in.
+    while waiting:
+        result, still_waiting = _batch(waiting, at, grace)
+        total.add(result)
+        if len(still_waiting) == len(waiting):
+            break
+        waiting = still_waiting
+    total.waiting = len(waiting)
+    return total
+
+
+__all__ = ["WAITING", "ApplyResult", "Skip", "events_apply_pending"]

@@ -1,0 +1,88 @@
+"""The per-event path: one event, one transaction, plain ORM. The batch path must agree with it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils.timezone import localdate as japan_date  # TIME_ZONE is Asia/Tokyo
+
+from jlis_gateway.models import EventKind, EventStatus, JlisEvent
+
+from ..models import DriverRecord
+from ..normalise import name_search_key
+from .batch import ApplyResult, _view, apply_latest_info
+from .decide import Decision, RecordState, decide_latest_info
+from .state import RECORD_FIELDS, consents_for, serials_seen_before
+from .write import Applied, events_mark, history_and_audit_write, now
+
+
+def event_apply(*, event_pk: int, at: datetime | None = None) -> Decision | None:
+    """Apply one pending "latest information" event. None: not pending, or still waiting."""
+    at = at or now()
+    grace = timedelta(seconds=settings.JLIS_UNKNOWN_SERIAL_GRACE_SECONDS)
+    with transaction.atomic(durable=True):
+        event = JlisEvent.objects.select_for_update().filter(pk=event_pk, kind=EventKind.LATEST_INFO).first()
+        if event is None or event.status != EventStatus.PENDING:
+            return None
+        row = (
+            DriverRecord.objects.select_for_update()
+            .filter(cert_serial=event.serial)
+            .exclude(cert_serial="")
+            .values(*RECORD_FIELDS)
+            .first()
+        )
+        record = RecordState(**row) if row else None
+        stale = record is None and bool(serials_seen_before([event.serial]))
+        if record is None and not stale and at - event.received_at < grace:
+            return None
+        consent = consents_for([record.id]).get(record.id) if record else None
+        decision = decide_latest_info(_view(event), record, consent, japan_date(at), stale=stale)
+        applied: list[Applied] = []
+        if not decision.skip:
+            assert record is not None
+            apply_latest_info(event, decision, record, applied, {})
+            DriverRecord.objects.filter(pk=record.id).update(
+                name=record.name,
+                name_key=name_search_key(record.name),
+                address=record.address,
+                birth_date=record.birth_date,
+                cert_serial=record.cert_serial,
+                cert_not_after=record.cert_not_after,
+                jlis_seq=record.jlis_seq,
+                version=F("version") + 1,
+                updated_at=at,
+            )
+            history_and_audit_write(applied, at)
+        events_mark({decision.skip: [event.pk]}, {event.pk: decision}, at)
+        return decision
+
+
+def events_apply_one_by_one(*, at: datetime | None = None) -> ApplyResult:
+    """Every pending event through the per-event path, with the same retry of waiting events."""
+    at = at or now()
+    result, waiting = ApplyResult(), []
+    pending = JlisEvent.objects.filter(status=EventStatus.PENDING, kind=EventKind.LATEST_INFO).order_by("pk")
+    for pk in list(pending.values_list("pk", flat=True)):
+        decision = event_apply(event_pk=pk, at=at)
+        _count(result, decision) if decision else waiting.append(pk)
+    while waiting:
+        still = []
+        for pk in waiting:
+            decision = event_apply(event_pk=pk, at=at)
+            _count(result, decision) if decision else still.append(pk)
+        if len(still) == len(waiting):
+            break
+        waiting = still
+    result.waiting = len(waiting)
+    return result
+
+
+def _count(result: ApplyResult, decision: Decision) -> None:
+    if decision.skip:
+        result.skipped += 1
+        result.skipped_by_reason[decision.skip] += 1
+    else:
+        result.applied += 1

@@ -1,0 +1,89 @@
+"""The feed state of a record: whether J-LIS updates reach it, and if not, why (derived)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import models
+from django.utils import timezone
+from django.utils.timezone import localdate as japan_date  # TIME_ZONE is Asia/Tokyo
+from django.utils.translation import gettext_lazy as _
+
+from consents.models import Consent, ConsentStatus, RevokedCertificate
+
+from .models import CARD_ONLY_STATUSES, DriverRecord
+
+
+class FeedState(models.TextChoices):
+    ACTIVE = "active", _("Active: J-LIS updates are applied")
+    PENDING = "pending", _("Waiting for J-LIS to reflect the consent")
+    WAITING_CERTIFICATE = "waiting_certificate", _("Waiting for a new certificate (the old one was revoked)")
+    STOPPED_CERTIFICATE_EXPIRED = (
+        "stopped_certificate_expired",
+        _("Stopped: the signing certificate expired; the holder must register again"),
+    )
+    STOPPED_HOLDING_STATUS = (
+        "stopped_holding_status",
+        _("Stopped: the holding status changed; a new registration is needed"),
+    )
+    REVOKED = "revoked", _("Revoked")
+    EXPIRED = "expired", _("Expired (ten years passed)")
+    SUSPENDED = "suspended", _("Suspended (service stopped for this holder)")
+    NONE = "none", _("No consent registered")
+
+
+@dataclass(frozen=True)
+class Feed:
+    state: FeedState
+    consent: Consent | None
+
+    @property
+    def label(self) -> str:
+        return str(self.state.label)
+
+    @property
+    def active(self) -> bool:
+        return self.state == FeedState.ACTIVE
+
+
+def governing_consent(record: DriverRecord) -> Consent | None:
+    """The active consent, else the latest one that decides what the holder sees."""
+    consents = list(
+        record.consents.exclude(status__in=[ConsentStatus.SUPERSEDED, ConsentStatus.REJECTED]).order_by(
+            "-created_at", "-id"
+        )[:5]
+    )
+    active = next((c for c in consents if c.status == ConsentStatus.ACTIVE), None)
+    return active or (consents[0] if consents else None)
+
+
+def record_feed(record: DriverRecord, *, at: datetime | None = None) -> Feed:
+    at = at or timezone.now()
+    consent = governing_consent(record)
+    if consent is None:
+        return Feed(FeedState.NONE, None)
+    by_status = {
+        ConsentStatus.SUSPENDED: FeedState.SUSPENDED,
+        ConsentStatus.PENDING: FeedState.PENDING,
+        ConsentStatus.REVOKED: FeedState.REVOKED,
+        ConsentStatus.EXPIRED: FeedState.EXPIRED,
+    }
+    if consent.status in by_status:
+        return Feed(by_status[consent.status], consent)
+    if consent.last_valid_day is not None and consent.last_valid_day < japan_date(at):
+        return Feed(FeedState.EXPIRED, consent)
+    if record.holding_status not in CARD_ONLY_STATUSES or (
+        record.feed_stopped_at is not None and consent.created_at < record.feed_stopped_at
+    ):
+        return Feed(FeedState.STOPPED_HOLDING_STATUS, consent)
+    if record.cert_not_after is not None and record.cert_not_after < at:
+        return Feed(FeedState.STOPPED_CERTIFICATE_EXPIRED, consent)
+    if (
+        record.cert_serial
+        and RevokedCertificate.objects.filter(
+            issuer_key_id=record.cert_issuer_key_id, serial=record.cert_serial
+        ).exists()
+    ):
+        return Feed(FeedState.WAITING_CERTIFICATE, consent)
+    return Feed(FeedState.ACTIVE, consent)
