@@ -10,7 +10,6 @@ from django.utils import timezone
 from driver_records.models import DriverRecord
 from driver_records.selectors import Eligibility, record_eligibility
 from onestop.models import AuditEvent, Office
-from onestop.prefectures import PREFECTURES
 
 from .errors import ConsentRefused
 from .models import Consent, ConsentItem, ConsentStatus, MynaportalLink, TermsVersion
@@ -94,7 +93,3 @@ def consent_status(*, record: DriverRecord, at: datetime | None = None) -> Conse
         mynaportal_link=MynaportalLink.objects.filter(record=record).select_related("linked_by").first(),
         not_applied=not_applied,
     )
-
-
-def prefecture_name(code: str) -> str:
-    return PREFECTURES.get(code, code)

@@ -80,21 +80,16 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     """Every error as `{code, message}` (plus `errors` per field for a validation error)."""
     if isinstance(exc, ConsentRefused):
         return Response({"code": exc.code, "message": exc.message}, status=REFUSAL_STATUS.get(exc.code, 422))
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
     response = exception_handler(exc, context)
-    if response is None:
-        return None
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
+    code = next((c for cls, c in EXCEPTION_CODES if isinstance(exc, cls)), exc.default_code)
     if isinstance(exc, exceptions.ValidationError):
-        body: dict[str, Any] = {"code": "validation_error", "message": explain("validation_error")}
-        body["errors"] = exc.detail
-    elif isinstance(exc, exceptions.APIException) and exc.default_code in ("too_large", "idempotency_key_required"):
-        body = {"code": exc.default_code, "message": str(exc.detail)}
+        response.data = {"code": code, "message": explain(code), "errors": exc.detail}
     else:
-        code = next((c for cls, c in EXCEPTION_CODES if isinstance(exc, cls)), "error")
-        if isinstance(exc, Http404):
-            code = "not_found"
-        detail = getattr(exc, "detail", "")
-        body = {"code": code, "message": str(detail) if detail else _("Not found.")}
-    response.data = body
+        response.data = {"code": code, "message": str(exc.detail)}
     return response
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from consents.api.serializers import ConsentSerializer
 from consents.errors import ConsentRefused
 from consents.models import Channel, Consent, ConsentStatus, MynaportalLink
 from consents.selectors import consent_status
@@ -91,6 +92,7 @@ def test_r04_mynaportal_consent_with_linkage_is_active_at_once_and_supersedes(li
     )
     assert (consent.consent_date, consent.last_valid_day) == (date(2027, 1, 10), date(2037, 1, 10))
     assert consent.terms_version == terms  # R17: the terms in effect on its consent date
+    assert ConsentSerializer(consent).data["office"] is None  # no counter: the API still reads it
     previous.refresh_from_db()
     assert (previous.status, previous.superseded_by) == (ConsentStatus.SUPERSEDED, consent)
     linked_record.refresh_from_db()

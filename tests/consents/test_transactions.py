@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import UTC, date, datetime
 
 import pytest
@@ -25,6 +26,7 @@ from consents.services import (
 from consents.services.terminals import terminal_create
 from consents.tasks import consent_expire_due_task
 from onestop.audit import audit_chain_verify
+from onestop.models import AuditEvent
 
 from .conftest import signed
 
@@ -100,3 +102,17 @@ def test_counter_pages_and_api_commit_through_the_idempotency_middleware(
     )
     assert response.status_code == 201
     assert Consent.objects.get().status == ConsentStatus.PENDING
+
+
+@pytest.mark.celery_worker
+def test_daily_expiry_runs_on_a_real_worker(celery_worker_process, register, record):
+    consent = register(record)
+    consent_reflect(consent_id=consent.pk, consent_date=date(2010, 1, 1))
+
+    consent_expire_due_task.delay()
+
+    deadline = time.monotonic() + 60  # waiting for the worker, not measuring it
+    while Consent.objects.get(pk=consent.pk).status != ConsentStatus.EXPIRED:
+        assert time.monotonic() < deadline, "the worker did not expire the consent within 60 s"
+        time.sleep(0.2)
+    assert AuditEvent.objects.filter(action="consent.expire", subject_id=str(consent.pk)).count() == 1
