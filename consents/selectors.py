@@ -68,6 +68,13 @@ class ConsentStatusView:
         return self.current.status
 
 
+def consent_for_jlis(*, jlis_consent_id: str) -> Consent | None:
+    """The consent a J-LIS event names by J-LIS's consent id (stored when it was submitted)."""
+    if not jlis_consent_id:
+        return None
+    return Consent.objects.filter(jlis_consent_id=jlis_consent_id).first()
+
+
 def consent_in_force(consent: Consent, *, at: datetime | None = None) -> bool:
     if consent.status != ConsentStatus.ACTIVE or not consent.consent_date or not consent.last_valid_day:
         return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
+from cryptography import x509
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,6 +16,7 @@ from onestop.models import User
 from onestop.roles import is_counter_staff
 
 from ..errors import ConsentRefused
+from ..jpki.trust import trust_store
 from ..models import Channel, Consent, ConsentStatus, MynaportalLink
 from ..selectors import terms_version_current
 from ._common import audit_consent, new_reference
@@ -65,36 +67,55 @@ def record_for_mynaportal(*, serial: str) -> DriverRecord | None:
     return link.record if link else None
 
 
+def _reported_certificate(der: bytes) -> tuple[str, str, datetime] | None:
+    """(serial, issuer key id, not after) of the certificate a Mynaportal consent was signed
+    with, or None unless it parses and one of our trusted signing CAs issued it (by key)."""
+    try:
+        certificate = x509.load_der_x509_certificate(der)
+        anchor = trust_store().issuer_of(certificate)
+    except ValueError:
+        return None
+    if anchor is None:
+        return None
+    return str(certificate.serial_number), anchor.key_id, certificate.not_valid_after_utc
+
+
 def consent_register_from_mynaportal(
     *,
     record_id: int,
     items: Iterable[str],
     consent_date: date,
-    serial: str,
-    issuer_key_id: str,
-    cert_not_after: datetime | None,
+    certificate_der: bytes,
     jlis_consent_id: str,
     event_id: str = "",
 ) -> EventOutcome:
-    """A consent the holder gave through Mynaportal, reported by J-LIS already reflected.
+    """A consent the holder gave through Mynaportal, reported by J-LIS already reflected, with
+    the certificate it was signed with (its serial becomes the record's, R13).
 
     It counts only for a record with Mynaportal linkage (R4); otherwise it is not applied and the
-    reason is kept. Applying the data of its certificate (R11) is the applier's part.
+    reason is kept. Applying the data in its certificate (R11) is the applier's part.
     """
     with transaction.atomic(savepoint=False):
         record = DriverRecord.objects.select_for_update().filter(pk=record_id).first()
         if record is None:
             return EventOutcome(False, "unknown_record")
-        if jlis_consent_id and Consent.objects.filter(jlis_consent_id=jlis_consent_id).exists():
-            return EventOutcome(False, "duplicate", Consent.objects.filter(jlis_consent_id=jlis_consent_id).first())
-        reason = _mynaportal_refusal(record=record, items=items, serial=serial, issuer_key_id=issuer_key_id)
+        existing = Consent.objects.filter(jlis_consent_id=jlis_consent_id).first() if jlis_consent_id else None
+        if existing is not None:
+            return EventOutcome(False, "duplicate", existing)
+        certificate = _reported_certificate(bytes(certificate_der))
+        reason = (
+            "chain_not_trusted"
+            if certificate is None
+            else _mynaportal_refusal(record=record, items=items, serial=certificate[0], issuer_key_id=certificate[1])
+        )
         terms = terms_version_current(on=consent_date) or terms_version_current()
         if reason is None and terms is None:
             reason = "no_terms"
         if reason is not None:
             event_not_applied(record=record, reason=reason, event="mynaportal_register", event_id=event_id)
             return EventOutcome(False, reason)
-        assert terms is not None
+        assert terms is not None and certificate is not None
+        serial, issuer_key_id, not_after = certificate
         now = timezone.now()
         consent = Consent.objects.create(
             record=record,
@@ -102,9 +123,11 @@ def consent_register_from_mynaportal(
             items=clean_items(items),
             channel=Channel.MYNAPORTAL,
             terms_version=terms,
+            certificate=bytes(certificate_der),
+            verification={"result": "reported_by_jlis", "checked_at": now.isoformat(), "event_id": event_id},
             cert_serial=serial,
             cert_issuer_key_id=issuer_key_id,
-            cert_not_after=cert_not_after,
+            cert_not_after=not_after,
             status=ConsentStatus.PENDING,
             jlis_consent_id=jlis_consent_id,
             created_at=now,

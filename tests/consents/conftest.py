@@ -39,6 +39,12 @@ def jpki_test_dir(tmp_path: Path, settings: Settings, jpki_hierarchy: TestHierar
 
 
 @pytest.fixture(scope="session")
+def foreign_hierarchy() -> TestHierarchy:
+    """A hierarchy with JPKI's names and other keys: not trusted."""
+    return TestHierarchy.generate()
+
+
+@pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup: None, django_db_blocker: object) -> Iterator[subprocess.Popen[bytes]]:
     """A real Celery worker on Redis, sharing the test database (stopped before it is dropped)."""
     test_db = connection.settings_dict["NAME"]

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from consents.errors import ConsentRefused
-from consents.jpki.testcard import TestHierarchy, issue_certificate
+from consents.jpki.testcard import issue_certificate
 from consents.models import Consent, ConsentStatement, ConsentStatus, CounterTerminal, RevokedCertificate
 from consents.services import consent_register
 from jlis_gateway.models import OutboxKind, OutboxMessage
@@ -120,12 +120,6 @@ class BadSignatureContext:
             reason="",
         )
         return self.good
-
-
-@pytest.fixture(scope="session")
-def foreign_hierarchy() -> TestHierarchy:
-    """A hierarchy with JPKI's names and other keys: not trusted."""
-    return TestHierarchy.generate()
 
 
 @pytest.mark.parametrize("case", BAD_SIGNATURES, ids=list(BAD_SIGNATURES))

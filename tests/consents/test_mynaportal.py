@@ -10,7 +10,7 @@ import pytest
 from consents.api.serializers import ConsentSerializer
 from consents.errors import ConsentRefused
 from consents.models import Channel, Consent, ConsentStatus, MynaportalLink
-from consents.selectors import consent_status
+from consents.selectors import consent_for_jlis, consent_status
 from consents.services import (
     consent_reflect,
     consent_register_from_mynaportal,
@@ -19,10 +19,11 @@ from consents.services import (
     record_for_mynaportal,
 )
 from onestop.models import AuditEvent
+from tests.conftest import holder_of_record
 
 pytestmark = pytest.mark.django_db
 
-NEW_SERIAL_NOT_AFTER = datetime(2031, 5, 17, 14, 59, 59, tzinfo=UTC)
+NEW_CARD_NOT_AFTER = datetime(2031, 5, 17, 14, 59, 59, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -35,14 +36,18 @@ def linked_record(register, record, clerk):
     return record
 
 
-def from_mynaportal(record, **overrides):
+@pytest.fixture
+def new_card(issue_card_for, record):
+    """The holder's new signing certificate, used to consent through Mynaportal."""
+    return issue_card_for(record, not_after=NEW_CARD_NOT_AFTER)
+
+
+def from_mynaportal(record, card, **overrides):
     values = {
         "record_id": record.pk,
         "items": ["address", "birth_date"],
         "consent_date": date(2027, 1, 10),
-        "serial": "900001",
-        "issuer_key_id": record.cert_issuer_key_id or "ab" * 20,
-        "cert_not_after": NEW_SERIAL_NOT_AFTER,
+        "certificate_der": card.certificate_der,
         "jlis_consent_id": "MP-1",
         "event_id": "ev-mp-1",
     }
@@ -64,12 +69,12 @@ def test_r13_linkage_needs_a_linked_certificate(record, clerk, terms):
     assert not MynaportalLink.objects.exists()
 
 
-def test_r04_mynaportal_consent_without_linkage_is_not_applied_and_the_reason_is_shown(register, record):
+def test_r04_mynaportal_consent_without_linkage_is_not_applied_and_the_reason_is_shown(register, record, new_card):
     consent = register(record)
     consent_reflect(consent_id=consent.pk, consent_date=date(2026, 4, 1))
     record.refresh_from_db()
 
-    outcome = from_mynaportal(record)
+    outcome = from_mynaportal(record, new_card)
 
     assert (outcome.applied, outcome.reason) == (False, "no_mynaportal_link")
     assert not Consent.objects.filter(channel=Channel.MYNAPORTAL).exists()
@@ -78,10 +83,10 @@ def test_r04_mynaportal_consent_without_linkage_is_not_applied_and_the_reason_is
     assert [e.new_values["reason"] for e in shown] == ["no_mynaportal_link"]
 
 
-def test_r04_mynaportal_consent_with_linkage_is_active_at_once_and_supersedes(linked_record, terms):
+def test_r04_mynaportal_consent_with_linkage_is_active_at_once_and_supersedes(linked_record, terms, new_card):
     previous = Consent.objects.get(record=linked_record, status=ConsentStatus.ACTIVE)
 
-    outcome = from_mynaportal(linked_record)
+    outcome = from_mynaportal(linked_record, new_card)
 
     assert outcome.applied
     consent = outcome.consent
@@ -96,15 +101,16 @@ def test_r04_mynaportal_consent_with_linkage_is_active_at_once_and_supersedes(li
     previous.refresh_from_db()
     assert (previous.status, previous.superseded_by) == (ConsentStatus.SUPERSEDED, consent)
     linked_record.refresh_from_db()
-    assert (linked_record.cert_serial, linked_record.cert_not_after) == ("900001", NEW_SERIAL_NOT_AFTER)
-    again = from_mynaportal(linked_record)
+    assert (linked_record.cert_serial, linked_record.cert_not_after) == (new_card.serial, NEW_CARD_NOT_AFTER)
+    assert bytes(consent.certificate) == new_card.certificate_der
+    again = from_mynaportal(linked_record, new_card)
     assert (again.applied, again.reason) == (False, "duplicate")
 
 
-def test_r01_mynaportal_consent_for_an_ineligible_holder_is_not_applied(linked_record):
+def test_r01_mynaportal_consent_for_an_ineligible_holder_is_not_applied(linked_record, new_card):
     type(linked_record).objects.filter(pk=linked_record.pk).update(holding_status="licence_both")
     linked_record.refresh_from_db()
-    outcome = from_mynaportal(linked_record)
+    outcome = from_mynaportal(linked_record, new_card)
     assert (outcome.applied, outcome.reason) == (False, "not_eligible")
 
 
@@ -127,3 +133,19 @@ def test_r09_mynaportal_revocation_with_linkage_is_applied(linked_record):
     assert outcome.applied
     consent.refresh_from_db()
     assert (consent.status, consent.revoked_channel) == (ConsentStatus.REVOKED, Channel.MYNAPORTAL)
+
+
+def test_mynaportal_consent_with_a_certificate_we_do_not_trust_is_not_applied(
+    linked_record, foreign_hierarchy, jpki_card_key
+):
+    foreign = foreign_hierarchy.issue_card(holder_of_record(linked_record), key=jpki_card_key)
+    outcome = from_mynaportal(linked_record, foreign)
+    assert (outcome.applied, outcome.reason) == (False, "chain_not_trusted")
+    assert not Consent.objects.filter(channel=Channel.MYNAPORTAL).exists()
+
+
+def test_the_applier_finds_a_consent_by_its_jlis_id(register, record):
+    consent = register(record)
+    consent_reflect(consent_id=consent.pk, consent_date=date(2026, 4, 1), jlis_consent_id="jc_1")
+    assert consent_for_jlis(jlis_consent_id="jc_1") == consent
+    assert consent_for_jlis(jlis_consent_id="") is None

@@ -43,7 +43,7 @@ def test_counter_flow_services_commit_on_their_own(register, record, clerk, supe
     assert audit_chain_verify() is None
 
 
-def test_jlis_event_services_run_alone_and_inside_the_appliers_batch(register, record, clerk, terms):
+def test_jlis_event_services_run_alone_and_inside_the_appliers_batch(register, record, terms, issue_card_for):
     first, second = register(record), register(record)
     assert consent_reject(consent_id=first.pk, reason="不受理").applied
     with transaction.atomic(durable=True):  # as the applier runs a batch
@@ -52,9 +52,7 @@ def test_jlis_event_services_run_alone_and_inside_the_appliers_batch(register, r
             record_id=record.pk,
             items=["address"],
             consent_date=date(2026, 5, 1),
-            serial="77",
-            issuer_key_id="ab" * 20,
-            cert_not_after=None,
+            certificate_der=issue_card_for(record).certificate_der,
             jlis_consent_id="MP-9",
         )
     assert (mynaportal.applied, mynaportal.reason) == (False, "no_mynaportal_link")
