@@ -11,6 +11,7 @@ from django.utils.timezone import localdate as japan_date  # TIME_ZONE is Asia/T
 from django.utils.translation import gettext_lazy as _
 
 from consents.models import Consent, ConsentStatus, RevokedCertificate
+from jlis_gateway.models import JlisEvent
 
 from .models import CARD_ONLY_STATUSES, DriverRecord
 
@@ -87,3 +88,30 @@ def record_feed(record: DriverRecord, *, at: datetime | None = None) -> Feed:
     ):
         return Feed(FeedState.WAITING_CERTIFICATE, consent)
     return Feed(FeedState.ACTIVE, consent)
+
+
+SKIP_REASONS = {
+    "unknown_serial": _("No record is linked to the certificate serial J-LIS named."),
+    "stale": _("Older than information already applied; newer data is kept."),
+    "no_active_consent": _("No active consent when the information arrived."),
+    "consent_revoked": _("The consent had been revoked; nothing more is applied."),
+    "consent_expired": _("The consent's ten years had passed."),
+    "consent_suspended": _("The service is stopped for this holder."),
+    "not_eligible": _("The holder was not マイナ免許証のみ / マイナ経歴証明書のみ."),
+    "feed_stopped_holding_status": _("The holding status changed after the consent; a new registration is needed."),
+    "certificate_expired": _("The signing certificate had expired; J-LIS provides nothing after expiry."),
+}
+
+
+def skip_reason_text(code: str) -> str:
+    return str(SKIP_REASONS.get(code, code))
+
+
+def record_jlis_events(record: DriverRecord, *, limit: int = 10) -> list[JlisEvent]:
+    """Recent J-LIS events about the record's certificates, current and past."""
+    serials = {record.cert_serial} - {""}
+    serials |= set(record.changes.filter(field="cert_serial").values_list("old_value", flat=True))
+    if not serials:
+        return []
+    events = JlisEvent.objects.filter(serial__in=serials).order_by("-id")[:limit]
+    return [setattr(e, "reason_text", skip_reason_text(e.reason)) or e for e in events]

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .models import HOLDING_STATUSES_BY_KIND, DriverRecord, HoldingStatus
 from .normalise import record_number_input
 
 
@@ -18,3 +19,17 @@ class RecordSearchForm(forms.Form):
         if number.isdigit() and len(number) != 12:
             raise forms.ValidationError(_("A record number is exactly 12 digits."), code="record_number_shape")
         return value
+
+
+class HoldingStatusForm(forms.Form):
+    """A clerk records a change of what the holder carries (e.g. a plastic licence issued)."""
+
+    holding_status = forms.ChoiceField(label=_("New holding status"))
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: object, record: DriverRecord, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        allowed = HOLDING_STATUSES_BY_KIND[record.kind]
+        self.fields["holding_status"].choices = [(s.value, s.label) for s in HoldingStatus if s in allowed]
+        self.fields["holding_status"].initial = record.holding_status
+        self.fields["version"].initial = record.version

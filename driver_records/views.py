@@ -1,15 +1,20 @@
 """Counter pages: holder search and the holder page."""
 
+from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from onestop.audit import AuditEntry, audit_log
-from onestop.permissions import READERS, role_required
+from onestop.permissions import COUNTER, READERS, role_required
 
-from .forms import RecordSearchForm
+from .feed import record_feed, record_jlis_events
+from .forms import HoldingStatusForm, RecordSearchForm
 from .models import DriverRecord
 from .selectors import record_eligibility, record_history, record_search
+from .services import StaleRecordError, record_update
 
 
 @role_required(*READERS)
@@ -37,6 +42,32 @@ def record_detail(request: HttpRequest, record_id: int) -> HttpResponse:
     context = {
         "record": record,
         "eligibility": record_eligibility(record),
+        "feed": record_feed(record),
+        "jlis_events": record_jlis_events(record),
+        "holding_form": HoldingStatusForm(record=record),
         "history": record_history(record=record),
     }
     return render(request, "driver_records/record_detail.html", context)
+
+
+@role_required(*COUNTER)
+@require_POST
+def holding_status_change(request: HttpRequest, record_id: int) -> HttpResponse:
+    """R12: recording a change away from the card-only statuses stops the feed at once."""
+    record = get_object_or_404(DriverRecord, pk=record_id)
+    form = HoldingStatusForm(request.POST, record=record)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the holding statuses offered."))
+        return redirect("counter:record", record_id=record.pk)
+    try:
+        record_update(
+            record_id=record.pk,
+            expected_version=form.cleaned_data["version"],
+            changes={"holding_status": form.cleaned_data["holding_status"]},
+            actor=request.user,  # type: ignore[arg-type]
+        )
+    except StaleRecordError as stale:
+        messages.error(request, str(stale))
+    else:
+        messages.success(request, _("The holding status was recorded."))
+    return redirect("counter:record", record_id=record.pk)

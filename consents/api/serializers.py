@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from driver_records.feed import FeedState, record_feed
+
 from ..models import Consent, ConsentItem, ConsentStatement
 from ..selectors import ConsentStatusView, consent_in_force
 
@@ -130,6 +132,7 @@ class ConsentStatusSerializer(serializers.Serializer):
     consent = serializers.SerializerMethodField()
     pending = ConsentSerializer(many=True)
     mynaportal_linked = serializers.SerializerMethodField()
+    feed_state = serializers.SerializerMethodField(help_text="Whether J-LIS updates reach the record, or why not.")
 
     @extend_schema_field(ConsentSerializer(allow_null=True))
     def get_consent(self, view: ConsentStatusView) -> dict[str, Any] | None:
@@ -137,3 +140,7 @@ class ConsentStatusSerializer(serializers.Serializer):
 
     def get_mynaportal_linked(self, view: ConsentStatusView) -> bool:
         return view.mynaportal_link is not None
+
+    @extend_schema_field(serializers.ChoiceField(choices=FeedState.choices))
+    def get_feed_state(self, view: ConsentStatusView) -> str:
+        return record_feed(view.record).state

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import groupby
 
 from django.conf import settings
 from django.db import transaction
@@ -12,6 +13,7 @@ from django.utils.timezone import localdate as japan_date  # TIME_ZONE is Asia/T
 
 from jlis_gateway.models import EventKind, EventStatus, JlisEvent
 
+from .consent_events import WAIT_REASONS, consent_event_apply
 from .decide import Decision, EventView, RecordState, Skip, decide_latest_info
 from .state import consents_for, lock_records_by_serial, serials_seen_before
 from .write import Applied, events_mark, history_and_audit_write, now, records_write
@@ -26,6 +28,13 @@ class ApplyResult:
     waiting: int = 0
     batches: int = 0
     skipped_by_reason: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def count(self, skip_reason: str) -> None:
+        if skip_reason:
+            self.skipped += 1
+            self.skipped_by_reason[skip_reason] += 1
+        else:
+            self.applied += 1
 
     def add(self, other: ApplyResult) -> None:
         self.applied += other.applied
@@ -60,56 +69,76 @@ def apply_latest_info(
     applied.append(Applied(record, event.event_id, old, new))
 
 
+def _latest_info_segment(
+    events: list[JlisEvent], at: datetime, grace: timedelta, result: ApplyResult, waiting: list[int]
+) -> None:
+    index = lock_records_by_serial(e.serial for e in events)
+    consents = consents_for(r.id for r in index.values())
+    unknown = {e.serial for e in events if e.serial not in index}
+    old_serials = serials_seen_before(unknown) if unknown else set()
+    today = japan_date(at)
+    applied: list[Applied] = []
+    bumps: dict[int, int] = defaultdict(int)
+    outcomes: dict[str, list[int]] = defaultdict(list)
+    decisions: dict[int, Decision] = {}
+    for event in events:
+        record = index.get(event.serial)
+        if record is None and event.serial not in old_serials and at - event.received_at < grace:
+            waiting.append(event.pk)  # an earlier event not yet applied may link this serial
+            continue
+        decision = decide_latest_info(
+            _view(event),
+            record,
+            consents.get(record.id) if record else None,
+            today,
+            stale=event.serial in old_serials,
+        )
+        decisions[event.pk] = decision
+        outcomes[decision.skip].append(event.pk)
+        if decision.skip:
+            result.count(decision.skip)
+            continue
+        assert record is not None
+        apply_latest_info(event, decision, record, applied, index)
+        bumps[record.id] += 1
+        result.count("")
+    changed = list({a.record.id: a.record for a in applied}.values())
+    records_write(changed, bumps, at)
+    history_and_audit_write(applied, at)
+    events_mark(outcomes, decisions, at)
+
+
+def _consent_event(event: JlisEvent, at: datetime, grace: timedelta, result: ApplyResult, waiting: list[int]) -> None:
+    outcome = consent_event_apply(event, at)
+    if not outcome.applied and outcome.reason in WAIT_REASONS and at - event.received_at < grace:
+        waiting.append(event.pk)
+        return
+    reason = "" if outcome.applied else outcome.reason
+    result.count(reason)
+    events_mark({reason: [event.pk]}, {}, at)
+
+
 def _batch(event_ids: list[int], at: datetime, grace: timedelta) -> tuple[ApplyResult, list[int]]:
+    """One transaction: consecutive "latest information" events set-wise, consent events one by
+    one in between (each sees what the events before it did)."""
     result, waiting = ApplyResult(batches=1), []
     with transaction.atomic(durable=True):
         events = list(
             JlisEvent.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=event_ids, status=EventStatus.PENDING, kind=EventKind.LATEST_INFO)
+            .filter(pk__in=event_ids, status=EventStatus.PENDING)
             .order_by("pk")
         )
-        if not events:
-            return result, waiting
-        index = lock_records_by_serial(e.serial for e in events)
-        consents = consents_for(r.id for r in index.values())
-        unknown = {e.serial for e in events if e.serial not in index}
-        old_serials = serials_seen_before(unknown) if unknown else set()
-        today = japan_date(at)
-        applied: list[Applied] = []
-        bumps: dict[int, int] = defaultdict(int)
-        outcomes: dict[str, list[int]] = defaultdict(list)
-        decisions: dict[int, Decision] = {}
-        for event in events:
-            record = index.get(event.serial)
-            if record is None and event.serial not in old_serials and at - event.received_at < grace:
-                waiting.append(event.pk)  # an earlier event not yet applied may link this serial
-                continue
-            decision = decide_latest_info(
-                _view(event),
-                record,
-                consents.get(record.id) if record else None,
-                today,
-                stale=event.serial in old_serials,
-            )
-            decisions[event.pk] = decision
-            outcomes[decision.skip].append(event.pk)
-            if decision.skip:
-                result.skipped += 1
-                result.skipped_by_reason[decision.skip] += 1
-                continue
-            assert record is not None
-            apply_latest_info(event, decision, record, applied, index)
-            bumps[record.id] += 1
-            result.applied += 1
-        changed = list({a.record.id: a.record for a in applied}.values())
-        records_write(changed, bumps, at)
-        history_and_audit_write(applied, at)
-        events_mark(outcomes, decisions, at)
+        for is_latest_info, group in groupby(events, key=lambda e: e.kind == EventKind.LATEST_INFO):
+            if is_latest_info:
+                _latest_info_segment(list(group), at, grace, result, waiting)
+            else:
+                for event in group:
+                    _consent_event(event, at, grace, result, waiting)
     return result, waiting
 
 
 def events_apply_pending(*, batch_size: int = 1000, at: datetime | None = None) -> ApplyResult:
-    """Apply every pending "latest information" event, oldest first, in batches.
+    """Apply every pending J-LIS event, oldest first, in batches.
 
     An event about a serial no record has yet is left waiting while an earlier event may still
     link it (events can arrive out of order); after the grace period it is skipped as unknown.
@@ -119,7 +148,7 @@ def events_apply_pending(*, batch_size: int = 1000, at: datetime | None = None) 
     total, waiting, after = ApplyResult(), [], 0
     while True:
         ids = list(
-            JlisEvent.objects.filter(status=EventStatus.PENDING, kind=EventKind.LATEST_INFO, pk__gt=after)
+            JlisEvent.objects.filter(status=EventStatus.PENDING, pk__gt=after)
             .order_by("pk")
             .values_list("pk", flat=True)[:batch_size]
         )

@@ -14,19 +14,27 @@ from jlis_gateway.models import EventKind, EventStatus, JlisEvent
 from ..models import DriverRecord
 from ..normalise import name_search_key
 from .batch import ApplyResult, _view, apply_latest_info
+from .consent_events import WAIT_REASONS, consent_event_apply
 from .decide import Decision, RecordState, decide_latest_info
 from .state import RECORD_FIELDS, consents_for, serials_seen_before
 from .write import Applied, events_mark, history_and_audit_write, now
 
 
 def event_apply(*, event_pk: int, at: datetime | None = None) -> Decision | None:
-    """Apply one pending "latest information" event. None: not pending, or still waiting."""
+    """Apply one pending event. None: not pending, or still waiting for what it names."""
     at = at or now()
     grace = timedelta(seconds=settings.JLIS_UNKNOWN_SERIAL_GRACE_SECONDS)
     with transaction.atomic(durable=True):
-        event = JlisEvent.objects.select_for_update().filter(pk=event_pk, kind=EventKind.LATEST_INFO).first()
+        event = JlisEvent.objects.select_for_update().filter(pk=event_pk).first()
         if event is None or event.status != EventStatus.PENDING:
             return None
+        if event.kind != EventKind.LATEST_INFO:
+            outcome = consent_event_apply(event, at)
+            if not outcome.applied and outcome.reason in WAIT_REASONS and at - event.received_at < grace:
+                return None
+            reason = "" if outcome.applied else outcome.reason
+            events_mark({reason: [event.pk]}, {}, at)
+            return Decision(skip=reason)
         row = (
             DriverRecord.objects.select_for_update()
             .filter(cert_serial=event.serial)
@@ -64,25 +72,17 @@ def events_apply_one_by_one(*, at: datetime | None = None) -> ApplyResult:
     """Every pending event through the per-event path, with the same retry of waiting events."""
     at = at or now()
     result, waiting = ApplyResult(), []
-    pending = JlisEvent.objects.filter(status=EventStatus.PENDING, kind=EventKind.LATEST_INFO).order_by("pk")
+    pending = JlisEvent.objects.filter(status=EventStatus.PENDING).order_by("pk")
     for pk in list(pending.values_list("pk", flat=True)):
         decision = event_apply(event_pk=pk, at=at)
-        _count(result, decision) if decision else waiting.append(pk)
+        result.count(decision.skip) if decision else waiting.append(pk)
     while waiting:
         still = []
         for pk in waiting:
             decision = event_apply(event_pk=pk, at=at)
-            _count(result, decision) if decision else still.append(pk)
+            result.count(decision.skip) if decision else still.append(pk)
         if len(still) == len(waiting):
             break
         waiting = still
     result.waiting = len(waiting)
     return result
-
-
-def _count(result: ApplyResult, decision: Decision) -> None:
-    if decision.skip:
-        result.skipped += 1
-        result.skipped_by_reason[decision.skip] += 1
-    else:
-        result.applied += 1

@@ -208,6 +208,7 @@ def test_r08_consent_status_in_the_api(client, auditor, record, register, termin
     assert (status["consent"]["consent_date"], status["consent"]["last_valid_day"]) == ("2026-04-01", "2036-04-01")
     assert status["consent"]["terms_version"] == "2025.1"
     assert status["pending"] == []
+    assert status["feed_state"] == "active"
     assert AuditEvent.objects.filter(action="record.consent_status_view", actor=auditor).exists()
     _terminal, auth = terminal
     client.logout()

@@ -1,0 +1,122 @@
+"""Consent events from J-LIS (reflected, rejected, revoked elsewhere, registered through
+Mynaportal): each moves the consent through the consents services, inside the applier's
+transaction. A Mynaportal registration also applies its certificate's data at once (R11)."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from cryptography import x509
+
+from consents.jpki.profile import holder_items
+from consents.jpki.trust import trust_store
+from consents.models import Consent
+from consents.services import (
+    EventOutcome,
+    consent_reflect,
+    consent_register_from_mynaportal,
+    consent_reject,
+    consent_revoke_elsewhere,
+    record_for_mynaportal,
+)
+from jlis_gateway.models import EventKind, JlisEvent
+
+from ..models import DriverRecord
+from .decide import RecordState
+from .state import RECORD_FIELDS
+from .write import Applied, history_and_audit_write, records_write
+
+# Reasons that may be a race (the consent's J-LIS id is stored when the relay's answer commits):
+# the event waits like one about an unknown serial.
+WAIT_REASONS = frozenset({"unknown_consent"})
+
+
+@dataclass(frozen=True)
+class CertificateData:
+    issuer_key_id: str
+    not_after: datetime
+    items: dict[str, object]
+
+
+def _certificate_data(der_b64: str) -> CertificateData | None:
+    """The data a Mynaportal registration's certificate carries, if a trusted CA issued it."""
+    certificate = x509.load_der_x509_certificate(base64.b64decode(der_b64))
+    anchor = trust_store().issuer_of(certificate)
+    if anchor is None:
+        return None
+    san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    decoded = holder_items({name.type_id: name.value for name in san if isinstance(name, x509.OtherName)})
+    return CertificateData(
+        anchor.key_id,
+        certificate.not_valid_after_utc,
+        {"name": decoded.name, "address": decoded.address, "birth_date": decoded.birth_date},
+    )
+
+
+def _consent_pk(jlis_consent_id: str) -> int | None:
+    return Consent.objects.filter(jlis_consent_id=jlis_consent_id).values_list("pk", flat=True).first()
+
+
+def _registered(event: JlisEvent, at: datetime) -> EventOutcome:
+    record = record_for_mynaportal(serial=event.serial)
+    if record is None:
+        return EventOutcome(False, "unknown_serial")
+    data = _certificate_data(event.payload["certificate"])
+    if data is None:
+        return EventOutcome(False, "certificate_not_trusted")
+    outcome = consent_register_from_mynaportal(
+        record_id=record.pk,
+        items=event.payload["items"],
+        consent_date=date.fromisoformat(event.payload["consent_date"]),
+        serial=event.serial,
+        issuer_key_id=data.issuer_key_id,
+        cert_not_after=data.not_after,
+        jlis_consent_id=event.payload["consent_id"],
+        event_id=event.event_id,
+    )
+    if outcome.applied and outcome.consent is not None:
+        _apply_certificate_items(record.pk, outcome.consent.items, data, event, at)
+    return outcome
+
+
+def _apply_certificate_items(
+    record_id: int, items: list[str], data: CertificateData, event: JlisEvent, at: datetime
+) -> None:
+    """R11: a re-registration through Mynaportal applies its certificate's data, only the items."""
+    row = DriverRecord.objects.select_for_update().filter(pk=record_id).values(*RECORD_FIELDS).get()
+    record = RecordState(**row)
+    old, new = {}, {}
+    for item in items:
+        if getattr(record, item) != data.items[item]:
+            old[item], new[item] = getattr(record, item), data.items[item]
+            setattr(record, item, data.items[item])
+    record.jlis_seq = max(record.jlis_seq, event.holder_seq)
+    records_write([record], {record.id: 1 if new else 0}, at)
+    if new:
+        history_and_audit_write([Applied(record, event.event_id, old, new)], at)
+
+
+def consent_event_apply(event: JlisEvent, at: datetime) -> EventOutcome:
+    """Apply one consent event inside the caller's transaction."""
+    payload = event.payload
+    if event.kind == EventKind.CONSENT_REGISTERED:
+        return _registered(event, at)
+    consent_pk = _consent_pk(payload["consent_id"])
+    if consent_pk is None:
+        return EventOutcome(False, "unknown_consent")
+    if event.kind == EventKind.CONSENT_REFLECTED:
+        return consent_reflect(
+            consent_id=consent_pk,
+            consent_date=date.fromisoformat(payload["consent_date"]),
+            jlis_consent_id=payload["consent_id"],
+            event_id=event.event_id,
+        )
+    if event.kind == EventKind.CONSENT_REJECTED:
+        return consent_reject(consent_id=consent_pk, reason=payload["reason"], event_id=event.event_id)
+    if event.kind == EventKind.CONSENT_REVOKED:
+        return consent_revoke_elsewhere(
+            consent_id=consent_pk, channel=payload["channel"], revoked_at=event.occurred_at, event_id=event.event_id
+        )
+    raise ValueError(f"not a consent event: {event.kind}")
