@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from driver_records.models import DriverRecord
@@ -12,7 +13,7 @@ from driver_records.selectors import Eligibility, record_eligibility
 from onestop.models import AuditEvent, Office
 
 from .errors import ConsentRefused
-from .models import Consent, ConsentItem, ConsentStatus, MynaportalLink, TermsVersion
+from .models import Consent, ConsentItem, ConsentStatement, ConsentStatus, MynaportalLink, TermsVersion
 from .period import japan_date, period_in_force
 
 # Audit actions whose reason the holder page shows: J-LIS events that were not applied.
@@ -66,6 +67,15 @@ class ConsentStatusView:
         if self.current is None:
             return "none"
         return self.current.status
+
+
+def statements_open(*, office_id: int | None, limit: int = 20) -> QuerySet[ConsentStatement]:
+    """Statements made at an office that can still be signed (unused, unexpired), newest first."""
+    return (
+        ConsentStatement.objects.select_related("record", "office", "terms_version")
+        .filter(office_id=office_id, used_at__isnull=True, expires_at__gt=timezone.now())
+        .order_by("-created_at", "-id")[:limit]
+    )
 
 
 def consent_for_jlis(*, jlis_consent_id: str) -> Consent | None:

@@ -22,7 +22,7 @@ from onestop.idempotency import HEADER as IDEMPOTENCY_HEADER
 
 from ..errors import ConsentRefused, explain
 from ..models import ConsentStatement
-from ..selectors import consent_status
+from ..selectors import consent_status, statements_open
 from ..services import consent_register, statement_create
 from ..services._common import audit_who
 from .auth import CounterStaff, CounterStaffOrTerminal, ReaderOrTerminal, TerminalTokenAuthentication, is_terminal
@@ -138,8 +138,19 @@ def _statement_for(request: Request, statement_id: int) -> ConsentStatement:
     return statement
 
 
-class StatementCreateView(CounterAPIView):
-    permission_classes = [CounterStaff]
+class StatementsView(CounterAPIView):
+    def get_permissions(self) -> list[Any]:
+        # Staff make statements; the office's terminals (and staff) list the ones open for signing.
+        return [CounterStaff()] if self.request.method == "POST" else [CounterStaffOrTerminal()]
+
+    @extend_schema(
+        operation_id="statements_open",
+        summary="The statements of the caller's office still open for signing, newest first",
+        responses={200: StatementSerializer(many=True), 401: ERRORS[401], 403: ERRORS[403]},
+    )
+    def get(self, request: Request) -> Response:
+        office_id = getattr(request.user, "office_id", None)
+        return Response(StatementSerializer(statements_open(office_id=office_id), many=True).data)
 
     @extend_schema(
         operation_id="statement_create",

@@ -223,3 +223,21 @@ def test_openapi_schema_is_complete_and_valid(client, clerk):
         assert path in schema
     assert "Idempotency-Key" in schema
     assert "terminalToken" in schema
+
+
+def test_terminal_lists_the_statements_open_for_signing_at_its_office(
+    client, clerk, record, make_statement, terminal, osaka_supervisor, register
+):
+    open_one = make_statement(record, ("address",))
+    register(record)  # its statement is used: no longer open
+    expired = make_statement(record)
+    ConsentStatement.objects.filter(pk=expired.pk).update(expires_at=expired.created_at)
+    _terminal, auth = terminal
+
+    listed = client.get(STATEMENTS, **auth)
+
+    assert listed.status_code == 200
+    assert [s["id"] for s in listed.json()] == [open_one.pk]
+    assert listed.json()[0]["text"] == open_one.text
+    client.force_login(osaka_supervisor)
+    assert client.get(STATEMENTS).json() == []  # another office's statements are not shown
