@@ -5,14 +5,12 @@ transaction. A Mynaportal registration also applies its certificate's data at on
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from cryptography import x509
 
 from consents.jpki.profile import holder_items
-from consents.jpki.trust import trust_store
-from consents.models import Consent
+from consents.selectors import consent_for_jlis
 from consents.services import (
     EventOutcome,
     consent_reflect,
@@ -33,65 +31,48 @@ from .write import Applied, history_and_audit_write, records_write
 WAIT_REASONS = frozenset({"unknown_consent"})
 
 
-@dataclass(frozen=True)
-class CertificateData:
-    issuer_key_id: str
-    not_after: datetime
-    items: dict[str, object]
-
-
-def _certificate_data(der_b64: str) -> CertificateData | None:
-    """The data a Mynaportal registration's certificate carries, if a trusted CA issued it."""
-    certificate = x509.load_der_x509_certificate(base64.b64decode(der_b64))
-    anchor = trust_store().issuer_of(certificate)
-    if anchor is None:
-        return None
+def _certificate_items(certificate_der: bytes) -> dict[str, object]:
+    """The holder's data in a signing certificate (its trust was checked by the consent service)."""
+    certificate = x509.load_der_x509_certificate(certificate_der)
     san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     decoded = holder_items({name.type_id: name.value for name in san if isinstance(name, x509.OtherName)})
-    return CertificateData(
-        anchor.key_id,
-        certificate.not_valid_after_utc,
-        {"name": decoded.name, "address": decoded.address, "birth_date": decoded.birth_date},
-    )
+    return {"name": decoded.name, "address": decoded.address, "birth_date": decoded.birth_date}
 
 
 def _consent_pk(jlis_consent_id: str) -> int | None:
-    return Consent.objects.filter(jlis_consent_id=jlis_consent_id).values_list("pk", flat=True).first()
+    consent = consent_for_jlis(jlis_consent_id=jlis_consent_id)
+    return consent.pk if consent else None
 
 
 def _registered(event: JlisEvent, at: datetime) -> EventOutcome:
     record = record_for_mynaportal(serial=event.serial)
     if record is None:
         return EventOutcome(False, "unknown_serial")
-    data = _certificate_data(event.payload["certificate"])
-    if data is None:
-        return EventOutcome(False, "certificate_not_trusted")
+    certificate_der = base64.b64decode(event.payload["certificate"])
     outcome = consent_register_from_mynaportal(
         record_id=record.pk,
         items=event.payload["items"],
         consent_date=date.fromisoformat(event.payload["consent_date"]),
-        serial=event.serial,
-        issuer_key_id=data.issuer_key_id,
-        cert_not_after=data.not_after,
+        certificate_der=certificate_der,
         jlis_consent_id=event.payload["consent_id"],
         event_id=event.event_id,
     )
     if outcome.applied and outcome.consent is not None:
-        _apply_certificate_items(record.pk, outcome.consent.items, data, event, at)
+        _apply_certificate_items(record.pk, outcome.consent.items, _certificate_items(certificate_der), event, at)
     return outcome
 
 
 def _apply_certificate_items(
-    record_id: int, items: list[str], data: CertificateData, event: JlisEvent, at: datetime
+    record_id: int, items: list[str], data: dict[str, object], event: JlisEvent, at: datetime
 ) -> None:
     """R11: a re-registration through Mynaportal applies its certificate's data, only the items."""
     row = DriverRecord.objects.select_for_update().filter(pk=record_id).values(*RECORD_FIELDS).get()
     record = RecordState(**row)
     old, new = {}, {}
     for item in items:
-        if getattr(record, item) != data.items[item]:
-            old[item], new[item] = getattr(record, item), data.items[item]
-            setattr(record, item, data.items[item])
+        if getattr(record, item) != data[item]:
+            old[item], new[item] = getattr(record, item), data[item]
+            setattr(record, item, data[item])
     record.jlis_seq = max(record.jlis_seq, event.holder_seq)
     records_write([record], {record.id: 1 if new else 0}, at)
     if new:
