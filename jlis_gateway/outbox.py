@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,6 +22,15 @@ def outbox_enqueue(*, kind: OutboxKind, consent: Consent) -> OutboxMessage:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox rows must be written inside the transaction of their change")
     now = timezone.now()
-    return OutboxMessage.objects.create(
+    message = OutboxMessage.objects.create(
         kind=kind, consent=consent, idempotency_key=uuid.uuid4().hex, next_attempt_at=now, created_at=now
     )
+    # Sent as soon as the change commits; if the broker is down, beat's sweep sends it later.
+    transaction.on_commit(partial(_send_soon, message.pk), robust=True)
+    return message
+
+
+def _send_soon(message_id: int) -> None:
+    from .tasks import outbox_send_task  # tasks import the services, which import this module's users
+
+    outbox_send_task.delay(message_id)

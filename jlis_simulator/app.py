@@ -109,21 +109,35 @@ class Simulator:
         raise SimError(404, "not_found", f"no route {request.method} {request.path}")
 
     # --- the protocol ---------------------------------------------------------------------------
-    def _with_faults(self, target: str, act: Callable[[], Response]) -> Response:
+    def _with_faults(self, target: str, request: Request, act: Callable[[], Response]) -> Response:
+        """Every request is counted as received (per idempotency key), whatever then happens."""
         with self.store.write() as db:
             fired = self.faults.draw(db, target)
+            log_id = db.execute(
+                "INSERT INTO request_log(key, method, path, reference, received_at) VALUES (?,?,?,?,?) RETURNING id",
+                (
+                    request.headers.get("idempotency-key", ""),
+                    request.method,
+                    request.path,
+                    _reference(request),
+                    self.world.now().isoformat(),
+                ),
+            ).fetchone()[0]
         if "delay" in fired:
             time.sleep(fired["delay"].delay)
-        if "error_5xx" in fired:
-            return _json(503, {"code": "unavailable", "message": "injected fault"})
-        status, headers, body = act()
+        try:
+            if "error_5xx" in fired:
+                status, headers, body = _json(503, {"code": "unavailable", "message": "injected fault"})
+            else:
+                status, headers, body = act()
+        except SimError as error:
+            status, headers, body = _error(error)
+        with self.store.write() as db:
+            db.execute(
+                "UPDATE request_log SET status = ?, replay = ? WHERE id = ?",
+                (status, int(headers.get("Idempotent-Replay") == "true"), log_id),
+            )
         return status, headers, self.faults.spoil(body, fired) if status < 300 else body
-
-    def _log(self, db: Any, request: Request, key: str, reference: str, status: int, replay: bool) -> None:
-        db.execute(
-            "INSERT INTO request_log(key, method, path, reference, status, replay, received_at) VALUES (?,?,?,?,?,?,?)",
-            (key, request.method, request.path, reference, status, int(replay), self.world.now().isoformat()),
-        )
 
     def _idempotent(self, request: Request, act: Callable[[Any, dict[str, Any]], Response]) -> Response:
         """Acts at most once per Idempotency-Key; a repeat replays the first answer."""
@@ -132,29 +146,18 @@ class Simulator:
             raise SimError(400, "invalid_request", "Idempotency-Key header of 1-64 [A-Za-z0-9_-] is required")
         body = request.data()
         digest = hashlib.sha256(request.path.encode() + b"\0" + json.dumps(body, sort_keys=True).encode()).hexdigest()
-        reference = str(body.get("reference", ""))[:64]
         with self.store.write() as db:
             seen = db.execute("SELECT * FROM idempotency WHERE key = ?", (key,)).fetchone()
             if seen is not None:
                 if seen["request_hash"] != digest:
-                    self._log(db, request, key, reference, 409, False)
                     raise SimError(409, "idempotency_key_reused", "this key was used for another request")
-                self._log(db, request, key, reference, seen["status"], True)
-                return (
-                    seen["status"],
-                    {"Content-Type": "application/json", "Idempotent-Replay": "true"},
-                    seen["body"].encode(),
-                )
-            try:
-                status, headers, answer = act(db, body)
-            except SimError as error:
-                self._log(db, request, key, reference, error.status, False)
-                raise
+                replay = {"Content-Type": "application/json", "Idempotent-Replay": "true"}
+                return seen["status"], replay, seen["body"].encode()
+            status, headers, answer = act(db, body)
             db.execute(
                 "INSERT INTO idempotency(key, request_hash, status, body, created_at) VALUES (?,?,?,?,?)",
                 (key, digest, status, answer.decode(), self.world.now().isoformat()),
             )
-            self._log(db, request, key, reference, status, False)
             return status, headers, answer
 
     def consent_submit(self, request: Request) -> Response:
@@ -185,14 +188,14 @@ class Simulator:
                 self.world.reflect(db, consent_id=consent_id)
             return _json(202, {"consent_id": consent_id, "status": "pending"})
 
-        return self._with_faults("submit", lambda: self._idempotent(request, act))
+        return self._with_faults("submit", request, lambda: self._idempotent(request, act))
 
     def consent_revoke(self, request: Request, consent_id: str) -> Response:
         def act(db: Any, body: dict[str, Any]) -> Response:
             self.world.revoke_ours(db, consent_id)
             return _json(200, {"consent_id": consent_id, "status": "revoked"})
 
-        return self._with_faults("revoke", lambda: self._idempotent(request, act))
+        return self._with_faults("revoke", request, lambda: self._idempotent(request, act))
 
     def consent_status(self, request: Request, consent_id: str) -> Response:
         def act() -> Response:
@@ -209,7 +212,7 @@ class Simulator:
                 },
             )
 
-        return self._with_faults("status", act)
+        return self._with_faults("status", request, act)
 
     def events(self, request: Request) -> Response:
         with self.store.write() as db:
@@ -363,6 +366,14 @@ class Simulator:
 
     def home(self, request: Request) -> Response:
         return 200, {"Content-Type": "text/html; charset=utf-8"}, page.render(self.store, request.query.get("msg", ""))
+
+
+def _reference(request: Request) -> str:
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return ""
+    return str(body.get("reference", ""))[:64] if isinstance(body, dict) else ""
 
 
 def _redirect(message: str) -> Response:

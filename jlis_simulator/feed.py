@@ -132,11 +132,20 @@ def page_read(
         raise SimError(400, "invalid_request", f"limit must be 1..{MAX_LIMIT}")
     start = int(after or 0)
     rows = db.execute("SELECT * FROM event WHERE position > ? ORDER BY position LIMIT ?", (start, limit)).fetchall()
-    if "malformed_event" in fired and rows:
-        target = rows[int(faults.random() * len(rows))]
+    # Only an event never served before can turn out malformed: J-LIS does not rewrite history.
+    served = int(
+        db.execute(
+            "SELECT COALESCE(MAX(CAST(value AS INTEGER)), 0) FROM setting WHERE name = 'served_upto'"
+        ).fetchone()[0]
+    )
+    fresh = [row for row in rows if row["position"] > served]
+    if "malformed_event" in fired and fresh:
+        target = fresh[int(faults.random() * len(fresh))]
         how = faults.choice(list(CORRUPTIONS))
-        db.execute("UPDATE event SET corrupt = ? WHERE position = ? AND corrupt IS NULL", (how, target["position"]))
+        db.execute("UPDATE event SET corrupt = ? WHERE position = ?", (how, target["position"]))
         rows = db.execute("SELECT * FROM event WHERE position > ? ORDER BY position LIMIT ?", (start, limit)).fetchall()
+    if rows and rows[-1]["position"] > served:
+        db.execute("INSERT OR REPLACE INTO setting(name, value) VALUES ('served_upto', ?)", (rows[-1]["position"],))
     events = [_event_json(row) for row in rows]
     positions = [row["position"] for row in rows]
     last = positions[-1] if positions else start

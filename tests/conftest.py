@@ -17,7 +17,12 @@ from driver_records.models import DriverRecord
 from onestop.models import Office, User
 from onestop.roles import Role
 
-from .jlis_fixtures import jlis_simulator, jlis_simulator_server  # noqa: F401 (shared fixtures)
+from .jlis_fixtures import (  # noqa: F401 (shared fixtures)
+    _celery_worker_session,
+    celery_worker_process,
+    jlis_simulator,
+    jlis_simulator_server,
+)
 from .services import missing_service, require_or_skip, skip_marker
 
 

@@ -129,3 +129,86 @@ def jlis_simulator(jlis_simulator_server: SimulatorServer, settings) -> Simulato
     for name, value in FAST_JLIS.items():
         setattr(settings, name, type(getattr(settings, name))(value))
     return control
+
+
+@dataclass
+class WorkerProcess:
+    hostname: str
+    queue: str
+    log: Path
+    process: subprocess.Popen[bytes]
+
+    def log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:]
+
+
+@pytest.fixture(scope="session")
+def _celery_worker_session(
+    django_db_setup: None,
+    django_db_blocker: object,
+    jlis_simulator_server: SimulatorServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[WorkerProcess]:
+    from urllib.parse import urlparse
+
+    from django.db import connection
+
+    from onestop.celery import app
+
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    hostname = f"test-{queue}@{socket.gethostname()}"
+    database_url = urlparse(settings.DATABASE_URL)._replace(path="/" + connection.settings_dict["NAME"]).geturl()
+    env = {
+        **os.environ,
+        **FAST_JLIS,
+        "ONESTOP_ENV": "test",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": settings.REDIS_URL,
+        "CELERY_QUEUE": queue,
+        "JLIS_BASE_URL": jlis_simulator_server.base_url,
+        "ONESTOP_VAR_DIR": str(settings.VAR_DIR),
+    }
+    with app.connection_for_write() as broker:
+        broker.default_channel.queue_purge(queue)  # nothing left over from an earlier run
+    log = tmp_path_factory.mktemp("celery-worker") / "worker.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [
+                str(BIN / "celery"),
+                "-A",
+                "onestop",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                "2",
+                "--queues",
+                queue,
+                "--hostname",
+                hostname,
+                "--without-mingle",
+                "--without-gossip",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    worker = WorkerProcess(hostname, queue, log, process)
+
+    def ready() -> bool:
+        if process.poll() is not None:
+            pytest.fail(f"the Celery worker exited: {worker.log_tail()}")
+        return bool(app.control.ping(destination=[hostname], timeout=0.5))
+
+    wait_until(ready, 60, "the Celery worker to answer")
+    yield worker
+    _stop(process)
+
+
+@pytest.fixture
+def celery_worker_process(
+    transactional_db: None, _celery_worker_session: WorkerProcess, jlis_simulator: SimulatorControl
+) -> WorkerProcess:
+    """A real worker on this run's queue and test database (see the module docstring)."""
+    return _celery_worker_session

@@ -1,0 +1,70 @@
+"""Reads for the gateway: pending events for the applier, and the monitor's figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Min, Q, QuerySet
+from django.utils import timezone
+
+from .models import EventStatus, JlisEvent, OutboxMessage, OutboxStatus, PollState, QuarantinedEvent
+
+FEED = "events"
+
+
+def events_pending(*, limit: int) -> QuerySet[JlisEvent]:
+    """Stored events still waiting for the applier, oldest first (by storage order)."""
+    return JlisEvent.objects.filter(status=EventStatus.PENDING).order_by("id")[:limit]
+
+
+@dataclass(frozen=True)
+class GatewayStatus:
+    poll: PollState | None
+    since_success: timedelta | None
+    oldest_pending_age: timedelta | None
+    events: dict[str, int]
+    quarantined: int
+    recent_quarantined: list[QuarantinedEvent]
+    outbox: dict[str, int]
+    oldest_outbox_at: datetime | None
+    outbox_problems: list[OutboxMessage]
+
+
+def gateway_status() -> GatewayStatus:
+    now = timezone.now()
+    poll = PollState.objects.filter(name=FEED).first()
+    events = JlisEvent.objects.aggregate(
+        stored=Count("id"),
+        applied=Count("id", filter=Q(status=EventStatus.APPLIED)),
+        skipped=Count("id", filter=Q(status=EventStatus.SKIPPED)),
+        pending=Count("id", filter=Q(status=EventStatus.PENDING)),
+        oldest_pending=Min("received_at", filter=Q(status=EventStatus.PENDING)),
+    )
+    oldest_pending = events.pop("oldest_pending")
+    outbox = OutboxMessage.objects.aggregate(
+        pending=Count("id", filter=Q(status=OutboxStatus.PENDING)),
+        sending=Count("id", filter=Q(status=OutboxStatus.SENDING)),
+        retrying=Count("id", filter=Q(status=OutboxStatus.PENDING, attempts__gt=0)),
+        failed=Count("id", filter=Q(status=OutboxStatus.FAILED)),
+        sent=Count("id", filter=Q(status=OutboxStatus.SENT)),
+        oldest=Min("created_at", filter=Q(status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING])),
+    )
+    oldest_outbox = outbox.pop("oldest")
+    problems = (
+        OutboxMessage.objects.filter(Q(status=OutboxStatus.FAILED) | ~Q(last_error=""))
+        .exclude(status=OutboxStatus.SENT)
+        .select_related("consent")
+        .order_by("-id")[:20]
+    )
+    return GatewayStatus(
+        poll=poll,
+        since_success=now - poll.last_success_at if poll and poll.last_success_at else None,
+        oldest_pending_age=now - oldest_pending if oldest_pending else None,
+        events=events,
+        quarantined=QuarantinedEvent.objects.count(),
+        recent_quarantined=list(QuarantinedEvent.objects.order_by("-id")[:20]),
+        outbox=outbox,
+        oldest_outbox_at=oldest_outbox,
+        outbox_problems=list(problems),
+    )

@@ -1,0 +1,188 @@
+"""The outbox relay: send each OutboxMessage to J-LIS, so that J-LIS acts once per row.
+
+A row is claimed with a conditional UPDATE (pending -> sending); no lock is held during the
+call; the request is built from the consent at send time (the row holds no copy of it); the
+row's idempotency key goes with every attempt, so a repeat after a timeout or a crash is
+recognised by J-LIS. Each outcome is written only by the claim that made the call.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from consents.models import Consent
+from onestop.audit import AuditEntry, audit_log
+
+from ..client import JlisClient, JlisError, JlisRefused, SubmitResult
+from ..models import OutboxKind, OutboxMessage, OutboxStatus
+
+logger = logging.getLogger(__name__)
+RELAY = "jlis-relay"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    status: str  # sent | failed | retry | waiting | not_claimed
+    retry_at: datetime | None = None
+
+
+class _Wait(Exception):
+    """Not sendable yet (a revocation before its submission has been sent)."""
+
+
+class _Unsendable(Exception):
+    """Can never be sent; the row fails with this reason."""
+
+
+def outbox_send(*, message_id: int, client: JlisClient | None = None) -> SendResult:
+    """Send one due row if this call claims it. Must not run inside a transaction."""
+    now = timezone.now()
+    claimed = OutboxMessage.objects.filter(pk=message_id, status=OutboxStatus.PENDING, next_attempt_at__lte=now).update(
+        status=OutboxStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    if claimed != 1:
+        return SendResult("not_claimed")
+    message = OutboxMessage.objects.select_related("consent", "consent__record").get(pk=message_id)
+    try:
+        call = _call_for(message)
+    except _Wait as wait:
+        retry_at = now + timedelta(seconds=settings.JLIS_OUTBOX_RETRY_SECONDS)
+        # Waiting is not an attempt: give the claim's count back.
+        _finish(
+            message,
+            status=OutboxStatus.PENDING,
+            attempts=F("attempts") - 1,
+            next_attempt_at=retry_at,
+            last_error=str(wait),
+        )
+        return SendResult("waiting", retry_at)
+    except _Unsendable as exc:
+        _fail(message, str(exc))
+        return SendResult("failed")
+    try:
+        result = call(client or JlisClient.from_settings())
+    except JlisRefused as exc:
+        _fail(message, f"J-LIS refused: {exc}")
+        return SendResult("failed")
+    except JlisError as exc:
+        return _retry_or_fail(message, str(exc))
+    _sent(message, result)
+    return SendResult("sent")
+
+
+def outbox_sweep(*, limit: int = 100, client: JlisClient | None = None) -> dict[str, int]:
+    """Beat's sweep: reclaim rows a vanished worker left in `sending`, then send due rows."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.JLIS_OUTBOX_SENDING_TIMEOUT_SECONDS)
+    reclaimed = OutboxMessage.objects.filter(status=OutboxStatus.SENDING, claimed_at__lt=stale).update(
+        status=OutboxStatus.PENDING,
+        claimed_at=None,
+        last_error="no outcome within the sending timeout: sent again with the same key",
+    )
+    due = list(
+        OutboxMessage.objects.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
+        .order_by("id")
+        .values_list("id", flat=True)[: limit + 1]
+    )
+    counts = {"reclaimed": reclaimed, "more": int(len(due) > limit)}
+    client = client or JlisClient.from_settings()
+    for message_id in due[:limit]:
+        if not connection.in_atomic_block:
+            close_old_connections()
+        status = outbox_send(message_id=message_id, client=client).status
+        counts[status] = counts.get(status, 0) + 1
+    if reclaimed or due:
+        logger.info("jlis outbox sweep: %s", counts)
+    return counts
+
+
+def _call_for(message: OutboxMessage) -> Callable[[JlisClient], SubmitResult]:
+    consent = message.consent
+    key = message.idempotency_key
+    if message.kind == OutboxKind.SUBMIT_CONSENT:
+        statement, signature, certificate = (
+            bytes(consent.statement_bytes),
+            bytes(consent.signature),
+            bytes(consent.certificate),
+        )
+        if not (statement and signature and certificate):
+            raise _Unsendable("the consent's signed statement is no longer held")
+        return lambda client: client.submit_consent(
+            idempotency_key=key,
+            reference=consent.reference,
+            statement=statement,
+            signature=signature,
+            certificate=certificate,
+            items=list(consent.items),
+        )
+    if message.kind == OutboxKind.REVOKE_CONSENT:
+        if not consent.jlis_consent_id:
+            submission_unsent = OutboxMessage.objects.filter(
+                consent=consent,
+                kind=OutboxKind.SUBMIT_CONSENT,
+                status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING],
+            ).exists()
+            if submission_unsent:
+                raise _Wait("waiting for the consent's submission to be sent")
+            raise _Unsendable("J-LIS holds no such consent (its submission was never accepted)")
+        jlis_id = consent.jlis_consent_id
+        # Free text stays here: staff reasons may name people.
+        return lambda client: client.revoke_consent(idempotency_key=key, consent_id=jlis_id, reason="counter")
+    raise _Unsendable(f"unknown outbox kind {message.kind}")
+
+
+def _finish(message: OutboxMessage, **fields: object) -> int:
+    """Write an outcome, only if this claim still owns the row (a reclaimed row moved on)."""
+    return OutboxMessage.objects.filter(
+        pk=message.pk, status=OutboxStatus.SENDING, claimed_at=message.claimed_at
+    ).update(**fields)
+
+
+def _retry_or_fail(message: OutboxMessage, reason: str) -> SendResult:
+    if message.attempts >= settings.JLIS_OUTBOX_MAX_ATTEMPTS:
+        _fail(message, f"gave up after {message.attempts} attempts: {reason}")
+        return SendResult("failed")
+    base = settings.JLIS_OUTBOX_RETRY_SECONDS * 2 ** (message.attempts - 1)
+    retry_at = timezone.now() + timedelta(seconds=min(3600.0, base) * random.uniform(0.5, 1.0))  # noqa: S311
+    _finish(message, status=OutboxStatus.PENDING, claimed_at=None, next_attempt_at=retry_at, last_error=reason[:300])
+    return SendResult("retry", retry_at)
+
+
+def _fail(message: OutboxMessage, reason: str) -> None:
+    with transaction.atomic(durable=True):
+        if _finish(message, status=OutboxStatus.FAILED, last_error=reason[:300]) == 1:
+            audit_log(_entry(message, "consent.jlis_failed", {"kind": message.kind, "reason": reason[:300]}))
+    logger.warning("jlis outbox row %s failed: %s", message.pk, reason[:300])
+
+
+def _sent(message: OutboxMessage, result: SubmitResult) -> None:
+    now = timezone.now()
+    answer = {"consent_id": result.consent_id, "status": result.status}
+    with transaction.atomic(durable=True):
+        if _finish(message, status=OutboxStatus.SENT, sent_at=now, response=answer, last_error="") != 1:
+            return  # a later claim of this row records the outcome (J-LIS replays it by key)
+        if message.kind == OutboxKind.SUBMIT_CONSENT:
+            Consent.objects.filter(pk=message.consent_id, jlis_consent_id="").update(jlis_consent_id=result.consent_id)
+        audit_log(_entry(message, "consent.jlis_sent", {"kind": message.kind, **answer}))
+
+
+def _entry(message: OutboxMessage, action: str, values: dict[str, str]) -> AuditEntry:
+    consent = message.consent
+    return AuditEntry(
+        action=action,
+        subject_type="consent",
+        subject_id=str(consent.pk),
+        actor_label=RELAY,
+        record_number=consent.record.number,
+        serial=consent.cert_serial,
+        new_values=values,
+    )
