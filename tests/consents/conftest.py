@@ -3,19 +3,13 @@ the Tokyo counter may serve, and the steps of the counter flow with real test ca
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from pytest_django.fixtures import Settings
 
 from consents.jpki.testcard import TestCard, TestHierarchy
@@ -44,25 +38,7 @@ def foreign_hierarchy() -> TestHierarchy:
     return TestHierarchy.generate()
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup: None, django_db_blocker: object) -> Iterator[subprocess.Popen[bytes]]:
-    """A real Celery worker on Redis, sharing the test database (stopped before it is dropped)."""
-    test_db = connection.settings_dict["NAME"]
-    database_url = urlunparse(urlparse(settings.DATABASE_URL)._replace(path=f"/{test_db}"))
-    env = {**os.environ, "DATABASE_URL": database_url, "ONESTOP_ENV": "test", "PYTHONPATH": str(settings.BASE_DIR)}
-    queue = settings.CELERY_TASK_DEFAULT_QUEUE
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "onestop", "worker", "--pool", "solo", "-Q", queue, "-l", "WARNING"],
-        cwd=settings.BASE_DIR,
-        env=env,
-    )
-    yield worker
-    worker.terminate()
-    try:
-        worker.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
+# A real Celery worker: `celery_worker_process` from tests/jlis_fixtures.py (via tests/conftest.py).
 
 
 @pytest.fixture
