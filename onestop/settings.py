@@ -359,7 +359,7 @@ JLIS_OUTBOX_MAX_ATTEMPTS = env_int("JLIS_OUTBOX_MAX_ATTEMPTS", 10)
 JLIS_OUTBOX_RETRY_SECONDS = float(env_str("JLIS_OUTBOX_RETRY_SECONDS", "30"))
 JLIS_OUTBOX_SENDING_TIMEOUT_SECONDS = env_int("JLIS_OUTBOX_SENDING_TIMEOUT_SECONDS", 300)
 JLIS_OUTBOX_SWEEP_SECONDS = env_int("JLIS_OUTBOX_SWEEP_SECONDS", 60)
-CELERY_BEAT_SCHEDULE = {
+CELERY_BEAT_SCHEDULE |= {
     "jlis-poll": {"task": "jlis_gateway.poll_events", "schedule": float(JLIS_POLL_SECONDS)},
     "jlis-outbox-sweep": {"task": "jlis_gateway.outbox_sweep", "schedule": float(JLIS_OUTBOX_SWEEP_SECONDS)},
 }

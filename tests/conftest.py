@@ -18,7 +18,6 @@ from onestop.models import Office, User
 from onestop.roles import Role
 
 from .jlis_fixtures import (  # noqa: F401 (shared fixtures)
-    _celery_worker_session,
     celery_worker_process,
     jlis_simulator,
     jlis_simulator_server,

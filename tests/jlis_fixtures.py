@@ -7,9 +7,11 @@ Imported by tests/conftest.py, so every test package can use them:
   pointing at it and short retry delays. Returns a `SimulatorControl` (move, expire, fault...).
 - `celery_worker_process` (function, needs PostgreSQL and Redis; mark the test
   `@pytest.mark.celery_worker`): a real `celery -A onestop worker` subprocess on this run's
-  queue, connected to the test database and to the simulator. The fixture brings in
-  `transactional_db`, because the worker sees only committed rows. Use `wait_until` to wait for
-  what the worker does. The worker lives for the session; its queue is purged at start.
+  queue (CELERY_QUEUE), connected to the test database and to the simulator. It brings in
+  `transactional_db` (the worker sees only committed rows) and `jlis_simulator`. Use
+  `wait_until` to wait for what the worker does. It lives for one test: the queue is purged
+  before it starts (tasks other tests queued after their commits) and it is stopped after, so
+  no worker runs behind the tests that do not ask for one.
 """
 
 from __future__ import annotations
@@ -142,13 +144,14 @@ class WorkerProcess:
         return self.log.read_text(errors="replace")[-3000:]
 
 
-@pytest.fixture(scope="session")
-def _celery_worker_session(
-    django_db_setup: None,
-    django_db_blocker: object,
+@pytest.fixture
+def celery_worker_process(
+    transactional_db: None,
+    jlis_simulator: SimulatorControl,
     jlis_simulator_server: SimulatorServer,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[WorkerProcess]:
+    """A real worker on this run's queue and test database, for one test (module docstring)."""
     from urllib.parse import urlparse
 
     from django.db import connection
@@ -169,7 +172,7 @@ def _celery_worker_session(
         "ONESTOP_VAR_DIR": str(settings.VAR_DIR),
     }
     with app.connection_for_write() as broker:
-        broker.default_channel.queue_purge(queue)  # nothing left over from an earlier run
+        broker.default_channel.queue_purge(queue)  # tasks queued by earlier tests are not this one's
     log = tmp_path_factory.mktemp("celery-worker") / "worker.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
@@ -204,11 +207,3 @@ def _celery_worker_session(
     wait_until(ready, 60, "the Celery worker to answer")
     yield worker
     _stop(process)
-
-
-@pytest.fixture
-def celery_worker_process(
-    transactional_db: None, _celery_worker_session: WorkerProcess, jlis_simulator: SimulatorControl
-) -> WorkerProcess:
-    """A real worker on this run's queue and test database (see the module docstring)."""
-    return _celery_worker_session

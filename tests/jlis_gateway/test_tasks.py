@@ -16,6 +16,7 @@ def test_beat_polls_every_jlis_poll_seconds_and_sweeps_the_outbox():
     schedule = settings.CELERY_BEAT_SCHEDULE
     assert schedule["jlis-poll"] == {"task": "jlis_gateway.poll_events", "schedule": float(settings.JLIS_POLL_SECONDS)}
     assert schedule["jlis-outbox-sweep"]["task"] == "jlis_gateway.outbox_sweep"
+    assert "consents-expire-due" in schedule  # the other apps' periodic tasks are kept
     app.loader.import_default_modules()
     assert {"jlis_gateway.poll_events", "jlis_gateway.outbox_sweep", "jlis_gateway.outbox_send"} <= set(app.tasks)
 
