@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from driver_records.tasks import events_apply
+
 from .services.poll import events_poll
 from .services.relay import outbox_send, outbox_sweep
 
@@ -12,8 +14,9 @@ from .services.relay import outbox_send, outbox_sweep
 def poll_events() -> None:
     """Beat runs this every JLIS_POLL_SECONDS; the monitor's "poll now" queues it too."""
     result = events_poll()
-    # Stored events stay pending here for the driver-records applier (docs/jlis-protocol.md,
-    # "Hand-off to the applier"): this is the point where it is to be queued.
+    if result.stored:
+        # The hand-off (docs/jlis-protocol.md): the driver-records applier takes stored events.
+        events_apply.delay()
     if result.has_more:
         poll_events.delay()
 

@@ -359,9 +359,12 @@ JLIS_OUTBOX_MAX_ATTEMPTS = env_int("JLIS_OUTBOX_MAX_ATTEMPTS", 10)
 JLIS_OUTBOX_RETRY_SECONDS = float(env_str("JLIS_OUTBOX_RETRY_SECONDS", "30"))
 JLIS_OUTBOX_SENDING_TIMEOUT_SECONDS = env_int("JLIS_OUTBOX_SENDING_TIMEOUT_SECONDS", 300)
 JLIS_OUTBOX_SWEEP_SECONDS = env_int("JLIS_OUTBOX_SWEEP_SECONDS", 60)
+JLIS_APPLY_SWEEP_SECONDS = env_int("JLIS_APPLY_SWEEP_SECONDS", 300)
 CELERY_BEAT_SCHEDULE |= {
     "jlis-poll": {"task": "jlis_gateway.poll_events", "schedule": float(JLIS_POLL_SECONDS)},
     "jlis-outbox-sweep": {"task": "jlis_gateway.outbox_sweep", "schedule": float(JLIS_OUTBOX_SWEEP_SECONDS)},
+    # Each poll that stores events queues the applier; this sweep also retries waiting events.
+    "driver-records-apply": {"task": "driver_records.events_apply", "schedule": float(JLIS_APPLY_SWEEP_SECONDS)},
 }
 
 REQUIRE_SERVICES = env_bool("ONESTOP_REQUIRE_SERVICES", False)

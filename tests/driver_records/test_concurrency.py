@@ -1,0 +1,91 @@
+"""A supervisor's revocation racing the applier: nothing is applied after a revocation has
+committed. The control shows the same interleaving without the record lock loses the rule."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from consents.models import ConsentStatus
+from consents.services import consent_revoke
+from driver_records.applier import batch, events_apply_pending
+from driver_records.applier import state as applier_state
+from jlis_gateway.models import JlisEvent
+
+from .world import holder, latest_info
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+
+
+def _race(monkeypatch, supervisor, *, lock_records: bool) -> tuple[list[str], JlisEvent, str]:
+    record = holder(serial="1001", prefecture="13")
+    consent = record.consents.get()
+    event = latest_info(seq=1, old="1001", new="2002", address="大阪府門真市１")
+    commits: list[str] = []
+    consents_read, revoked = threading.Event(), threading.Event()
+    original_consents_for = batch.consents_for
+
+    def pause_after_reading_consents(record_ids):
+        views = original_consents_for(record_ids)
+        consents_read.set()
+        revoked.wait(timeout=2)  # with the lock, the revocation cannot commit meanwhile
+        return views
+
+    monkeypatch.setattr(batch, "consents_for", pause_after_reading_consents)
+    if not lock_records:
+
+        def read_without_lock(serials):
+            rows = applier_state.DriverRecord.objects.filter(cert_serial__in=set(serials)).values(
+                *applier_state.RECORD_FIELDS
+            )
+            return {row["cert_serial"]: applier_state.RecordState(**row) for row in rows}
+
+        monkeypatch.setattr(batch, "lock_records_by_serial", read_without_lock)
+
+    def apply() -> None:
+        try:
+            events_apply_pending()
+            commits.append("apply")
+        finally:
+            connection.close()
+
+    def revoke() -> None:
+        try:
+            consents_read.wait(timeout=10)
+            consent_revoke(consent_id=consent.pk, actor=supervisor, reason="本人からの申出")
+            commits.append("revoke")
+            revoked.set()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=apply), threading.Thread(target=revoke)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    event.refresh_from_db()
+    consent.refresh_from_db()
+    assert consent.status == ConsentStatus.REVOKED
+    return commits, event, consent.status
+
+
+def test_control_without_the_record_lock_an_apply_lands_after_the_revocation(monkeypatch, supervisor):
+    commits, event, _status = _race(monkeypatch, supervisor, lock_records=False)
+    assert commits == ["revoke", "apply"]
+    assert event.status == "applied"  # the rule broken: applied after the revocation committed
+
+
+def test_with_the_record_lock_nothing_is_applied_after_a_revocation_commits(monkeypatch, supervisor):
+    commits, event, _status = _race(monkeypatch, supervisor, lock_records=True)
+    # The revocation waited for the batch holding the record; the batch committed first.
+    assert commits == ["apply", "revoke"]
+    assert event.status == "applied"
+
+
+def test_a_revocation_committed_first_stops_the_apply(supervisor):
+    record = holder(serial="1001", prefecture="13")
+    consent_revoke(consent_id=record.consents.get().pk, actor=supervisor, reason="本人からの申出")
+    event = latest_info(seq=1, old="1001", new="2002", address="大阪府門真市１")
+    events_apply_pending()
+    event.refresh_from_db()
+    assert (event.status, event.reason) == ("skipped", "consent_revoked")
