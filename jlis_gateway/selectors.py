@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db.models import Count, Min, Q, QuerySet
-from django.utils import timezone
 
 from .models import EventStatus, JlisEvent, OutboxMessage, OutboxStatus, PollState, QuarantinedEvent
 
@@ -21,8 +20,7 @@ def events_pending(*, limit: int) -> QuerySet[JlisEvent]:
 @dataclass(frozen=True)
 class GatewayStatus:
     poll: PollState | None
-    since_success: timedelta | None
-    oldest_pending_age: timedelta | None
+    oldest_pending_at: datetime | None  # the lag: how long the oldest unapplied event has waited
     events: dict[str, int]
     quarantined: int
     recent_quarantined: list[QuarantinedEvent]
@@ -32,7 +30,6 @@ class GatewayStatus:
 
 
 def gateway_status() -> GatewayStatus:
-    now = timezone.now()
     poll = PollState.objects.filter(name=FEED).first()
     events = JlisEvent.objects.aggregate(
         stored=Count("id"),
@@ -59,8 +56,7 @@ def gateway_status() -> GatewayStatus:
     )
     return GatewayStatus(
         poll=poll,
-        since_success=now - poll.last_success_at if poll and poll.last_success_at else None,
-        oldest_pending_age=now - oldest_pending if oldest_pending else None,
+        oldest_pending_at=oldest_pending,
         events=events,
         quarantined=QuarantinedEvent.objects.count(),
         recent_quarantined=list(QuarantinedEvent.objects.order_by("-id")[:20]),

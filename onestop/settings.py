@@ -342,7 +342,10 @@ DEMO_MODE = env_bool("ONESTOP_DEMO", not PRODUCTION)
 if PRODUCTION and DEMO_MODE:
     raise ImproperlyConfigured("ONESTOP_DEMO is not allowed in production")
 
-JLIS_BASE_URL = env_str("JLIS_BASE_URL", "" if PRODUCTION else "http://127.0.0.1:8001")
+# Outside production the default is the simulator that `make run` starts (jlis_simulator/).
+JLIS_BASE_URL = env_str(
+    "JLIS_BASE_URL", "" if PRODUCTION else f"http://127.0.0.1:{env_int('JLIS_SIMULATOR_PORT', 8001)}"
+)
 JLIS_TIMEOUT_SECONDS = float(env_str("JLIS_TIMEOUT_SECONDS", "10"))
 JLIS_CLIENT_CERT = os.environ.get("JLIS_CLIENT_CERT", "")
 JLIS_CLIENT_KEY = os.environ.get("JLIS_CLIENT_KEY", "")

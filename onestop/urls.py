@@ -16,6 +16,7 @@ urlpatterns = [
     path("counter/", include("driver_records.urls")),
     path("counter/consents/", include("consents.urls")),
     path("api/v1/", include("consents.api.urls")),
+    path("gateway/", include("jlis_gateway.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]

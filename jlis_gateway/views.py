@@ -1,0 +1,41 @@
+"""The gateway monitor: is J-LIS being read and written, and what is stuck (oversight roles)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from kombu.exceptions import OperationalError
+
+from onestop.permissions import OVERSIGHT, SUPERVISORS, role_required
+
+from .selectors import gateway_status
+from .tasks import poll_events
+
+logger = logging.getLogger(__name__)
+
+
+@role_required(*OVERSIGHT)
+def monitor(request: HttpRequest) -> HttpResponse:
+    status = gateway_status()
+    polling = bool(status.poll and status.poll.claimed_until and status.poll.claimed_until > timezone.now())
+    return render(request, "jlis_gateway/monitor.html", {"status": status, "polling": polling})
+
+
+@require_POST
+@role_required(*SUPERVISORS)
+def poll_now(request: HttpRequest) -> HttpResponse:
+    try:
+        poll_events.delay()
+    except OperationalError:
+        logger.warning("poll now: the task broker is unreachable (user %s)", request.user.pk)
+        messages.error(request, _("The poll could not be queued: the task queue is unreachable. Try again later."))
+    else:
+        logger.info("poll now queued by user %s", request.user.pk)
+        messages.success(request, _("A poll has been queued. Reload this page in a moment to see its result."))
+    return redirect("gateway:monitor")
