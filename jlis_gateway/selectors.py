@@ -1,20 +1,15 @@
-"""Reads for the gateway: pending events for the applier, and the monitor's figures."""
+"""Reads for the gateway: the monitor's figures."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Min, Q
 
 from .models import EventStatus, JlisEvent, OutboxMessage, OutboxStatus, PollState, QuarantinedEvent
 
 FEED = "events"
-
-
-def events_pending(*, limit: int) -> QuerySet[JlisEvent]:
-    """Stored events still waiting for the applier, oldest first (by storage order)."""
-    return JlisEvent.objects.filter(status=EventStatus.PENDING).order_by("id")[:limit]
 
 
 @dataclass(frozen=True)
