@@ -28,8 +28,8 @@ class FeedState(models.TextChoices):
         "stopped_holding_status",
         _("Stopped: the holding status changed; a new registration is needed"),
     )
-    REVOKED = "revoked", _("Revoked")
-    EXPIRED = "expired", _("Expired (ten years passed)")
+    REVOKED = "revoked", _("Stopped: the consent was revoked")
+    EXPIRED = "expired", _("Stopped: the consent's ten years have passed")
     SUSPENDED = "suspended", _("Suspended (service stopped for this holder)")
     NONE = "none", _("No consent registered")
 

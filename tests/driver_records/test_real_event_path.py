@@ -122,3 +122,14 @@ def test_r12_a_two_card_holder_is_skipped_with_the_reason(record, clerk, active_
     assert (event.status, event.reason) == ("skipped", "not_eligible")
     assert record.address != NEW_ADDRESS
     assert record_feed(record).state == FeedState.STOPPED_HOLDING_STATUS
+
+
+def test_the_holder_page_lists_the_events_about_each_of_its_certificates(record, active_consent, jlis_simulator):
+    from driver_records.feed import record_jlis_events
+
+    active_consent()
+    jlis_simulator.move(holder=1, address=NEW_ADDRESS)
+    poll_and_apply()
+    record.refresh_from_db()
+    kinds = [(e.kind, e.status) for e in record_jlis_events(record)]
+    assert ("latest_info", "applied") in kinds and ("consent_reflected", "applied") in kinds
