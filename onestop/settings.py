@@ -82,6 +82,9 @@ def _answers(url: str, default_port: int) -> bool:
         return False
 
 
+# Under test, a local PostgreSQL and Redis are used when they answer (ONESTOP_PROBE_SERVICES=0:
+# only what DATABASE_URL and REDIS_URL name, as on a machine with no servers).
+PROBE_SERVICES = ONESTOP_ENV == "test" and env_bool("ONESTOP_PROBE_SERVICES", True)
 LOCAL_POSTGRES_URL = "postgresql://127.0.0.1:5432/test"
 LOCAL_REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -171,7 +174,7 @@ if PRODUCTION:
     DATABASE_URL = env_str("DATABASE_URL")
 elif os.environ.get("DATABASE_URL"):
     DATABASE_URL = os.environ["DATABASE_URL"]
-elif ONESTOP_ENV == "test" and _answers(LOCAL_POSTGRES_URL, 5432):
+elif PROBE_SERVICES and _answers(LOCAL_POSTGRES_URL, 5432):
     DATABASE_URL = LOCAL_POSTGRES_URL
 else:
     DATABASE_URL = f"sqlite:///{SQLITE_PATH}"
@@ -198,7 +201,7 @@ if PRODUCTION:
     REDIS_URL = env_str("REDIS_URL")
 elif os.environ.get("REDIS_URL"):
     REDIS_URL = os.environ["REDIS_URL"]
-elif ONESTOP_ENV == "test" and _answers(LOCAL_REDIS_URL, 6379):
+elif PROBE_SERVICES and _answers(LOCAL_REDIS_URL, 6379):
     REDIS_URL = LOCAL_REDIS_URL
 else:
     REDIS_URL = ""
