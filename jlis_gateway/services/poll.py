@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..client import Event, EventPage, JlisClient, JlisError
-from ..models import JlisEvent, PollState, QuarantinedEvent
+from ..models import EventStatus, JlisEvent, PollState, QuarantinedEvent
 
 logger = logging.getLogger(__name__)
 
@@ -193,8 +193,7 @@ def _page_store(*, token: str, after: str, page: EventPage, result: PollResult) 
             else:
                 result.duplicates += 1
         result.duplicates += len(page.events) - len(unique)
-        # The claim makes this the only writer; ignore_conflicts still keeps a repeat harmless.
-        JlisEvent.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
+        _events_insert(new)
         result.stored += len(new)
         fresh = _quarantine_new(quarantine)
         QuarantinedEvent.objects.bulk_create(fresh)
@@ -240,3 +239,48 @@ def _row(event: Event, now: Any) -> JlisEvent:
         payload=event.data,
         received_at=now,
     )
+
+
+COLUMNS = ("event_id", "kind", "holder_seq", "serial", "jlis_consent_id", "occurred_at", "payload", "received_at")
+
+
+def _events_insert(rows: list[JlisEvent]) -> None:
+    """Insert in feed order; a repeat is ignored (the claim makes this the only writer anyway).
+
+    On PostgreSQL through COPY and one INSERT ... ON CONFLICT DO NOTHING: several times faster
+    than the ORM's bulk insert for pages of a thousand events.
+    """
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        JlisEvent.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+        return
+    table = connection.ops.quote_name(JlisEvent._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.jlis_event_staging")
+        cursor.execute(
+            "CREATE TEMPORARY TABLE jlis_event_staging (position integer, event_id text, kind text,"
+            " holder_seq bigint, serial text, jlis_consent_id text, occurred_at timestamptz, payload jsonb,"
+            " received_at timestamptz) ON COMMIT DROP"
+        )
+        with cursor.cursor.copy(f"COPY jlis_event_staging (position, {', '.join(COLUMNS)}) FROM STDIN") as copy:
+            for position, row in enumerate(rows):
+                copy.write_row(
+                    (
+                        position,
+                        row.event_id,
+                        row.kind,
+                        row.holder_seq,
+                        row.serial,
+                        row.jlis_consent_id,
+                        row.occurred_at,
+                        json.dumps(row.payload, ensure_ascii=False),
+                        row.received_at,
+                    )
+                )
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(COLUMNS)}, status, reason)"  # noqa: S608 (quoted table name)
+            f" SELECT {', '.join(COLUMNS)}, %s, '' FROM jlis_event_staging ORDER BY position"
+            " ON CONFLICT (event_id) DO NOTHING",
+            [EventStatus.PENDING],
+        )
