@@ -66,12 +66,12 @@ def outbox_send(*, message_id: int, client: JlisClient | None = None) -> SendRes
         )
         return SendResult("waiting", retry_at)
     except _Unsendable as exc:
-        _fail(message, str(exc))
+        _fail(message, str(exc), refused=True)
         return SendResult("failed")
     try:
         result = call(client or JlisClient.from_settings())
     except JlisRefused as exc:
-        _fail(message, f"J-LIS refused: {exc}")
+        _fail(message, f"J-LIS refused: {exc}", refused=True)
         return SendResult("failed")
     except JlisError as exc:
         return _retry_or_fail(message, str(exc))
@@ -157,10 +157,16 @@ def _retry_or_fail(message: OutboxMessage, reason: str) -> SendResult:
     return SendResult("retry", retry_at)
 
 
-def _fail(message: OutboxMessage, reason: str) -> None:
+def _fail(message: OutboxMessage, reason: str, *, refused: bool = False) -> None:
+    """Give the row up. A submission J-LIS refused outright will never be reflected: the consent
+    is rejected with the reason, so the counter does not show it pending for ever."""
+    from consents.services import consent_reject  # the consents app also writes the outbox
+
     with transaction.atomic(durable=True):
         if _finish(message, status=OutboxStatus.FAILED, last_error=reason[:300]) == 1:
             audit_log(_entry(message, "consent.jlis_failed", {"kind": message.kind, "reason": reason[:300]}))
+            if refused and message.kind == OutboxKind.SUBMIT_CONSENT:
+                consent_reject(consent_id=message.consent_id, reason=reason[:200])
     logger.warning("jlis outbox row %s failed: %s", message.pk, reason[:300])
 
 

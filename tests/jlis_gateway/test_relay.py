@@ -70,12 +70,16 @@ def test_a_revocation_waits_for_its_submission_then_revokes_at_jlis(jlis_simulat
 
 
 def test_a_refusal_fails_the_row_with_the_reason_at_once(jlis_simulator, signed_consent):
-    message = enqueue(signed_consent(items=("address", "sex")))
+    consent = signed_consent(items=("address", "sex"))
+    message = enqueue(consent)
     assert outbox_send(message_id=message.pk).status == "failed"
     message.refresh_from_db()
     assert (message.status, message.attempts) == (OutboxStatus.FAILED, 1)
     assert "invalid_items" in message.last_error
     assert AuditEvent.objects.filter(action="consent.jlis_failed").count() == 1
+    # J-LIS will never reflect it: the counter shows it rejected with the reason, not pending.
+    consent.refresh_from_db()
+    assert consent.status == "rejected" and "invalid_items" in consent.rejected_reason
 
 
 def test_an_erased_consent_is_not_sent(jlis_simulator, signed_consent):
