@@ -279,6 +279,10 @@ class World:
             (consent_id, holder["id"], "MP-" + consent_id[3:13], serial, json.dumps(items), self.now().isoformat()),
         )
         self._activate(db, holder["id"], consent_id, consent_date)
+        previous = db.execute(
+            "SELECT serial FROM certificate WHERE holder_id = ? AND serial != ? ORDER BY issued_at DESC LIMIT 10",
+            (holder["id"], serial),
+        ).fetchall()
         self.emit(
             db,
             holder_id=holder["id"],
@@ -289,6 +293,7 @@ class World:
                 "items": items,
                 "consent_date": consent_date.isoformat(),
                 "certificate": base64.b64encode(certificate["der"]).decode(),
+                "previous_serials": [row["serial"] for row in previous],
             },
         )
         return {"consent_id": consent_id, "holder": holder["id"], "serial": serial}

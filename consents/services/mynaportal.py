@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from cryptography import x509
 from django.db import transaction
 from django.utils import timezone
 
-from driver_records.models import DriverRecord
+from driver_records.models import DriverRecord, RecordChange
 from driver_records.selectors import record_eligibility
 from onestop.audit import AuditEntry, audit_log
 from onestop.models import User
@@ -58,13 +58,21 @@ def mynaportal_link_record(*, record_id: int, actor: User) -> MynaportalLink:
     return link
 
 
-def record_for_mynaportal(*, serial: str) -> DriverRecord | None:
-    """The record a Mynaportal event names by a serial: the linked one, or the one linkage used."""
-    record = DriverRecord.objects.filter(cert_serial=serial).first()
-    if record is not None:
-        return record
-    link = MynaportalLink.objects.select_related("record").filter(cert_serial=serial).first()
-    return link.record if link else None
+def record_for_mynaportal(*, serial: str, previous_serials: Sequence[str] = ()) -> DriverRecord | None:
+    """The record a Mynaportal event names: by the serial it was signed with, else by one of the
+    holder's earlier serials (after an expiry the holder signs with a new certificate, R11):
+    the serial a record is linked to, the one its linkage used, or one it was linked to before."""
+    for candidate in (serial, *previous_serials):
+        record = DriverRecord.objects.filter(cert_serial=candidate).first()
+        if record is not None:
+            return record
+        link = MynaportalLink.objects.select_related("record").filter(cert_serial=candidate).first()
+        if link is not None:
+            return link.record
+        before = RecordChange.objects.filter(field="cert_serial", old_value=candidate).select_related("record").first()
+        if before is not None:
+            return before.record
+    return None
 
 
 def _reported_certificate(der: bytes) -> tuple[str, str, datetime] | None:

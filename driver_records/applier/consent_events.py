@@ -45,7 +45,7 @@ def _consent_pk(jlis_consent_id: str) -> int | None:
 
 
 def _registered(event: JlisEvent, at: datetime) -> EventOutcome:
-    record = record_for_mynaportal(serial=event.serial)
+    record = record_for_mynaportal(serial=event.serial, previous_serials=event.payload.get("previous_serials", []))
     if record is None:
         return EventOutcome(False, "unknown_serial")
     certificate_der = base64.b64decode(event.payload["certificate"])

@@ -82,7 +82,14 @@ def _consent_registered(data: dict[str, Any], serial: str) -> dict[str, Any]:
         "items": f.items_parse(data.get("items"), "data.items"),
         "consent_date": f.date_parse(data.get("consent_date"), "data.consent_date").isoformat(),
         "certificate": data["certificate"],
+        "previous_serials": _serial_list(data.get("previous_serials", []), "data.previous_serials"),
     }
+
+
+def _serial_list(value: Any, field: str) -> list[str]:
+    if not isinstance(value, list) or len(value) > 10:
+        raise f.Malformed(f"{field} is not a list of at most 10 serials")
+    return [f.serial(item, f"{field}[{i}]") for i, item in enumerate(value)]
 
 
 def _latest_info(data: dict[str, Any], serial: str) -> dict[str, Any]:

@@ -133,3 +133,24 @@ def test_the_holder_page_lists_the_events_about_each_of_its_certificates(record,
     record.refresh_from_db()
     kinds = [(e.kind, e.status) for e in record_jlis_events(record)]
     assert ("latest_info", "applied") in kinds and ("consent_reflected", "applied") in kinds
+
+
+def test_r11_a_mynaportal_re_registration_with_a_new_certificate_applies_its_data_at_once(
+    record, clerk, active_consent, jlis_simulator
+):
+    from consents.models import Channel
+    from consents.services import mynaportal_link_record
+
+    active_consent()
+    mynaportal_link_record(record_id=record.pk, actor=clerk)
+    jlis_simulator.expire(holder=1)
+    jlis_simulator.move(holder=1, address=NEW_ADDRESS)  # the new certificate carries the new address
+    poll_and_apply()
+    record.refresh_from_db()
+    assert record.address != NEW_ADDRESS  # nothing provided after the expiry
+    jlis_simulator.register(holder=1, items=["address"])  # signed with the new certificate
+    poll_and_apply()
+    record.refresh_from_db()
+    assert record.address == NEW_ADDRESS  # the certificate's data, applied at once
+    consent = record.consents.get(status=ConsentStatus.ACTIVE)
+    assert consent.channel == Channel.MYNAPORTAL and record.cert_serial == consent.cert_serial

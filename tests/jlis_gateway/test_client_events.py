@@ -145,6 +145,28 @@ def test_a_registered_consent_whose_certificate_has_another_serial_is_refused(go
         event_parse(raw)
 
 
+@pytest.mark.parametrize(
+    ("previous", "reason"),
+    [
+        ("123", "data.previous_serials is not a list"),
+        (["12", "x"], "data.previous_serials[1]"),
+        (["1"] * 11, "at most"),
+    ],
+)
+def test_a_registered_consent_with_malformed_previous_serials_is_refused(good_events, previous, reason):
+    raw = copy.deepcopy(good_events["consent_registered"])
+    raw["data"]["previous_serials"] = previous
+    with pytest.raises(InvalidEvent) as caught:
+        event_parse(raw)
+    assert reason in caught.value.reason
+
+
+def test_a_registered_consent_keeps_the_previous_serials(good_events):
+    raw = copy.deepcopy(good_events["consent_registered"])
+    raw["data"]["previous_serials"] = ["4096551234", "4096550001"]
+    assert event_parse(raw).data["previous_serials"] == ["4096551234", "4096550001"]
+
+
 def test_an_invalid_event_reason_never_carries_the_value():
     with pytest.raises(InvalidEvent) as caught:
         event_parse(latest_info(name="山田\x07太郎"))
