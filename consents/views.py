@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from driver_records.models import DriverRecord
 from onestop.audit import AuditEntry, audit_log
@@ -27,8 +27,8 @@ def _record_page(record_id: int) -> HttpResponse:
     return redirect("counter:record", record_id)
 
 
-@require_POST
 @role_required(*COUNTER)
+@require_POST
 def statement_new(request: HttpRequest, record_id: int) -> HttpResponse:
     record = get_object_or_404(DriverRecord, pk=record_id)
     form = ItemsForm(request.POST)
@@ -53,6 +53,7 @@ def _own_statement(request: HttpRequest, statement_id: int) -> ConsentStatement:
 
 
 @role_required(*COUNTER)
+@require_safe
 def statement_detail(request: HttpRequest, statement_id: int) -> HttpResponse:
     statement = _own_statement(request, statement_id)
     consent = Consent.objects.filter(statement=statement).first()
@@ -69,8 +70,8 @@ def statement_detail(request: HttpRequest, statement_id: int) -> HttpResponse:
     return render(request, "consents/statement.html", context)
 
 
-@require_POST
 @role_required(*COUNTER)
+@require_POST
 def statement_demo_sign(request: HttpRequest, statement_id: int) -> HttpResponse:
     """Demo mode only: the record's demo card signs the statement, as the terminal would."""
     if not settings.DEMO_MODE:
@@ -95,6 +96,7 @@ def statement_demo_sign(request: HttpRequest, statement_id: int) -> HttpResponse
 
 
 @role_required(*READERS)
+@require_safe
 def consent_receipt(request: HttpRequest, consent_id: int) -> HttpResponse:
     consent = get_object_or_404(
         Consent.objects.select_related("record", "office", "terms_version", "clerk"), pk=consent_id
@@ -137,8 +139,8 @@ def consent_revoke_view(request: HttpRequest, consent_id: int) -> HttpResponse:
     return _record_page(consent.record_id)
 
 
-@require_POST
 @role_required(*COUNTER)
+@require_POST
 def mynaportal_link(request: HttpRequest, record_id: int) -> HttpResponse:
     record = get_object_or_404(DriverRecord, pk=record_id)
     form = MynaportalLinkForm(request.POST)

@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from onestop.validators import search_refusal
+
 from .models import HOLDING_STATUSES_BY_KIND, DriverRecord, HoldingStatus
 from .normalise import record_number_input
 
@@ -15,6 +17,9 @@ class RecordSearchForm(forms.Form):
 
     def clean_q(self) -> str:
         value: str = self.cleaned_data["q"]
+        # R14: a whole record number is accepted even when it passes the My Number check.
+        if (refusal := search_refusal(value)) is not None:
+            raise forms.ValidationError(refusal, code="my_number")
         number = record_number_input(value)
         if number.isdigit() and len(number) != 12:
             raise forms.ValidationError(_("A record number is exactly 12 digits."), code="record_number_shape")

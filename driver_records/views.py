@@ -5,7 +5,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from onestop.audit import AuditEntry, audit_log
 from onestop.permissions import COUNTER, READERS, role_required
@@ -18,6 +18,7 @@ from .services import StaleRecordError, record_update
 
 
 @role_required(*READERS)
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     form = RecordSearchForm(request.GET or None)
     results = None
@@ -27,6 +28,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(*READERS)
+@require_safe
 def record_detail(request: HttpRequest, record_id: int) -> HttpResponse:
     record = get_object_or_404(DriverRecord, pk=record_id)
     with transaction.atomic():

@@ -10,10 +10,11 @@ from django.contrib import admin
 from django.contrib.admin.utils import label_for_field, lookup_field
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 
+from .admin_site import search_refused
 from .audit import AuditEntry, audit_log
 
 
@@ -30,9 +31,11 @@ class CsvExportMixin(admin.ModelAdmin):
         name = f"{opts.app_label}_{opts.model_name}_export"
         return [path("export.csv", self.admin_site.admin_view(self.export_csv), name=name), *super().get_urls()]
 
-    def export_csv(self, request: HttpRequest) -> StreamingHttpResponse:
+    def export_csv(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
+        if refused := search_refused(request):
+            return refused
         changelist = self.get_changelist_instance(request)
         queryset = changelist.get_queryset(request)
         columns = [c for c in self.get_list_display(request) if c != "action_checkbox"]

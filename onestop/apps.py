@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.apps import AppConfig, apps
+from django.contrib.admin import apps as admin_apps
 from django.db.models.signals import post_migrate
 
 
@@ -22,3 +23,10 @@ class OnestopConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="onestop-roles")
+
+
+class OnestopAdminConfig(admin_apps.AdminConfig):
+    """The admin, on a site that guards every model admin (onestop.admin_site)."""
+
+    default = False
+    default_site = "onestop.admin_site.OnestopAdminSite"

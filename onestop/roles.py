@@ -46,8 +46,9 @@ def is_auditor(user: User | AnonymousUser) -> bool:
     return has_role(user, Role.AUDITOR)
 
 
-# Apps whose every model the auditor may view in the admin (and never change).
-AUDITED_APPS = ("onestop", "driver_records", "consents", "jlis_gateway")
+# Apps whose every model the auditor may view in the admin (and never change); axes holds the
+# login failures and lockouts.
+AUDITED_APPS = ("onestop", "driver_records", "consents", "jlis_gateway", "axes")
 
 
 def role_permissions_sync() -> None:

@@ -2,14 +2,16 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView
+
+from consents.api.views import SchemaView
 
 from . import second_factor, views
+from .forms import StaffAuthenticationForm
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="counter:home", permanent=False)),
     path("healthz", views.healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", auth_views.LoginView.as_view(authentication_form=StaffAuthenticationForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/second-factor/", second_factor.second_factor, name="second_factor"),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -18,5 +20,5 @@ urlpatterns = [
     path("api/v1/", include("consents.api.urls")),
     path("gateway/", include("jlis_gateway.urls")),
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
 ]

@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from driver_records.feed import FeedState, record_feed
+from onestop.validators import reject_my_number
 
 from ..models import Consent, ConsentItem, ConsentStatement
 from ..selectors import ConsentStatusView, consent_in_force
@@ -21,7 +22,18 @@ MAX_SIGNATURE_B64 = 1024
 MAX_CERTIFICATE_B64 = 16 * 1024
 
 
-class ErrorSerializer(serializers.Serializer):
+class AnswerOnly:
+    """For serializers that only answer: every field read-only, so none ever takes input (and
+    the free-text checks of R14 concern the request serializers alone)."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields: dict[str, serializers.Field] = super().get_fields()  # type: ignore[misc]
+        for field in fields.values():
+            field.read_only = True
+        return fields
+
+
+class ErrorSerializer(AnswerOnly, serializers.Serializer):
     code = serializers.CharField(help_text="A stable code: the JPKI verification codes, or the API's own.")
     message = serializers.CharField(help_text="The reason in plain words, in the request's language.")
 
@@ -29,13 +41,13 @@ class ErrorSerializer(serializers.Serializer):
 class StatementCreateSerializer(serializers.Serializer):
     record_id = serializers.IntegerField(min_value=1)
     items = serializers.ListField(
-        child=serializers.CharField(max_length=20),
+        child=serializers.CharField(max_length=20, validators=[reject_my_number]),
         max_length=len(ConsentItem.values),
         help_text="At least one of: " + ", ".join(ConsentItem.values),
     )
 
 
-class StatementSerializer(serializers.ModelSerializer):
+class StatementSerializer(AnswerOnly, serializers.ModelSerializer):
     record_id = serializers.IntegerField()
     terms_version = serializers.CharField(source="terms_version.version")
     office = serializers.CharField(source="office.code")
@@ -88,7 +100,7 @@ class SignatureSerializer(serializers.Serializer):
     certificate = Base64Field(max_length=MAX_CERTIFICATE_B64, help_text="The signing certificate, DER, base64.")
 
 
-class ConsentSerializer(serializers.ModelSerializer):
+class ConsentSerializer(AnswerOnly, serializers.ModelSerializer):
     terms_version = serializers.CharField(source="terms_version.version")
     office = serializers.CharField(source="office.code", allow_null=True, default=None)
     registered_at = serializers.DateTimeField(source="created_at")
@@ -117,13 +129,13 @@ class ConsentSerializer(serializers.ModelSerializer):
         return consent_in_force(consent)
 
 
-class EligibilitySerializer(serializers.Serializer):
+class EligibilitySerializer(AnswerOnly, serializers.Serializer):
     eligible = serializers.BooleanField()
     code = serializers.CharField()
     message = serializers.CharField()
 
 
-class ConsentStatusSerializer(serializers.Serializer):
+class ConsentStatusSerializer(AnswerOnly, serializers.Serializer):
     record_id = serializers.IntegerField(source="record.pk")
     record_number = serializers.CharField(source="record.number")
     eligibility = EligibilitySerializer()

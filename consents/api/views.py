@@ -10,8 +10,10 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import exceptions, status
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
@@ -104,7 +106,8 @@ class CounterAPIView(APIView):
         if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
             raise PayloadTooLarge()
         super().initial(request, *args, **kwargs)
-        if request.method == "POST" and not request.headers.get(IDEMPOTENCY_HEADER):
+        # A view without POST answers 405 (in dispatch) rather than asking for a key.
+        if request.method == "POST" and hasattr(self, "post") and not request.headers.get(IDEMPOTENCY_HEADER):
             raise IdempotencyKeyRequired()
 
 
@@ -231,3 +234,14 @@ class RecordConsentStatusView(CounterAPIView):
                 )
             )
         return Response(ConsentStatusSerializer(consent_status(record=record)).data)
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI description (YAML or JSON by Accept); its errors are JSON `{code, message}`
+    like every other API error, not rendered in the schema's format."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return response

@@ -1,0 +1,55 @@
+"""The admin site: every model admin registered on it, ours or a library's, gets the guards of
+GuardedModelAdmin (R14 on free-text fields and search, no POST to a list by read-only users)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.views.main import SEARCH_VAR
+from django.core.exceptions import PermissionDenied
+from django.db.models import Field, Model
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+
+from .forms import StaffAdminAuthenticationForm
+from .validators import is_free_text_model_field, reject_my_number, search_refusal
+
+
+def search_refused(request: HttpRequest) -> HttpResponse | None:
+    """The list without its search, with the reason, when the search box's input is refused."""
+    refusal = search_refusal(request.GET.get(SEARCH_VAR, ""))
+    if refusal is None:
+        return None
+    messages.error(request, refusal)
+    params = request.GET.copy()
+    params.pop(SEARCH_VAR, None)
+    # The list itself, never the export: the refused search must not reach the export's audit row.
+    return HttpResponseRedirect(request.path.removesuffix("export.csv") + (f"?{params.urlencode()}" if params else ""))
+
+
+class GuardedModelAdmin(admin.ModelAdmin):
+    def formfield_for_dbfield(self, db_field: Field, request: HttpRequest, **kwargs: Any) -> forms.Field | None:
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if isinstance(formfield, forms.CharField) and is_free_text_model_field(db_field):
+            formfield.validators.append(reject_my_number)
+        return formfield
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        read_only = not (self.has_change_permission(request) or self.has_delete_permission(request))
+        if request.method == "POST" and read_only:
+            raise PermissionDenied  # a read-only user has no action to run and nothing to edit
+        return search_refused(request) or super().changelist_view(request, extra_context)
+
+
+class OnestopAdminSite(admin.AdminSite):
+    login_form = StaffAdminAuthenticationForm
+
+    def register(
+        self, model_or_iterable: type[Model] | list[type[Model]], admin_class: type | None = None, **options: Any
+    ) -> None:
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, GuardedModelAdmin):
+            bases = (GuardedModelAdmin, admin_class)
+            admin_class = type(admin_class.__name__, bases, {"__module__": admin_class.__module__})
+        super().register(model_or_iterable, admin_class, **options)

@@ -1,0 +1,251 @@
+"""The permission matrix: who may reach each URL of the project, and by which method.
+
+One rule per URL pattern (by its name, or by its route when it has none). The Django admin is
+ruled per model (`ADMIN_MODELS`) and per admin view. `tests/security/test_permission_matrix.py`
+walks the URL resolver: a pattern without a rule fails the suite, and every URL is requested as
+every principal to check the answer below. docs/security.md shows the same matrix
+(`python manage.py permission_matrix --write docs/security.md` refreshes it).
+
+What a principal that a rule does not allow gets, by zone:
+- page: the login page (anonymous, or a terminal, which has no session) or 403;
+- api: 401 (no credentials) or 403, as JSON `{code, message}`;
+- admin: the admin login (anyone who is not staff) or 403 (staff without the permission);
+- a method a view does not offer: 405, once the guard has let the principal through.
+Object rules (a statement is seen only at its office, a terminal reads its own prefecture)
+apply on top; the matrix is requested with objects of the principals' own office.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Principal(StrEnum):
+    ANONYMOUS = "anonymous"
+    CLERK = "clerk"  # Role.CLERK
+    SUPERVISOR = "supervisor"  # Role.SUPERVISOR
+    AUDITOR = "auditor"  # Role.AUDITOR (staff: enters the admin)
+    TERMINAL = "terminal"  # a counter terminal's bearer token (API only)
+
+
+class Zone(StrEnum):
+    PUBLIC = "public"
+    PAGE = "page"
+    API = "api"
+    ADMIN = "admin"
+
+
+class Outcome(StrEnum):
+    OK = "ok"  # the view answers (200, its own redirect, or its validation message)
+    LOGIN = "login"  # 302 to the login page (the admin's, in the admin)
+    UNAUTHENTICATED = "401"
+    FORBIDDEN = "403"
+    NOT_FOUND = "404"
+    NOT_ALLOWED = "405"
+
+
+ANON, CLERK, SUP, AUD, TERM = (
+    Principal.ANONYMOUS,
+    Principal.CLERK,
+    Principal.SUPERVISOR,
+    Principal.AUDITOR,
+    Principal.TERMINAL,
+)
+Who = frozenset[Principal]
+NOBODY: Who = frozenset()
+EVERYONE: Who = frozenset(Principal)
+STAFF: Who = frozenset({CLERK, SUP, AUD})  # any signed-in user
+COUNTER: Who = frozenset({CLERK, SUP})
+READERS: Who = frozenset({CLERK, SUP, AUD})
+SUPERVISORS: Who = frozenset({SUP})
+COUNTER_OR_TERMINAL: Who = frozenset({CLERK, SUP, TERM})
+READERS_OR_TERMINAL: Who = frozenset({CLERK, SUP, AUD, TERM})
+ADMIN_READER: Who = frozenset({AUD})
+
+
+@dataclass(frozen=True)
+class Rule:
+    zone: Zone
+    get: Who | None  # who may GET; None: the view does not answer GET (405)
+    post: Who | None
+    purpose: str
+    staff_denied: Outcome = Outcome.FORBIDDEN  # admin: what staff without the permission get
+
+    @property
+    def guard(self) -> Who:
+        """Who the view's guard lets through, whatever the method."""
+        return (self.get or NOBODY) | (self.post or NOBODY)
+
+
+def outcome(rule: Rule, principal: Principal, method: str) -> Outcome:
+    """What `principal` gets for `method` (GET or POST) on a URL with this rule."""
+    allowed = rule.get if method == "GET" else rule.post
+    if rule.zone == Zone.PUBLIC:
+        return Outcome.OK if allowed is not None else Outcome.NOT_ALLOWED
+    # The admin site lets staff through before a view looks at the method.
+    guard = rule.guard | (ADMIN_READER if rule.zone == Zone.ADMIN else NOBODY)
+    if principal in (allowed if allowed is not None else guard):
+        return Outcome.OK if allowed is not None else Outcome.NOT_ALLOWED
+    if rule.zone == Zone.API:
+        return Outcome.UNAUTHENTICATED if principal == ANON else Outcome.FORBIDDEN
+    if rule.zone == Zone.PAGE:
+        return Outcome.LOGIN if principal in (ANON, TERM) else Outcome.FORBIDDEN
+    return rule.staff_denied if principal == AUD else Outcome.LOGIN
+
+
+# --- the project's own URLs -------------------------------------------------------------------
+RULES: dict[str, Rule] = {
+    "/": Rule(Zone.PUBLIC, EVERYONE, EVERYONE, "Redirects to the holder search."),
+    "healthz": Rule(Zone.PUBLIC, EVERYONE, None, "Liveness for the load balancer; says nothing else."),
+    "login": Rule(Zone.PUBLIC, EVERYONE, EVERYONE, "Staff login (lockout after repeated failures)."),
+    "logout": Rule(Zone.PUBLIC, None, EVERYONE, "Logout (POST only)."),
+    "set_language": Rule(Zone.PUBLIC, EVERYONE, EVERYONE, "Switches the interface language."),
+    "second_factor": Rule(Zone.PAGE, STAFF, STAFF, "TOTP enrolment and check after the password."),
+    "counter:home": Rule(Zone.PAGE, READERS, None, "Holder search by record number or name."),
+    "counter:record": Rule(Zone.PAGE, READERS, None, "The holder page (each view is audited)."),
+    "counter:holding-status": Rule(Zone.PAGE, None, COUNTER, "Record a holding-status change (R12)."),
+    "consents:statement-new": Rule(Zone.PAGE, None, COUNTER, "Start a consent: the statement to sign."),
+    "consents:mynaportal-link": Rule(Zone.PAGE, None, COUNTER, "Record Mynaportal linkage (R4)."),
+    "consents:statement": Rule(Zone.PAGE, COUNTER, None, "The statement to sign (own office only)."),
+    "consents:statement-demo-sign": Rule(Zone.PAGE, None, COUNTER, "Demo mode: the demo card signs."),
+    "consents:receipt": Rule(Zone.PAGE, READERS, None, "The consent receipt (each view is audited)."),
+    "consents:revoke": Rule(Zone.PAGE, SUPERVISORS, SUPERVISORS, "Revoke a consent with a reason (R9)."),
+    "api:statements": Rule(
+        Zone.API, COUNTER_OR_TERMINAL, COUNTER, "List the office's open statements; staff make new ones."
+    ),
+    "api:statement": Rule(Zone.API, COUNTER_OR_TERMINAL, None, "Read a statement to sign (own office only)."),
+    "api:statement-sign": Rule(Zone.API, None, COUNTER_OR_TERMINAL, "Submit the holder's signature (R3)."),
+    "api:consent-status": Rule(
+        Zone.API, READERS_OR_TERMINAL, None, "A record's consent status (R8); terminals: own prefecture."
+    ),
+    "api-schema": Rule(Zone.API, READERS_OR_TERMINAL, None, "The OpenAPI description of the API."),
+    # The admin site's own views.
+    "admin:index": Rule(Zone.ADMIN, ADMIN_READER, ADMIN_READER, "The models the user may read."),
+    "admin:app_list": Rule(Zone.ADMIN, ADMIN_READER, ADMIN_READER, "One application's models."),
+    "admin:login": Rule(Zone.PUBLIC, EVERYONE, EVERYONE, "The admin's login (staff only get in)."),
+    "admin:logout": Rule(Zone.ADMIN, None, ADMIN_READER, "Logout from the admin (POST only)."),
+    "admin:password_change": Rule(Zone.ADMIN, ADMIN_READER, ADMIN_READER, "Change one's own password."),
+    "admin:password_change_done": Rule(Zone.ADMIN, ADMIN_READER, None, "After a password change."),
+    "admin:jsi18n": Rule(Zone.ADMIN, ADMIN_READER, None, "The admin's JavaScript translations."),
+    "admin:autocomplete": Rule(Zone.ADMIN, NOBODY, None, "Unused: no admin has autocomplete fields."),
+    "admin:view_on_site": Rule(
+        Zone.ADMIN, NOBODY, NOBODY, "Unused: no model has a page outside the admin.", Outcome.NOT_FOUND
+    ),
+    "admin/(?P<url>.*)$": Rule(Zone.ADMIN, NOBODY, NOBODY, "Any other admin URL: not found.", Outcome.NOT_FOUND),
+    # Admin views a model admin adds to the usual ones.
+    "admin:auth_user_password_change": Rule(Zone.ADMIN, NOBODY, NOBODY, "Set a staff user's password."),
+    "admin:otp_totp_totpdevice_config": Rule(Zone.ADMIN, NOBODY, NOBODY, "TOTP secrets: hidden from everyone."),
+    "admin:otp_totp_totpdevice_qrcode": Rule(Zone.ADMIN, NOBODY, NOBODY, "TOTP secrets: hidden from everyone."),
+}
+
+
+# --- the admin, per model ---------------------------------------------------------------------
+class AdminAccess(StrEnum):
+    AUDITED = "audited"  # the auditor reads (onestop.roles.AUDITED_APPS); only superusers change
+    SUPERUSER = "superuser"  # superusers only
+
+
+ADMIN_MODELS: dict[str, AdminAccess] = {
+    "onestop.office": AdminAccess.AUDITED,
+    "onestop.user": AdminAccess.AUDITED,
+    "onestop.auditevent": AdminAccess.AUDITED,
+    "driver_records.driverrecord": AdminAccess.AUDITED,
+    "driver_records.recordchange": AdminAccess.AUDITED,
+    "consents.termsversion": AdminAccess.AUDITED,
+    "consents.consent": AdminAccess.AUDITED,
+    "consents.consentstatement": AdminAccess.AUDITED,
+    "consents.mynaportallink": AdminAccess.AUDITED,
+    "consents.crlimport": AdminAccess.AUDITED,
+    "consents.revokedcertificate": AdminAccess.AUDITED,
+    "jlis_gateway.jlisevent": AdminAccess.AUDITED,
+    "jlis_gateway.quarantinedevent": AdminAccess.AUDITED,
+    "jlis_gateway.pollstate": AdminAccess.AUDITED,
+    "jlis_gateway.outboxmessage": AdminAccess.AUDITED,
+    "axes.accessattempt": AdminAccess.AUDITED,
+    "axes.accesslog": AdminAccess.AUDITED,
+    "axes.accessfailurelog": AdminAccess.AUDITED,
+    "auth.group": AdminAccess.SUPERUSER,
+    "otp_totp.totpdevice": AdminAccess.SUPERUSER,
+}
+
+# The views every model admin has (plus `export` where the list can be exported as CSV).
+# POST to a read view answers as GET; POST to the list is refused to read-only users.
+ADMIN_MODEL_VIEWS: dict[str, tuple[Who | None, Who | None, str]] = {
+    "changelist": (ADMIN_READER, NOBODY, "The list (POST runs actions: refused to read-only users)."),
+    "export": (ADMIN_READER, ADMIN_READER, "The list as CSV, as filtered (each export is audited)."),
+    "change": (ADMIN_READER, NOBODY, "One row, read-only for the auditor."),
+    "history": (ADMIN_READER, ADMIN_READER, "The admin's change history of one row."),
+    "add": (NOBODY, NOBODY, "Add a row."),
+    "delete": (NOBODY, NOBODY, "Delete a row."),
+}
+ADMIN_OBJECT_REDIRECT = Rule(
+    Zone.ADMIN, ADMIN_READER, ADMIN_READER, "Redirects to the row's change page, which has its own rule."
+)
+
+
+def _admin_model_rule(key: str) -> Rule | None:
+    """The rule of `admin:<app>_<model>_<view>` or of the unnamed `admin/<app>/<model>/<id>/`."""
+    if key.startswith("admin/") and key.endswith("/<path:object_id>/"):
+        app_label, model_name = key.split("/")[1:3]
+        return ADMIN_OBJECT_REDIRECT if f"{app_label}.{model_name}" in ADMIN_MODELS else None
+    if not key.startswith("admin:"):
+        return None
+    for label, access in ADMIN_MODELS.items():
+        prefix = "admin:" + label.replace(".", "_") + "_"
+        view = key.removeprefix(prefix)
+        if view != key and view in ADMIN_MODEL_VIEWS:
+            get, post, purpose = ADMIN_MODEL_VIEWS[view]
+            if access == AdminAccess.SUPERUSER:
+                get, post = (NOBODY if get is not None else None), (NOBODY if post is not None else None)
+            return Rule(Zone.ADMIN, get, post, purpose)
+    return None
+
+
+def rule_for(key: str) -> Rule | None:
+    """The rule of a URL pattern (its name, or its route when unnamed); None if it has none."""
+    return RULES.get(key) or _admin_model_rule(key)
+
+
+# --- the documentation ------------------------------------------------------------------------
+MARK_START = "<!-- permission-matrix:start -->"
+MARK_END = "<!-- permission-matrix:end -->"
+_CELL = {
+    Outcome.OK: "✓",
+    Outcome.LOGIN: "login",
+    Outcome.UNAUTHENTICATED: "401",
+    Outcome.FORBIDDEN: "403",
+    Outcome.NOT_FOUND: "404",
+    Outcome.NOT_ALLOWED: "405",
+}
+_ORDER = (ANON, CLERK, SUP, AUD, TERM)
+
+
+def _cells(rule: Rule, method: str) -> str:
+    return " ".join(_CELL[outcome(rule, who, method)] for who in _ORDER)
+
+
+def matrix_markdown() -> str:
+    """The matrix as Markdown tables, for docs/security.md."""
+    header = (
+        "Cells: anonymous · clerk · supervisor · auditor · terminal. ✓ the view answers; "
+        "login: sent to the login page; 401/403/404/405: refused with that status.\n"
+    )
+    lines = [header, "| URL (name or route) | zone | GET | POST | what it is |", "|---|---|---|---|---|"]
+    for key, rule in RULES.items():
+        lines.append(f"| `{key}` | {rule.zone} | {_cells(rule, 'GET')} | {_cells(rule, 'POST')} | {rule.purpose} |")
+    lines += ["", "Admin views of every model (`admin:<app>_<model>_<view>`):", ""]
+    lines += ["| view | access | GET | POST | what it is |", "|---|---|---|---|---|"]
+    for access in AdminAccess:
+        label = next(label for label, a in ADMIN_MODELS.items() if a == access)
+        for view in ADMIN_MODEL_VIEWS:
+            rule = _admin_model_rule("admin:" + label.replace(".", "_") + "_" + view)
+            assert rule is not None
+            lines.append(f"| {view} | {access} | {_cells(rule, 'GET')} | {_cells(rule, 'POST')} | {rule.purpose} |")
+    rule = ADMIN_OBJECT_REDIRECT
+    lines.append(f"| `<id>/` | any | {_cells(rule, 'GET')} | {_cells(rule, 'POST')} | {rule.purpose} |")
+    lines += ["", "Models by access:", ""]
+    for access in AdminAccess:
+        models = ", ".join(f"`{label}`" for label, a in ADMIN_MODELS.items() if a == access)
+        lines.append(f"- {access}: {models}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,132 @@
+"""A small world with one real object of every kind a URL can name, and a client per principal."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.apps import apps
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from consents.jpki.testcard import TestCard
+from consents.models import (
+    Consent,
+    ConsentStatement,
+    CrlImport,
+    MynaportalLink,
+    RevokedCertificate,
+    TermsVersion,
+)
+from consents.services import consent_register, statement_create
+from consents.services.terminals import terminal_create
+from driver_records.models import DriverRecord
+from driver_records.services import record_update
+from jlis_gateway.models import EventKind, JlisEvent, PollState, QuarantinedEvent
+from onestop.models import User
+from onestop.permission_matrix import Principal
+from tests.conftest import StaffClient, staff_password
+from tests.factories import DriverRecordFactory
+
+
+@pytest.fixture
+def jpki_test_dir(tmp_path: Path, settings: Any, jpki_hierarchy: Any) -> Path:
+    """The session's test hierarchy in a fresh folder: demo cards written here stay here."""
+    for name in ("signing_ca.pem", "signing_ca.key", "auth_ca.pem", "auth_ca.key"):
+        shutil.copy(Path(settings.JPKI_TEST_DIR) / name, tmp_path / name)
+    settings.JPKI_TEST_DIR = tmp_path
+    settings.DEMO_MODE = True
+    return tmp_path
+
+
+@dataclass
+class World:
+    record: DriverRecord
+    statement: ConsentStatement  # open, at the Tokyo office
+    consent: Consent  # pending, registered at the Tokyo office
+    card: TestCard  # the holder's card that signed the consent
+    terminal_token: str  # a Tokyo counter terminal's
+    users: dict[Principal, User]
+    url_args: dict[Any, Any]  # values per URL parameter name, and per model for admin object ids
+
+    def client(self, principal: Principal) -> Client:
+        """A fresh client acting as the principal (staff pass the second factor)."""
+        if principal == Principal.ANONYMOUS:
+            return Client()
+        if principal == Principal.TERMINAL:
+            return Client(HTTP_AUTHORIZATION=f"Bearer {self.terminal_token}")
+        client = StaffClient()
+        client.force_login(self.users[principal])
+        return client
+
+
+def _axes_rows(clerk: User) -> None:
+    """Login history as axes keeps it: a success (AccessLog), then a failure (AccessAttempt)."""
+    Client().post("/accounts/login/", {"username": clerk.username, "password": staff_password(clerk.username)})
+    Client().post("/accounts/login/", {"username": "nobody-here", "password": "wrong-password"})
+
+
+@pytest.fixture
+def world(
+    clerk: User, supervisor: User, auditor: User, jpki_test_dir: Path, issue_card_for: Callable[..., TestCard]
+) -> World:
+    TermsVersion.objects.create(version="2025.1", effective_date=date(2025, 3, 24), text="利用規約（試験用）")
+    record = DriverRecordFactory(prefecture="13", holding_status="licence_card_only")
+    items = ["address", "name", "birth_date"]
+    signed = statement_create(record_id=record.pk, items=items, actor=clerk)
+    card = issue_card_for(record)
+    consent = consent_register(
+        statement_id=signed.pk,
+        signature=card.sign(signed.text.encode()),
+        certificate_der=card.certificate_der,
+        actor=clerk,
+    )
+    statement = statement_create(record_id=record.pk, items=items, actor=clerk)
+    # Linkage is recorded once the record has a linked certificate, which J-LIS's reflection brings.
+    MynaportalLink.objects.create(record=record, linked_at=timezone.now(), linked_by=clerk, cert_serial=card.serial)
+    other = DriverRecordFactory(prefecture="13", holding_status="licence_card_only")
+    record_update(
+        record_id=other.pk, expected_version=other.version, changes={"holding_status": "licence_both"}, actor=clerk
+    )
+    _terminal, token = terminal_create(name="窓口端末1", office=clerk.office, actor=None)
+    now = timezone.now()
+    JlisEvent.objects.create(
+        event_id="ev-world-1", kind=EventKind.CONSENT_REFLECTED, holder_seq=1, serial=card.serial,
+        occurred_at=now, received_at=now, payload={"consent_date": str(date.today())},
+    )  # fmt: skip
+    QuarantinedEvent.objects.create(event_id="ev-bad", raw="{not json", reason="not JSON", received_at=now)
+    PollState.objects.create(cursor="c-1", last_success_at=now)
+    CrlImport.objects.create(
+        issuer_key_id="ab" * 20, crl_number=1, this_update=now, next_update=now + timedelta(days=1), entries=1,
+        imported_at=now,
+    )  # fmt: skip
+    RevokedCertificate.objects.create(issuer_key_id="ab" * 20, serial="123", revoked_at=now, reason="keyCompromise")
+    _axes_rows(clerk)
+    users = {Principal.CLERK: clerk, Principal.SUPERVISOR: supervisor, Principal.AUDITOR: auditor}
+    url_args: dict[Any, Any] = {
+        "record_id": record.pk,
+        "statement_id": statement.pk,
+        "consent_id": consent.pk,
+        "id": clerk.pk,  # a staff user's password page
+        "pk": TOTPDevice.objects.get(user=supervisor).pk,  # a TOTP device's config and QR code
+        "content_type_id": ContentType.objects.get_for_model(DriverRecord).pk,
+        "object_id": record.pk,
+        "app_label": "consents",
+        "url": "nothing-here/",
+    }
+    for model in apps.get_models():
+        url_args[model] = model.objects.order_by("pk").first()
+    for model in (
+        Group, TOTPDevice, AccessAttempt, AccessLog, AccessFailureLog, MynaportalLink, ConsentStatement, Consent
+    ):  # fmt: skip
+        assert url_args[model] is not None, f"the world has no {model.__name__}"
+    return World(record, statement, consent, card, token, users, url_args)
