@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from kombu.exceptions import OperationalError
 
 from onestop.permissions import OVERSIGHT, SUPERVISORS, role_required
@@ -21,14 +21,15 @@ logger = logging.getLogger(__name__)
 
 
 @role_required(*OVERSIGHT)
+@require_safe
 def monitor(request: HttpRequest) -> HttpResponse:
     status = gateway_status()
     polling = bool(status.poll and status.poll.claimed_until and status.poll.claimed_until > timezone.now())
     return render(request, "jlis_gateway/monitor.html", {"status": status, "polling": polling})
 
 
-@require_POST
 @role_required(*SUPERVISORS)
+@require_POST
 def poll_now(request: HttpRequest) -> HttpResponse:
     try:
         poll_events.delay()

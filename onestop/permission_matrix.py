@@ -59,6 +59,7 @@ STAFF: Who = frozenset({CLERK, SUP, AUD})  # any signed-in user
 COUNTER: Who = frozenset({CLERK, SUP})
 READERS: Who = frozenset({CLERK, SUP, AUD})
 SUPERVISORS: Who = frozenset({SUP})
+OVERSIGHT: Who = frozenset({SUP, AUD})
 COUNTER_OR_TERMINAL: Who = frozenset({CLERK, SUP, TERM})
 READERS_OR_TERMINAL: Who = frozenset({CLERK, SUP, AUD, TERM})
 ADMIN_READER: Who = frozenset({AUD})
@@ -111,6 +112,8 @@ RULES: dict[str, Rule] = {
     "consents:statement-demo-sign": Rule(Zone.PAGE, None, COUNTER, "Demo mode: the demo card signs."),
     "consents:receipt": Rule(Zone.PAGE, READERS, None, "The consent receipt (each view is audited)."),
     "consents:revoke": Rule(Zone.PAGE, SUPERVISORS, SUPERVISORS, "Revoke a consent with a reason (R9)."),
+    "gateway:monitor": Rule(Zone.PAGE, OVERSIGHT, None, "The J-LIS gateway monitor: polls, lag, outbox, failures."),
+    "gateway:poll_now": Rule(Zone.PAGE, None, SUPERVISORS, "Queue a poll of J-LIS now."),
     "api:statements": Rule(
         Zone.API, COUNTER_OR_TERMINAL, COUNTER, "List the office's open statements; staff make new ones."
     ),
