@@ -59,7 +59,7 @@ bench: install
 	$(BIN)/python -m bench
 
 # Each app keeps its own catalogue (app/locale); locale/ holds onestop/ and templates/.
-APPS := driver_records consents jlis_gateway
+APPS := driver_records consents jlis_gateway safeguards
 messages: install
 	$(BIN)/python manage.py makemessages -l ja --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' \
 		--ignore 'bench/*' $(foreach app,$(APPS),--ignore '$(app)/*')

@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from safeguards.messages import SERVICE_SUSPENDED, SERVICE_SUSPENDED_MESSAGE
+
 from .jpki.errors import MESSAGES as JPKI_MESSAGES
 from .jpki.errors import JpkiErrorCode
 
@@ -26,6 +28,7 @@ EXPLANATIONS: dict[str, Promise] = {
     "no_items": _("Choose at least one item (address, name or date of birth)."),
     "unknown_item": _("Only address, name and date of birth can be chosen."),
     "no_terms": _("No terms of use are in effect. An administrator must enter the current terms first."),
+    SERVICE_SUSPENDED: SERVICE_SUSPENDED_MESSAGE,  # R15
     # The statement.
     "statement_not_found": _("This consent statement does not exist."),
     "statement_other_office": _("This consent statement was made at another office."),

@@ -11,6 +11,8 @@ from django.utils import timezone
 from driver_records.models import DriverRecord
 from driver_records.selectors import Eligibility, record_eligibility
 from onestop.models import AuditEvent, Office
+from safeguards.messages import SERVICE_SUSPENDED
+from safeguards.status import record_is_suspended
 
 from .errors import ConsentRefused
 from .models import Consent, ConsentItem, ConsentStatement, ConsentStatus, MynaportalLink, TermsVersion
@@ -28,6 +30,8 @@ def terms_version_current(*, on: date | None = None) -> TermsVersion | None:
 
 def consent_start_refusal(*, record: DriverRecord, office: Office | None) -> ConsentRefused | None:
     """Why a consent for this record cannot be started at this office, or None when it can."""
+    if record_is_suspended(record.pk):  # R15: the service is stopped for this holder
+        return ConsentRefused(SERVICE_SUSPENDED)
     eligibility = record_eligibility(record)
     if not eligibility.eligible:  # R1
         return ConsentRefused("not_eligible", eligibility.message)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consents.models import Consent, ConsentStatus, RevokedCertificate
 from jlis_gateway.models import JlisEvent
+from safeguards.status import record_is_suspended
 
 from .models import CARD_ONLY_STATUSES, DriverRecord
 
@@ -62,6 +63,8 @@ def governing_consent(record: DriverRecord) -> Consent | None:
 def record_feed(record: DriverRecord, *, at: datetime | None = None) -> Feed:
     at = at or timezone.now()
     consent = governing_consent(record)
+    if record_is_suspended(record.pk):  # R15: whatever the consents' statuses were
+        return Feed(FeedState.SUSPENDED, consent)
     if consent is None:
         return Feed(FeedState.NONE, None)
     by_status = {
@@ -97,6 +100,7 @@ SKIP_REASONS = {
     "consent_revoked": _("The consent had been revoked; nothing more is applied."),
     "consent_expired": _("The consent's ten years had passed."),
     "consent_suspended": _("The service is stopped for this holder."),
+    "service_suspended": _("The service is stopped for this holder."),
     "not_eligible": _("The holder was not マイナ免許証のみ / マイナ経歴証明書のみ."),
     "feed_stopped_holding_status": _("The holding status changed after the consent; a new registration is needed."),
     "certificate_expired": _("The signing certificate had expired; J-LIS provides nothing after expiry."),
@@ -111,6 +115,7 @@ def record_jlis_events(record: DriverRecord, *, limit: int = 10) -> list[JlisEve
     """Recent J-LIS events about the record's certificates, current and past."""
     serials = {record.cert_serial} - {""}
     serials |= set(record.changes.filter(field="cert_serial").values_list("old_value", flat=True))
+    serials.discard("")  # the first link's old value: it names no certificate
     if not serials:
         return []
     events = JlisEvent.objects.filter(serial__in=serials).order_by("-id")[:limit]

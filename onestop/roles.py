@@ -48,7 +48,7 @@ def is_auditor(user: User | AnonymousUser) -> bool:
 
 # Apps whose every model the auditor may view in the admin (and never change); axes holds the
 # login failures and lockouts.
-AUDITED_APPS = ("onestop", "driver_records", "consents", "jlis_gateway", "axes")
+AUDITED_APPS = ("onestop", "driver_records", "consents", "jlis_gateway", "axes", "safeguards")
 
 
 def role_permissions_sync() -> None:

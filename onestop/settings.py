@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "driver_records",
     "consents",
     "jlis_gateway",
+    "safeguards",
 ]
 
 MIDDLEWARE = [

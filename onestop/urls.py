@@ -17,6 +17,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("counter/", include("driver_records.urls")),
     path("counter/consents/", include("consents.urls")),
+    path("counter/safeguards/", include("safeguards.urls")),
     path("api/v1/", include("consents.api.urls")),
     path("gateway/", include("jlis_gateway.urls")),
     path("admin/", admin.site.urls),

@@ -14,6 +14,8 @@ from driver_records.selectors import record_eligibility
 from onestop.audit import AuditEntry, audit_log
 from onestop.models import User
 from onestop.roles import is_counter_staff
+from safeguards.messages import SERVICE_SUSPENDED
+from safeguards.status import record_is_suspended
 
 from ..errors import ConsentRefused
 from ..jpki.trust import trust_store
@@ -162,6 +164,8 @@ def consent_register_from_mynaportal(
 
 
 def _mynaportal_refusal(*, record: DriverRecord, items: Iterable[str], serial: str, issuer_key_id: str) -> str | None:
+    if record_is_suspended(record.pk):  # R15
+        return SERVICE_SUSPENDED
     if not MynaportalLink.objects.filter(record=record).exists():
         return "no_mynaportal_link"
     if not record_eligibility(record).eligible:  # R1

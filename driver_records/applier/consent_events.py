@@ -20,6 +20,7 @@ from consents.services import (
     record_for_mynaportal,
 )
 from jlis_gateway.models import EventKind, JlisEvent
+from safeguards.messages import SERVICE_SUSPENDED
 
 from ..models import DriverRecord
 from .decide import RecordState
@@ -57,6 +58,10 @@ def _registered(event: JlisEvent, at: datetime) -> EventOutcome:
         jlis_consent_id=event.payload["consent_id"],
         event_id=event.event_id,
     )
+    if outcome.reason == SERVICE_SUSPENDED:
+        # R15: nothing more is kept from a holder the service is stopped for.
+        event.payload = {k: v for k, v in event.payload.items() if k != "certificate"}
+        event.save(update_fields=["payload"])
     if outcome.applied and outcome.consent is not None:
         _apply_certificate_items(record.pk, outcome.consent.items, _certificate_items(certificate_der), event, at)
     return outcome

@@ -1,0 +1,90 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from onestop.validators import reject_my_number
+
+from .models import AnswerMethod, Grounds, IdentityDocument, ProhibitedAct, Requester
+from .services._common import NOTE_MAX
+from .services.disclosure import IDENTITY_NOTE_MAX, NAME_MAX, RECEIPT_MAX
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+def _today() -> object:
+    return timezone.localdate()
+
+
+class SuspensionProposeForm(forms.Form):
+    reason_code = forms.ChoiceField(
+        label=_("Prohibited act (article 6 of the terms)"), choices=ProhibitedAct.choices, widget=forms.RadioSelect
+    )
+    grounds = forms.ChoiceField(label=_("Grounds (article 7)"), choices=Grounds.choices, widget=forms.RadioSelect)
+    note = forms.CharField(
+        label=_("Note: what was done, and how it came to light"),
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        validators=[reject_my_number],
+    )
+
+
+class SuspensionDecisionForm(forms.Form):
+    CONFIRM, REJECT = "confirm", "reject"
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[
+            (CONFIRM, _("Confirm: stop the service and erase the collected data")),
+            (REJECT, _("Reject the proposal")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("Note (required when rejecting)"),
+        max_length=NOTE_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[reject_my_number],
+    )
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        if data.get("decision") == self.REJECT and not (data.get("note") or "").strip():
+            self.add_error("note", _("Say why the proposal is rejected."))
+        return data
+
+
+class DisclosureRegisterForm(forms.Form):
+    requester_kind = forms.ChoiceField(label=_("Requested by"), choices=Requester.choices, widget=forms.RadioSelect)
+    requester_name = forms.CharField(
+        label=_("Requester's name (as written on the form)"), max_length=NAME_MAX, validators=[reject_my_number]
+    )
+    received_on = forms.DateField(label=_("Form received on"), initial=_today, widget=DateInput)
+
+
+class IdentityCheckForm(forms.Form):
+    document = forms.ChoiceField(label=_("Identity document seen"), choices=IdentityDocument.choices)
+    note = forms.CharField(
+        label=_("How it was checked (optional)"),
+        max_length=IDENTITY_NOTE_MAX,
+        required=False,
+        validators=[reject_my_number],
+        help_text=_("Never write down the My Number or a document's number."),
+    )
+
+
+class FeeForm(forms.Form):
+    amount = forms.IntegerField(label=_("Fee received (yen)"), min_value=1, max_value=1_000_000)
+    receipt_number = forms.CharField(label=_("Receipt number"), max_length=RECEIPT_MAX, validators=[reject_my_number])
+    paid_on = forms.DateField(label=_("Paid on"), initial=_today, widget=DateInput)
+
+
+class AnswerForm(forms.Form):
+    method = forms.ChoiceField(label=_("How the answer was given"), choices=AnswerMethod.choices)
+    answered_on = forms.DateField(label=_("Answered on"), initial=_today, widget=DateInput)
+
+
+class CloseForm(forms.Form):
+    confirmed = forms.BooleanField(label=_("The request is complete and can be closed"))

@@ -1,0 +1,99 @@
+"""Reads: what belongs to one holder (shared by the erasure and the disclosure report), and the
+lists of open requests."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from consents.models import Consent, MynaportalLink
+from driver_records.models import DriverRecord
+from jlis_gateway.models import JlisEvent, QuarantinedEvent
+from onestop.models import User
+from onestop.roles import is_auditor
+
+from .models import DisclosureRequest, DisclosureStatus, SuspensionRequest, SuspensionStatus
+
+
+@dataclass(frozen=True)
+class HolderKeys:
+    """What names a holder in what J-LIS sent: their certificate serials (current and past) and
+    J-LIS's ids of their consents."""
+
+    serials: frozenset[str]
+    jlis_consent_ids: frozenset[str]
+
+    def events_q(self) -> Q:
+        return Q(serial__in=self.serials) | Q(jlis_consent_id__in=self.jlis_consent_ids)
+
+
+def holder_keys(record: DriverRecord) -> HolderKeys:
+    serials = {record.cert_serial}
+    # Past serials: the record was linked to them before (history), or a consent was signed with them.
+    for old, new in record.changes.filter(field="cert_serial").values_list("old_value", "new_value"):
+        serials |= {old, new}
+    serials |= set(Consent.objects.filter(record=record).values_list("cert_serial", flat=True))
+    serials |= set(MynaportalLink.objects.filter(record=record).values_list("cert_serial", flat=True))
+    consent_ids = set(Consent.objects.filter(record=record).values_list("jlis_consent_id", flat=True))
+    # An empty key would name every event without one: never part of a holder's keys.
+    return HolderKeys(frozenset(serials - {""}), frozenset(consent_ids - {""}))
+
+
+def holder_events(keys: HolderKeys) -> QuerySet[JlisEvent]:
+    if not keys.serials and not keys.jlis_consent_ids:
+        return JlisEvent.objects.none()
+    return JlisEvent.objects.filter(keys.events_q())
+
+
+def _names(raw: str, keys: set[str]) -> bool:
+    # Whole tokens only: serial 1001 must not match a body about serial 10010.
+    return any(re.search(rf"(?<![0-9A-Za-z_-]){re.escape(key)}(?![0-9A-Za-z_-])", raw) for key in keys)
+
+
+def holder_quarantined(keys: HolderKeys, event_ids: set[str]) -> list[QuarantinedEvent]:
+    """Unreadable events J-LIS sent that name this holder's serials, consents or events."""
+    names = set(keys.serials | keys.jlis_consent_ids | event_ids)
+    if not names:
+        return []
+    candidates = Q(event_id__in=event_ids)
+    for name in names:
+        candidates |= Q(raw__contains=name)
+    return [
+        q
+        for q in QuarantinedEvent.objects.filter(candidates).order_by("pk")
+        if (q.event_id and q.event_id in event_ids) or _names(q.raw, names)
+    ]
+
+
+def suspensions_waiting(*, user: User) -> QuerySet[SuspensionRequest]:
+    """Proposals waiting for a second supervisor, in the user's prefecture (all for auditors)."""
+    rows = SuspensionRequest.objects.select_related("record", "proposed_by", "office").filter(
+        status=SuspensionStatus.PROPOSED
+    )
+    return _in_scope(rows, user).order_by("proposed_at", "pk")
+
+
+def suspensions_decided(*, user: User, limit: int = 50) -> QuerySet[SuspensionRequest]:
+    rows = SuspensionRequest.objects.select_related("record", "proposed_by", "decided_by").exclude(
+        status=SuspensionStatus.PROPOSED
+    )
+    return _in_scope(rows, user).order_by("-decided_at", "-pk")[:limit]
+
+
+def disclosures_open(*, user: User) -> QuerySet[DisclosureRequest]:
+    rows = DisclosureRequest.objects.select_related("record", "office").exclude(status=DisclosureStatus.CLOSED)
+    return _in_scope(rows, user).order_by("received_on", "pk")
+
+
+def disclosures_closed(*, user: User, limit: int = 50) -> QuerySet[DisclosureRequest]:
+    rows = DisclosureRequest.objects.select_related("record", "office").filter(status=DisclosureStatus.CLOSED)
+    return _in_scope(rows, user).order_by("-closed_at", "-pk")[:limit]
+
+
+def _in_scope(rows: QuerySet, user: User) -> QuerySet:
+    if is_auditor(user):
+        return rows
+    prefecture = user.office.prefecture if user.office else None
+    return rows.filter(record__prefecture=prefecture)
