@@ -19,8 +19,14 @@ from driver_records.models import DriverRecord
 from driver_records.services import record_update
 from jlis_gateway.models import EventKind, JlisEvent, OutboxKind, OutboxMessage, OutboxStatus, QuarantinedEvent
 from onestop.models import User
-from tests.consents.conftest import make_statement, register, signed, terms  # noqa: F401 (fixtures)
+from tests.consents import conftest as consent_fixtures
 from tests.factories import DriverRecordFactory
+
+# The consent tests' fixtures: terms in force, a Tokyo holder, the counter flow with real cards.
+terms = consent_fixtures.terms
+record = consent_fixtures.record
+make_statement = consent_fixtures.make_statement
+register = consent_fixtures.register
 
 _ids = itertools.count(1)
 NOT_AFTER = "2031-05-17T14:59:59+00:00"
@@ -63,9 +69,7 @@ def _move(*, old: str, new: str, seq: int, **items: str) -> JlisEvent:
 
 
 @pytest.fixture
-def make_holder(
-    register: Callable[..., Consent], clerk: User, supervisor: User
-) -> Callable[..., Holder]:
+def make_holder(register: Callable[..., Consent], clerk: User, supervisor: User) -> Callable[..., Holder]:
     """make_holder(tag, names..., addresses...) builds one holder's whole story."""
 
     def make(tag: str, *, names: tuple[str, str, str], addresses: tuple[str, ...], birth: date) -> Holder:
@@ -81,7 +85,11 @@ def make_holder(
             status=OutboxStatus.SENT, response={"consent_id": jlis_id, "status": "accepted"}
         )
         reflected = _event(
-            EventKind.CONSENT_REFLECTED, serial=consent.cert_serial, seq=1, consent_id=jlis_id, consent_date="2026-04-01"
+            EventKind.CONSENT_REFLECTED,
+            serial=consent.cert_serial,
+            seq=1,
+            consent_id=jlis_id,
+            consent_date="2026-04-01",
         )
         consent_reflect(consent_id=consent.pk, consent_date=date(2026, 4, 1), jlis_consent_id=jlis_id)
         JlisEvent.objects.filter(pk=reflected.pk).update(status="applied", processed_at=timezone.now())

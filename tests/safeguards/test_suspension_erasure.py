@@ -51,9 +51,7 @@ def snapshot(holder) -> dict:
     }
 
 
-def test_r15_the_consents_lose_their_statements_signatures_and_certificates(
-    suspect, supervisor, second_supervisor
-):
+def test_r15_the_consents_lose_their_statements_signatures_and_certificates(suspect, supervisor, second_supervisor):
     suspend(suspect, supervisor, second_supervisor)
     consents = list(Consent.objects.filter(record=suspect.record))
     assert len(consents) == 2
@@ -143,7 +141,7 @@ def test_r15_the_audit_trail_keeps_the_counts_and_stays_whole(suspect, superviso
         "consent_statement.text": 2,
         "jlis_event.payload": 3,  # the two moves applied and the one waiting
         "jlis_event.pending_skipped": 1,
-        "record_change.values": 4,  # name and address from the first move, address from the second, the counter's old name
+        "record_change.values": 4,  # the first move's name and address, the second's address, the old name
         "quarantined_event.raw": 1,
     }
     suspended = AuditEvent.objects.get(action="consent.suspend")

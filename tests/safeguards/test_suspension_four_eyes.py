@@ -24,7 +24,7 @@ def propose(record, actor, **overrides):
 
 
 def refused(code: str):
-    return pytest.raises(SafeguardRefused, match=f"^{code}:")
+    return pytest.raises(SafeguardRefused, match=rf"^{code}:")
 
 
 def test_r15_a_proposal_changes_nothing_for_the_holder_until_confirmed(suspect, supervisor):
