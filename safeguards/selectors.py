@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 
 from consents.models import Consent, MynaportalLink
 from driver_records.models import DriverRecord
-from jlis_gateway.models import JlisEvent, QuarantinedEvent
+from jlis_gateway.models import EventKind, JlisEvent, QuarantinedEvent
 from onestop.models import User
 from onestop.roles import is_auditor
 
@@ -42,9 +42,21 @@ def holder_keys(record: DriverRecord) -> HolderKeys:
 
 
 def holder_events(keys: HolderKeys) -> QuerySet[JlisEvent]:
+    """Events naming the holder: by serial or consent id, or a Mynaportal registration naming one
+    of their serials as a previous one (signed with a certificate no record was linked to)."""
     if not keys.serials and not keys.jlis_consent_ids:
         return JlisEvent.objects.none()
-    return JlisEvent.objects.filter(keys.events_q())
+    return JlisEvent.objects.filter(keys.events_q() | Q(pk__in=_registrations_naming(keys.serials)))
+
+
+def _registrations_naming(serials: frozenset[str]) -> list[int]:
+    if not serials:
+        return []
+    text_match = Q()
+    for serial in serials:
+        text_match |= Q(payload__previous_serials__icontains=serial)
+    candidates = JlisEvent.objects.filter(text_match, kind=EventKind.CONSENT_REGISTERED).only("pk", "payload")
+    return [e.pk for e in candidates if serials & set(e.payload.get("previous_serials", []))]
 
 
 def _names(raw: str, keys: set[str]) -> bool:

@@ -22,7 +22,17 @@ ITEM_FIELDS = ("name", "address", "birth_date")
 # What stays in a J-LIS event's payload: serials, validity, ids, items chosen, dates and reasons.
 # Anything else (the holder's name, address, birth date, a certificate) is erased.
 PAYLOAD_KEPT = frozenset(
-    {"old_serial", "new_serial", "not_after", "consent_id", "items", "consent_date", "reason", "channel"}
+    {
+        "old_serial",
+        "new_serial",
+        "previous_serials",
+        "not_after",
+        "consent_id",
+        "items",
+        "consent_date",
+        "reason",
+        "channel",
+    }
 )
 # What stays of the verification evidence: how the police checked, not what the certificate said.
 VERIFICATION_KEPT = frozenset(

@@ -88,6 +88,32 @@ def test_r15_jlis_data_and_its_history_are_erased_the_record_is_kept(suspect, su
     assert DriverRecord.objects.filter(pk=suspect.record.pk).values().get() == before["record"]
 
 
+def test_r15_a_mynaportal_registration_naming_a_previous_serial_loses_its_certificate(
+    suspect, jpki_hierarchy, jpki_card_key, supervisor, second_supervisor
+):
+    """After an expiry the holder signs with a new certificate; the event names their old serials."""
+    card = jpki_hierarchy.issue_card(holder_of_record(suspect.record), key=jpki_card_key)
+    registered = _event(
+        EventKind.CONSENT_REGISTERED,
+        serial=card.serial,
+        seq=8,
+        status="skipped",
+        consent_id="J-MP-refused",
+        items=["address"],
+        consent_date="2027-01-10",
+        previous_serials=[suspect.consent.cert_serial],
+        certificate=base64.b64encode(card.certificate_der).decode(),
+    )
+    suspend(suspect, supervisor, second_supervisor)
+    registered.refresh_from_db()
+    assert registered.payload == {
+        "consent_id": "J-MP-refused",
+        "items": ["address"],
+        "consent_date": "2027-01-10",
+        "previous_serials": [suspect.consent.cert_serial],
+    }
+
+
 def test_r15_nothing_of_another_holder_is_touched(suspect, bystander, supervisor, second_supervisor):
     before = snapshot(bystander)
     suspend(suspect, supervisor, second_supervisor)
