@@ -114,6 +114,20 @@ RULES: dict[str, Rule] = {
     "consents:revoke": Rule(Zone.PAGE, SUPERVISORS, SUPERVISORS, "Revoke a consent with a reason (R9)."),
     "gateway:monitor": Rule(Zone.PAGE, OVERSIGHT, None, "The J-LIS gateway monitor: polls, lag, outbox, failures."),
     "gateway:poll_now": Rule(Zone.PAGE, None, SUPERVISORS, "Queue a poll of J-LIS now."),
+    "safeguards:home": Rule(Zone.PAGE, OVERSIGHT, None, "Suspensions waiting for a second supervisor; disclosures."),
+    "safeguards:suspension-propose": Rule(
+        Zone.PAGE, SUPERVISORS, SUPERVISORS, "Propose stopping the service for a prohibited act (R15)."
+    ),
+    "safeguards:suspension": Rule(
+        Zone.PAGE, OVERSIGHT, SUPERVISORS, "A suspension; another supervisor confirms or rejects (audited)."
+    ),
+    "safeguards:disclosure-new": Rule(Zone.PAGE, SUPERVISORS, SUPERVISORS, "Register a disclosure request (R16)."),
+    "safeguards:disclosure": Rule(
+        Zone.PAGE, OVERSIGHT, SUPERVISORS, "A disclosure request; supervisors take its next step (audited)."
+    ),
+    "safeguards:disclosure-report": Rule(
+        Zone.PAGE, OVERSIGHT, None, "The printable answer: all held about the holder (audited)."
+    ),
     "api:statements": Rule(
         Zone.API, COUNTER_OR_TERMINAL, COUNTER, "List the office's open statements; staff make new ones."
     ),
@@ -165,6 +179,8 @@ ADMIN_MODELS: dict[str, AdminAccess] = {
     "jlis_gateway.quarantinedevent": AdminAccess.AUDITED,
     "jlis_gateway.pollstate": AdminAccess.AUDITED,
     "jlis_gateway.outboxmessage": AdminAccess.AUDITED,
+    "safeguards.suspensionrequest": AdminAccess.AUDITED,
+    "safeguards.disclosurerequest": AdminAccess.AUDITED,
     "axes.accessattempt": AdminAccess.AUDITED,
     "axes.accesslog": AdminAccess.AUDITED,
     "axes.accessfailurelog": AdminAccess.AUDITED,

@@ -107,6 +107,7 @@ NOT_FREE_TEXT: dict[str, str] = {
     "jlis_gateway.outboxmessage.idempotency_key": "random key",
     "otp_totp.totpdevice.key": "the TOTP secret (hex)",
     "onestop.user.password": "a password hash",
+    "safeguards.disclosurerequest.reference": "reference number",
 }
 
 

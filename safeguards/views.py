@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from consents.models import ConsentStatus
 from driver_records.models import DriverRecord
@@ -65,6 +66,7 @@ def _audit_view(request: HttpRequest, action: str, subject_type: str, subject: A
 
 
 @role_required(*OVERSIGHT)
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     context = {
@@ -104,9 +106,9 @@ def _decision_refusal(request: HttpRequest, proposal: SuspensionRequest) -> str 
 
 
 @role_required(*OVERSIGHT)
-def suspension_detail(request: HttpRequest, request_id: int) -> HttpResponse:
+def suspension_detail(request: HttpRequest, suspension_id: int) -> HttpResponse:
     proposal = get_object_or_404(
-        SuspensionRequest.objects.select_related("record", "proposed_by", "decided_by", "office"), pk=request_id
+        SuspensionRequest.objects.select_related("record", "proposed_by", "decided_by", "office"), pk=suspension_id
     )
     record = proposal.record
     _in_scope(request, record)
@@ -180,8 +182,8 @@ STEPS = {name: (form, service) for name, form, service in NEXT_STEP.values()}
 
 
 @role_required(*OVERSIGHT)
-def disclosure_detail(request: HttpRequest, request_id: int) -> HttpResponse:
-    disclosure = get_object_or_404(DisclosureRequest.objects.select_related("record", "office"), pk=request_id)
+def disclosure_detail(request: HttpRequest, disclosure_id: int) -> HttpResponse:
+    disclosure = get_object_or_404(DisclosureRequest.objects.select_related("record", "office"), pk=disclosure_id)
     record = disclosure.record
     _in_scope(request, record)
     _refuse_readers(request)
@@ -220,8 +222,9 @@ def disclosure_detail(request: HttpRequest, request_id: int) -> HttpResponse:
 
 
 @role_required(*OVERSIGHT)
-def disclosure_report_view(request: HttpRequest, request_id: int) -> HttpResponse:
-    disclosure = get_object_or_404(DisclosureRequest.objects.select_related("record", "office"), pk=request_id)
+@require_GET
+def disclosure_report_view(request: HttpRequest, disclosure_id: int) -> HttpResponse:
+    disclosure = get_object_or_404(DisclosureRequest.objects.select_related("record", "office"), pk=disclosure_id)
     _in_scope(request, disclosure.record)
     if disclosure.status not in REPORT_READY:
         messages.error(request, explain("report_not_ready"))

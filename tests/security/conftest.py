@@ -34,6 +34,12 @@ from driver_records.services import record_update
 from jlis_gateway.models import EventKind, JlisEvent, PollState, QuarantinedEvent
 from onestop.models import User
 from onestop.permission_matrix import Principal
+from safeguards.services import (
+    disclosure_fee_record,
+    disclosure_identity_check,
+    disclosure_register,
+    suspension_propose,
+)
 from tests.conftest import StaffClient, staff_password
 from tests.factories import DriverRecordFactory
 
@@ -111,11 +117,24 @@ def world(
     )  # fmt: skip
     RevokedCertificate.objects.create(issuer_key_id="ab" * 20, serial="123", revoked_at=now, reason="keyCompromise")
     _axes_rows(clerk)
+    suspension = suspension_propose(
+        record_id=other.pk, actor=supervisor, reason_code="misuse", grounds="suspected", note="目的外の利用の疑い"
+    )
+    disclosure = disclosure_register(
+        record_id=record.pk, actor=supervisor, requester_kind="holder", requester_name="山田　太郎",
+        received_on=date.today(),
+    )  # fmt: skip
+    disclosure_identity_check(request_id=disclosure.pk, actor=supervisor, document="passport")
+    disclosure_fee_record(
+        request_id=disclosure.pk, actor=supervisor, amount=300, receipt_number="R-1", paid_on=date.today()
+    )  # the report answers once the fee is paid
     users = {Principal.CLERK: clerk, Principal.SUPERVISOR: supervisor, Principal.AUDITOR: auditor}
     url_args: dict[Any, Any] = {
         "record_id": record.pk,
         "statement_id": statement.pk,
         "consent_id": consent.pk,
+        "suspension_id": suspension.pk,
+        "disclosure_id": disclosure.pk,
         "id": clerk.pk,  # a staff user's password page
         "pk": TOTPDevice.objects.get(user=supervisor).pk,  # a TOTP device's config and QR code
         "content_type_id": ContentType.objects.get_for_model(DriverRecord).pk,

@@ -34,7 +34,7 @@ from onestop.validators import (
 from tests.conftest import StaffClient
 from tests.factories import DriverRecordFactory
 
-PROJECT_PACKAGES = ("onestop", "driver_records", "consents", "jlis_gateway")
+PROJECT_PACKAGES = ("onestop", "driver_records", "consents", "jlis_gateway", "safeguards")
 # Form fields that take a record number or text: refused only when the input is not a whole
 # record number (onestop.validators.search_refusal); tested below.
 SEARCH_FIELDS = {"driver_records.forms.RecordSearchForm.q"}
