@@ -45,6 +45,7 @@ class DemoLogin:
 DEMO_TOTP_KEYS = {
     "supervisor": "3132333435363738393031323334353637383930",
     "auditor": "3938373635343332313039383736353433323130",
+    "supervisor2": "3232323232323232323232323232323232323232",
 }
 
 
@@ -53,6 +54,8 @@ DEMO_LOGINS = (
     DemoLogin("clerk", "demo-clerk-2026", Role.CLERK, "13-LC-FUCHU"),
     DemoLogin("clerk_osaka", "demo-clerk-2026", Role.CLERK, "27-LC-KADOMA"),
     DemoLogin("supervisor", "demo-supervisor-2026", Role.SUPERVISOR, "13-LC-FUCHU"),
+    # A second Tokyo supervisor: a suspension needs one to confirm what the other proposed (R15).
+    DemoLogin("supervisor2", "demo-supervisor-2026", Role.SUPERVISOR, "13-PS-SHINJUKU"),
     DemoLogin("auditor", "demo-auditor-2026", Role.AUDITOR, None),
 )
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from driver_records.models import DriverRecord
 from onestop.models import Office
@@ -117,11 +118,11 @@ class IdentityDocument(models.TextChoices):
 class DisclosureStatus(models.TextChoices):
     """The steps of a disclosure request, in the only order they can be taken."""
 
-    RECEIVED = "received", _("Received")
-    IDENTITY_CHECKED = "identity_checked", _("Identity checked")
-    FEE_PAID = "fee_paid", _("Fee paid")
-    ANSWERED = "answered", _("Answered")
-    CLOSED = "closed", _("Closed")
+    RECEIVED = "received", pgettext_lazy("disclosure step", "Received")
+    IDENTITY_CHECKED = "identity_checked", pgettext_lazy("disclosure step", "Identity checked")
+    FEE_PAID = "fee_paid", pgettext_lazy("disclosure step", "Fee paid")
+    ANSWERED = "answered", pgettext_lazy("disclosure step", "Answered")
+    CLOSED = "closed", pgettext_lazy("disclosure step", "Closed")
 
 
 DISCLOSURE_ORDER = list(DisclosureStatus)
