@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import label_for_field, lookup_field
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 
@@ -36,7 +38,10 @@ class CsvExportMixin(admin.ModelAdmin):
             raise PermissionDenied
         if refused := search_refused(request):
             return refused
-        changelist = self.get_changelist_instance(request)
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:  # as the list itself answers filters it cannot apply
+            return HttpResponseRedirect(request.path.removesuffix("export.csv") + f"?{ERROR_FLAG}=1")
         queryset = changelist.get_queryset(request)
         columns = [c for c in self.get_list_display(request) if c != "action_checkbox"]
         filters = request.GET.urlencode()

@@ -21,11 +21,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from .errors import error_answer
 from .models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
@@ -72,13 +72,7 @@ def _fingerprint(request: HttpRequest) -> str:
 
 
 def _refusal(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
-    if request.headers.get(HEADER):
-        return JsonResponse({"code": code, "message": message}, status=status)
-    return HttpResponse(
-        format_html('<!doctype html><meta charset="utf-8"><title>{}</title><p role="alert">{}</p>', status, message),
-        status=status,
-        content_type="text/html; charset=utf-8",
-    )
+    return error_answer(request, status, code=code, message=message, as_json=bool(request.headers.get(HEADER)) or None)
 
 
 def _replay(row: IdempotentRequest) -> HttpResponse:

@@ -1,9 +1,12 @@
 import re
 import uuid
 from collections.abc import Callable
+from urllib.parse import unquote
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from .errors import error_answer
 from .request_context import request_id_var
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -26,3 +29,27 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class RequestLimitsMiddleware:
+    """Refuses, before anything reads them:
+    - a body larger than allowed (413): form and JSON bodies up to DATA_UPLOAD_MAX_MEMORY_SIZE,
+      multipart (uploads) up to UPLOAD_MAX_BYTES; the API's own, smaller limit is in its views;
+    - a NUL character in the query string (400): PostgreSQL cannot store or compare one, and no
+      form field the project has takes one (Django's form fields refuse it in bodies)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            size = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            size = 0  # Django reads no body then
+        multipart = request.content_type == "multipart/form-data"
+        limit = settings.UPLOAD_MAX_BYTES if multipart else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and size > limit:
+            return error_answer(request, 413)
+        if "\x00" in unquote(request.META.get("QUERY_STRING", "")):
+            return error_answer(request, 400)
+        return self.get_response(request)

@@ -23,3 +23,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
 ]
+
+handler400 = "onestop.errors.bad_request"
+handler403 = "onestop.errors.permission_denied"
+handler404 = "onestop.errors.page_not_found"
+handler500 = "onestop.errors.server_error"

@@ -64,13 +64,13 @@ class World:
     users: dict[Principal, User]
     url_args: dict[Any, Any]  # values per URL parameter name, and per model for admin object ids
 
-    def client(self, principal: Principal) -> Client:
+    def client(self, principal: Principal, **options: Any) -> Client:
         """A fresh client acting as the principal (staff pass the second factor)."""
         if principal == Principal.ANONYMOUS:
-            return Client()
+            return Client(**options)
         if principal == Principal.TERMINAL:
-            return Client(HTTP_AUTHORIZATION=f"Bearer {self.terminal_token}")
-        client = StaffClient()
+            return Client(HTTP_AUTHORIZATION=f"Bearer {self.terminal_token}", **options)
+        client = StaffClient(**options)
         client.force_login(self.users[principal])
         return client
 
