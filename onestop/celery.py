@@ -3,7 +3,7 @@ from contextvars import Token
 from typing import Any
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import setup_logging, task_postrun, task_prerun
 
 from .request_context import request_id_var
 
@@ -14,6 +14,12 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 _tokens: dict[str, Token[str]] = {}
+
+
+@setup_logging.connect
+def _keep_django_logging(**kwargs: Any) -> None:
+    """Celery leaves logging alone when this signal has a receiver: the worker and beat log
+    through settings.LOGGING (JSON lines, task ids, no personal data), not Celery's text format."""
 
 
 @task_prerun.connect

@@ -1,12 +1,21 @@
-"""JSON log lines carrying the request or task id.
+"""JSON log lines carrying the request or task id, and error reports without personal data.
 
 Log calls in this project never pass personal data (names, addresses, birthdates,
-certificates); they name records by their database id only.
+certificates); they name records by their database id only. A logged exception keeps its type
+and where it was raised, not its message, which may quote a value.
 """
+
+from __future__ import annotations
 
 import json
 import logging
+import traceback
 from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 from .request_context import request_id_var
 
@@ -17,9 +26,34 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class _RequestWithoutQuery:
+    """A request as a log record carries it, but whose repr leaves out the query string (a
+    holder search by name travels in it); everything else is the request's."""
+
+    def __init__(self, request: HttpRequest) -> None:
+        self._request = request
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._request, name)
+
+    def __repr__(self) -> str:
+        return f"<{type(self._request).__name__}: {self._request.method} {self._request.path!r}>"
+
+
+class RequestWithoutQueryFilter(logging.Filter):
+    """Django logs 4xx/5xx and security events with the request attached (`record.request`),
+    whose repr shows the full URL: handlers get it without the query string."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        if isinstance(request, HttpRequest):
+            record.request = _RequestWithoutQuery(request)
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
+        entry: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,
@@ -27,5 +61,53 @@ class JsonFormatter(logging.Formatter):
             "request_id": getattr(record, "request_id", ""),
         }
         if record.exc_info:
-            entry["exc_type"] = record.exc_info[0].__name__ if record.exc_info[0] else ""
+            exc_type, _value, tb = record.exc_info
+            entry["exc_type"] = exc_type.__name__ if exc_type else ""
+            entry["exc_stack"] = [f"{f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(tb)[-12:]]
         return json.dumps(entry, ensure_ascii=False)
+
+
+class PersonalDataReporterFilter(SafeExceptionReporterFilter):
+    """What an error report (the DEBUG page, an error mail) may show: where it failed, never the
+    data. Request bodies, query strings, cookies and local variables are hidden, even with
+    DEBUG on: the data a developer's page shows is the data a copy of production would hold."""
+
+    def is_active(self, request: HttpRequest | None) -> bool:
+        return True
+
+    def get_post_parameters(self, request: HttpRequest | None) -> dict[str, str]:
+        try:
+            names = list(request.POST) if request is not None else []
+        except Exception:  # an unreadable body is why some requests fail; the report must not
+            names = []
+        return dict.fromkeys(names, self.cleansed_substitute)
+
+    def get_traceback_frame_variables(self, request: HttpRequest | None, tb_frame: Any) -> list[tuple[str, str]]:
+        return [(name, self.cleansed_substitute) for name in tb_frame.f_locals]
+
+    def get_safe_cookies(self, request: HttpRequest | None) -> dict[str, str]:
+        return dict.fromkeys(getattr(request, "COOKIES", {}), self.cleansed_substitute)
+
+    def get_safe_request_meta(self, request: HttpRequest | None) -> dict[str, Any]:
+        meta = super().get_safe_request_meta(request)
+        for key in ("QUERY_STRING", "HTTP_REFERER", "REQUEST_URI", "RAW_URI", "HTTP_COOKIE", "HTTP_AUTHORIZATION"):
+            if key in meta:
+                meta[key] = self.cleansed_substitute
+        return meta
+
+
+class PersonalDataExceptionReporter(ExceptionReporter):
+    """Django's report without query strings and file names; outside DEBUG, without the
+    exception's message either (a database error quotes the values it refused)."""
+
+    def get_traceback_data(self) -> dict[str, Any]:
+        data = super().get_traceback_data()
+        hidden = self.filter.cleansed_substitute
+        if self.request is not None:
+            data["request_GET_items"] = [(name, hidden) for name in self.request.GET]
+            data["request_FILES_items"] = []
+            data["request_insecure_uri"] = f"{self.request.scheme}://{self.request._get_raw_host()}{self.request.path}"
+        if not settings.DEBUG:
+            data["exception_value"] = hidden
+            data["unicode_hint"] = ""
+        return data

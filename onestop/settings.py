@@ -390,11 +390,29 @@ REQUIRE_SERVICES = env_bool("ONESTOP_REQUIRE_SERVICES", False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "onestop.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "onestop.logging.RequestIdFilter"},
+        "request_without_query": {"()": "onestop.logging.RequestWithoutQueryFilter"},
+    },
     "formatters": {"json": {"()": "onestop.logging.JsonFormatter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_id", "request_without_query"],
+        },
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Pinned whatever LOG_LEVEL says: their DEBUG records carry SQL parameters and template
+        # contexts, i.e. personal data.
+        "django.db.backends": {"level": "WARNING"},
+        "django.template": {"level": "INFO"},
+        # Django's own handlers go (mail_admins would mail the request): its records reach the
+        # JSON console through the root.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }
+# Error reports (the DEBUG page, error mails) show where it failed, never the request's data.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "onestop.logging.PersonalDataReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "onestop.logging.PersonalDataExceptionReporter"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -31,7 +32,7 @@ from consents.services import consent_register, statement_create
 from consents.services.terminals import terminal_create
 from driver_records.models import DriverRecord
 from driver_records.services import record_update
-from jlis_gateway.models import EventKind, JlisEvent, PollState, QuarantinedEvent
+from jlis_gateway.models import EventKind, EventStatus, JlisEvent, PollState, QuarantinedEvent
 from onestop.models import User
 from onestop.permission_matrix import Principal
 from safeguards.services import (
@@ -107,10 +108,11 @@ def world(
     now = timezone.now()
     JlisEvent.objects.create(
         event_id="ev-world-1", kind=EventKind.CONSENT_REFLECTED, holder_seq=1, serial=card.serial,
-        occurred_at=now, received_at=now, payload={"consent_date": str(date.today())},
+        jlis_consent_id="JC-world", occurred_at=now, received_at=now, status=EventStatus.SKIPPED,
+        reason="unknown_consent", processed_at=now, payload={"consent_id": "JC-world", "consent_date": "2026-01-05"},
     )  # fmt: skip
     QuarantinedEvent.objects.create(event_id="ev-bad", raw="{not json", reason="not JSON", received_at=now)
-    PollState.objects.create(cursor="c-1", last_success_at=now)
+    PollState.objects.create(cursor="", last_success_at=now)
     CrlImport.objects.create(
         issuer_key_id="ab" * 20, crl_number=1, this_update=now, next_update=now + timedelta(days=1), entries=1,
         imported_at=now,
@@ -149,3 +151,31 @@ def world(
     ):  # fmt: skip
         assert url_args[model] is not None, f"the world has no {model.__name__}"
     return World(record, statement, consent, card, token, users, url_args)
+
+
+class Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def every_log() -> Iterator[list[logging.LogRecord]]:
+    """Every record of every logger at DEBUG (loggers that do not propagate included)."""
+    handler = Collect()
+    loggers = [logging.getLogger()] + [
+        logger for logger in logging.Logger.manager.loggerDict.values() if isinstance(logger, logging.Logger)
+    ]
+    saved = [(logger, logger.level, logger.disabled) for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
+        logger.disabled = False
+        logger.addHandler(handler)
+    yield handler.records
+    for logger, level, disabled in saved:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.disabled = disabled
