@@ -11,11 +11,18 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.timezone import localdate as japan_date  # TIME_ZONE is Asia/Tokyo
 
-from jlis_gateway.models import EventKind, EventStatus, JlisEvent
+from jlis_gateway.models import EventKind, JlisEvent
 
 from .consent_events import WAIT_REASONS, consent_event_apply
 from .decide import Decision, EventView, RecordState, Skip, decide_latest_info
-from .state import consents_for, lock_records_by_serial, serials_seen_before
+from .state import (
+    EventRow,
+    consents_for,
+    events_lock_next,
+    events_lock_pending,
+    lock_records_by_serial,
+    serials_seen_before,
+)
 from .write import Applied, events_mark, history_and_audit_write, now, records_write
 
 WAITING = "waiting_for_serial"
@@ -44,12 +51,16 @@ class ApplyResult:
             self.skipped_by_reason[reason] += n
 
 
-def _view(event: JlisEvent) -> EventView:
+def _view(event: JlisEvent | EventRow) -> EventView:
     return EventView(event.event_id, event.holder_seq, event.serial, event.occurred_at, event.payload)
 
 
 def apply_latest_info(
-    event: JlisEvent, decision: Decision, record: RecordState, applied: list[Applied], index: dict[str, RecordState]
+    event: JlisEvent | EventRow,
+    decision: Decision,
+    record: RecordState,
+    applied: list[Applied],
+    index: dict[str, RecordState],
 ) -> None:
     """Change the in-memory record as the decision says; the caller writes it once per batch."""
     old: dict[str, object] = {}
@@ -70,7 +81,7 @@ def apply_latest_info(
 
 
 def _latest_info_segment(
-    events: list[JlisEvent], at: datetime, grace: timedelta, result: ApplyResult, waiting: list[int]
+    events: list[EventRow], at: datetime, grace: timedelta, result: ApplyResult, waiting: list[int]
 ) -> None:
     index = lock_records_by_serial(e.serial for e in events)
     consents = consents_for(r.id for r in index.values())
@@ -118,23 +129,22 @@ def _consent_event(event: JlisEvent, at: datetime, grace: timedelta, result: App
     events_mark({reason: [event.pk]}, {}, at)
 
 
-def _batch(event_ids: list[int], at: datetime, grace: timedelta) -> tuple[ApplyResult, list[int]]:
+def _batch(
+    at: datetime, grace: timedelta, *, event_ids: list[int] | None = None, after: int = 0, limit: int = 0
+) -> tuple[ApplyResult, list[int], int]:
     """One transaction: consecutive "latest information" events set-wise, consent events one by
-    one in between (each sees what the events before it did)."""
+    one in between (each sees what the events before it did). The events are the pending ones
+    among `event_ids`, or the next `limit` pending after id `after`; also returns the last id."""
     result, waiting = ApplyResult(batches=1), []
     with transaction.atomic(durable=True):
-        events = list(
-            JlisEvent.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=event_ids, status=EventStatus.PENDING)
-            .order_by("pk")
-        )
+        events = events_lock_pending(event_ids) if event_ids is not None else events_lock_next(after, limit)
         for is_latest_info, group in groupby(events, key=lambda e: e.kind == EventKind.LATEST_INFO):
             if is_latest_info:
                 _latest_info_segment(list(group), at, grace, result, waiting)
             else:
-                for event in group:
-                    _consent_event(event, at, grace, result, waiting)
-    return result, waiting
+                for row in group:  # rare: read as a model, as the consent services take it
+                    _consent_event(JlisEvent.objects.get(pk=row.pk), at, grace, result, waiting)
+    return result, waiting, events[-1].pk if events else 0
 
 
 def events_apply_pending(*, batch_size: int = 1000, at: datetime | None = None) -> ApplyResult:
@@ -147,21 +157,19 @@ def events_apply_pending(*, batch_size: int = 1000, at: datetime | None = None) 
     grace = timedelta(seconds=settings.JLIS_UNKNOWN_SERIAL_GRACE_SECONDS)
     total, waiting, after = ApplyResult(), [], 0
     while True:
-        ids = list(
-            JlisEvent.objects.filter(status=EventStatus.PENDING, pk__gt=after)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:batch_size]
-        )
-        if not ids:
+        result, still_waiting, last = _batch(at, grace, after=after, limit=batch_size)
+        if not last:
             break
-        after = ids[-1]
-        result, still_waiting = _batch(ids, at, grace)
+        after = last
         total.add(result)
         waiting += still_waiting
     # Events that waited for a serial get another chance once the others are in.
     while waiting:
-        result, still_waiting = _batch(waiting, at, grace)
-        total.add(result)
+        still_waiting = []
+        for start in range(0, len(waiting), batch_size):
+            result, still, _ = _batch(at, grace, event_ids=waiting[start : start + batch_size])
+            total.add(result)
+            still_waiting += still
         if len(still_waiting) == len(waiting):
             break
         waiting = still_waiting

@@ -1,10 +1,20 @@
-"""Loading what the decision needs for many events at once: a few queries per batch."""
+"""Loading what the decision needs for many events at once: a few queries per batch.
+
+On PostgreSQL the batch's keys go as one array parameter (`= ANY(%s)`) instead of an IN list of
+a thousand placeholders: the same rows, for half the client's work per query.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+from django.db import connection
 
 from consents.models import Consent, ConsentStatus
+from jlis_gateway.models import EventStatus, JlisEvent
 
 from ..models import DriverRecord, RecordChange
 from .decide import ConsentView, RecordState
@@ -13,18 +23,86 @@ RECORD_FIELDS = (
     "id", "number", "holding_status", "cert_serial", "cert_not_after", "jlis_seq", "feed_stopped_at",
     "name", "address", "birth_date", "version",
 )  # fmt: skip
+EVENT_FIELDS = ("id", "event_id", "kind", "holder_seq", "serial", "occurred_at", "payload", "received_at")
+NOT_GOVERNING = (ConsentStatus.PENDING, ConsentStatus.REJECTED, ConsentStatus.SUPERSEDED)
+
+
+class EventRow(NamedTuple):
+    """A stored event as the batch reads it (the fields of JlisEvent it needs, `pk` its id)."""
+
+    pk: int
+    event_id: str
+    kind: str
+    holder_seq: int
+    serial: str
+    occurred_at: datetime
+    payload: dict[str, Any]
+    received_at: datetime
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def events_lock_pending(event_ids: list[int]) -> list[EventRow]:
+    """Those of these events still pending, locked (skipping any another applier holds), by id."""
+    if _postgres():
+        return _event_rows("id = ANY(%s)", [event_ids], 0)
+    rows = (
+        JlisEvent.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=event_ids, status=EventStatus.PENDING)
+        .order_by("pk")
+        .values_list(*EVENT_FIELDS)
+    )
+    return [EventRow(*row) for row in rows]
+
+
+def events_lock_next(after: int, limit: int) -> list[EventRow]:
+    """The next `limit` pending events after id `after`, locked (skipping any another applier holds)."""
+    if _postgres():
+        return _event_rows("id > %s", [after], limit)
+    rows = (
+        JlisEvent.objects.select_for_update(skip_locked=True)
+        .filter(pk__gt=after, status=EventStatus.PENDING)
+        .order_by("pk")
+        .values_list(*EVENT_FIELDS)[:limit]
+    )
+    return [EventRow(*row) for row in rows]
+
+
+def _event_rows(where: str, params: list[Any], limit: int) -> list[EventRow]:
+    rows = _rows(
+        f"SELECT {', '.join(EVENT_FIELDS)} FROM jlis_gateway_jlisevent"  # noqa: S608 (fixed names)
+        f" WHERE {where} AND status = %s ORDER BY id {'LIMIT %s' if limit else ''} FOR UPDATE SKIP LOCKED",
+        [*params, EventStatus.PENDING, *([limit] if limit else [])],
+    )
+    # JSONField values come back as text on Django's connections; the ORM would decode them so.
+    return [EventRow(*r[:6], json.loads(r[6]) if isinstance(r[6], str) else r[6], r[7]) for r in rows]
 
 
 def lock_records_by_serial(serials: Iterable[str]) -> dict[str, RecordState]:
     """The records linked to these serials, locked in id order (every writer's order)."""
-    rows = (
-        DriverRecord.objects.select_for_update()
-        .filter(cert_serial__in=set(serials))
-        .exclude(cert_serial="")
-        .order_by("pk")
-        .values(*RECORD_FIELDS)
-    )
-    return {row["cert_serial"]: RecordState(**row) for row in rows}
+    if _postgres():
+        rows = _rows(
+            f"SELECT {', '.join(RECORD_FIELDS)} FROM driver_records_driverrecord"  # noqa: S608 (fixed names)
+            " WHERE cert_serial = ANY(%s) AND cert_serial <> '' ORDER BY id FOR UPDATE",
+            [list(set(serials))],
+        )
+    else:
+        rows = list(
+            DriverRecord.objects.select_for_update()
+            .filter(cert_serial__in=set(serials))
+            .exclude(cert_serial="")
+            .order_by("pk")
+            .values_list(*RECORD_FIELDS)
+        )
+    return {state.cert_serial: state for state in (RecordState(*row) for row in rows)}
 
 
 def serials_seen_before(serials: Iterable[str]) -> set[str]:
@@ -36,18 +114,25 @@ def serials_seen_before(serials: Iterable[str]) -> set[str]:
 
 def consents_for(record_ids: Iterable[int]) -> dict[int, ConsentView]:
     """Each record's consent that governs the feed: the active one, else its latest."""
-    chosen: dict[int, Consent] = {}
-    rows = (
-        Consent.objects.filter(record_id__in=set(record_ids))
-        .exclude(status__in=[ConsentStatus.PENDING, ConsentStatus.REJECTED, ConsentStatus.SUPERSEDED])
-        .only("record_id", "status", "items", "last_valid_day", "created_at")
-        .order_by("record_id", "-created_at", "-id")
-    )
-    for consent in rows:
-        current = chosen.get(consent.record_id)
-        if current is None or (consent.status == ConsentStatus.ACTIVE and current.status != ConsentStatus.ACTIVE):
-            chosen[consent.record_id] = consent
+    if _postgres():
+        rows = _rows(
+            "SELECT record_id, status, items, last_valid_day, created_at FROM consents_consent"
+            " WHERE record_id = ANY(%s) AND NOT status = ANY(%s) ORDER BY record_id, created_at DESC, id DESC",
+            [list(set(record_ids)), list(NOT_GOVERNING)],
+        )
+    else:
+        rows = list(
+            Consent.objects.filter(record_id__in=set(record_ids))
+            .exclude(status__in=NOT_GOVERNING)
+            .order_by("record_id", "-created_at", "-id")
+            .values_list("record_id", "status", "items", "last_valid_day", "created_at")
+        )
+    chosen: dict[int, tuple[str, Any, date | None, datetime]] = {}
+    for record_id, status, items, last_valid_day, created_at in rows:
+        current = chosen.get(record_id)
+        if current is None or (status == ConsentStatus.ACTIVE and current[0] != ConsentStatus.ACTIVE):
+            chosen[record_id] = (status, items, last_valid_day, created_at)
     return {
-        record_id: ConsentView(c.status, frozenset(c.items), c.last_valid_day, c.created_at)
-        for record_id, c in chosen.items()
+        record_id: ConsentView(status, frozenset(json.loads(items) if isinstance(items, str) else items), day, at)
+        for record_id, (status, items, day, at) in chosen.items()
     }

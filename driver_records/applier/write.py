@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from jlis_gateway.models import EventStatus, JlisEvent
-from onestop.audit import AuditEntry, audit_log_many, mask_personal
+from onestop.audit import AuditEntry, audit_log_bulk, mask_personal
 
 from ..models import ChangeSource, DriverRecord, RecordChange
 from ..normalise import name_search_key
@@ -80,17 +80,12 @@ def records_write(records: Sequence[RecordState], bumps: dict[int, int], now: da
 
 
 def history_and_audit_write(applied: Iterable[Applied], now: datetime) -> None:
-    """A history row per changed field and an audit event per applied event."""
-    history: list[RecordChange] = []
+    """A history row per changed field and an audit event per applied event (PostgreSQL: COPY)."""
+    history: list[tuple[int, str, str, str, str, datetime]] = []
     audit: list[AuditEntry] = []
     for a in applied:
         for field, new in a.new.items():
-            history.append(
-                RecordChange(
-                    record_id=a.record.id, field=field, old_value=_text(a.old[field]), new_value=_text(new),
-                    source=ChangeSource.JLIS, jlis_event_id=a.event_id, changed_at=now,
-                )
-            )  # fmt: skip
+            history.append((a.record.id, field, _text(a.old[field]), _text(new), a.event_id, now))
         audit.append(
             AuditEntry(
                 action="record.apply_jlis",
@@ -103,21 +98,67 @@ def history_and_audit_write(applied: Iterable[Applied], now: datetime) -> None:
                 new_values={f: mask_personal(f, _text(v)) for f, v in a.new.items()} | {"event_id": a.event_id},
             )
         )
-    RecordChange.objects.bulk_create(history, batch_size=2000)
-    audit_log_many(audit)
+    _history_write(history)
+    audit_log_bulk(audit)
+
+
+def _history_write(rows: list[tuple[int, str, str, str, str, datetime]]) -> None:
+    if connection.vendor == "postgresql":
+        with (
+            connection.wrap_database_errors,
+            connection.cursor() as cursor,
+            cursor.cursor.copy(
+                "COPY driver_records_recordchange (record_id, field, old_value, new_value, jlis_event_id, changed_at,"
+                " source) FROM STDIN"
+            ) as copy,
+        ):
+            for row in rows:
+                copy.write_row((*row, ChangeSource.JLIS.value))
+        return
+    RecordChange.objects.bulk_create(
+        [
+            RecordChange(record_id=record_id, field=field, old_value=old, new_value=new, source=ChangeSource.JLIS,
+                         jlis_event_id=event_id, changed_at=changed_at)
+            for record_id, field, old, new, event_id, changed_at in rows
+        ],
+        batch_size=2000,
+    )  # fmt: skip
 
 
 def events_mark(outcomes: dict[str, list[int]], decisions: dict[int, Decision], now: datetime) -> None:
-    """Event statuses, one UPDATE per outcome; items nobody consented to are erased (R2)."""
-    for reason, ids in outcomes.items():
+    """Event statuses; items nobody consented to are erased (R2). PostgreSQL: one UPDATE in all,
+    so each event row is written once; elsewhere one UPDATE per outcome, then the erasures."""
+    if connection.vendor == "postgresql":
+        ids, reasons, dropped = [], [], []
+        for reason, pks in outcomes.items():
+            for pk in pks:
+                ids.append(pk)
+                reasons.append(reason)
+                decision = decisions.get(pk)
+                dropped.append(list(decision.dropped_items) if decision else [])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                UPDATE jlis_gateway_jlisevent AS e
+                SET status = CASE WHEN v.reason = '' THEN %s ELSE %s END, reason = v.reason, processed_at = %s,
+                    payload = CASE WHEN v.dropped = '' THEN e.payload
+                                   ELSE e.payload - string_to_array(v.dropped, ',') END
+                FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, reason, dropped)
+                WHERE e.id = v.id
+                """,
+                # the dropped items (name, address, birth_date) as "a,b": arrays of arrays must be even
+                [EventStatus.APPLIED, EventStatus.SKIPPED, now, ids, reasons, [",".join(d) for d in dropped]],
+            )
+        return
+    for reason, pks in outcomes.items():
         status = EventStatus.APPLIED if reason == "" else EventStatus.SKIPPED
-        JlisEvent.objects.filter(pk__in=ids).update(status=status, reason=reason, processed_at=now)
+        JlisEvent.objects.filter(pk__in=pks).update(status=status, reason=reason, processed_at=now)
     scrub: dict[tuple[str, ...], list[int]] = defaultdict(list)
     for event_pk, decision in decisions.items():
         if decision.dropped_items:
             scrub[decision.dropped_items].append(event_pk)
-    for items, ids in scrub.items():
-        for event in JlisEvent.objects.filter(pk__in=ids).only("payload"):
+    for items, pks in scrub.items():
+        for event in JlisEvent.objects.filter(pk__in=pks).only("payload"):
             event.payload = {k: v for k, v in event.payload.items() if k not in items}
             event.save(update_fields=["payload"])
 
