@@ -21,6 +21,7 @@ from driver_records.models import DriverRecord
 from driver_records.normalise import name_search_key
 from jlis_gateway.models import EventStatus, JlisEvent
 
+from . import figures
 from .population import SERIAL_BASE, events_copy, latest_info_events, records_create, vacuum_analyze
 from .scratch import scratch_database
 
@@ -82,6 +83,7 @@ def _measure() -> Iterator[str]:
     ceiling_s = sorted(passes)[len(passes) // 2]
 
     applier_per_s, ceiling_per_s = EVENTS / applier_s, EVENTS / ceiling_s
+    figures.measured["B1.events_per_s"] = applier_per_s
     skipped = " ".join(f"{reason}={n}" for reason, n in sorted(result.skipped_by_reason.items()))
     yield (
         f"B1 apply ratio={applier_per_s / ceiling_per_s:.2f} events_per_s={applier_per_s:,.0f} "

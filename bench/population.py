@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db import connection
 
@@ -305,3 +306,39 @@ def vacuum_analyze(*tables: str) -> None:
 def chunks(items: list, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def simulator_holders_create(holders: list[dict[str, Any]], *, first_id: int, now: datetime) -> None:
+    """The records and active consents of the holders the simulator generated (its `holders`):
+    linked to their serial, card only, consented to the items J-LIS will send."""
+    created = now - timedelta(days=400)
+    day = (now - timedelta(days=399)).date()
+    terms = terms_version().pk  # before the COPY: the connection runs nothing else meanwhile
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(
+            "COPY driver_records_driverrecord (id, kind, number, name, name_key, birth_date, address, prefecture,"
+            " holding_status, cert_serial, cert_issuer_key_id, cert_not_after, jlis_seq, version, created_at,"
+            " updated_at) FROM STDIN"
+        ) as copy:
+            for n, h in enumerate(holders):
+                copy.write_row(
+                    (first_id + n, "licence", f"50{first_id + n:010d}", h["name"], name_search_key(h["name"]),
+                     h["birth_date"], h["address"], "13", "licence_card_only", h["serial"], ISSUER_KEY_ID,
+                     now + timedelta(days=3 * 365), 0, 1, created, created)
+                )  # fmt: skip
+        with cursor.cursor.copy(
+            "COPY consents_consent (reference, items, channel, statement_bytes, statement_sha256, signature,"
+            " certificate, verification, cert_serial, cert_issuer_key_id, status, jlis_consent_id, created_at,"
+            " consent_date, first_day, last_valid_day, rejected_reason, revoked_channel, revoked_reason,"
+            " record_id, terms_version_id) FROM STDIN"
+        ) as copy:
+            for n, h in enumerate(holders):
+                copy.write_row(
+                    (f"S-{first_id + n}", json.dumps(h["items"]), "counter", b"", "", b"", b"", "{}", h["serial"],
+                     ISSUER_KEY_ID, "active", h["consent_id"], created, day, day + timedelta(days=1),
+                     day + timedelta(days=3652), "", "", "", first_id + n, terms)
+                )  # fmt: skip
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('driver_records_driverrecord', 'id'), "
+            "(SELECT max(id) FROM driver_records_driverrecord))"
+        )
