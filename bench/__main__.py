@@ -11,6 +11,7 @@ import os
 import pkgutil
 import re
 import sys
+import time
 from collections.abc import Sequence
 
 import django
@@ -28,6 +29,7 @@ def benchmarks() -> list[tuple[str, str]]:
 
 def main(argv: Sequence[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onestop.settings")
+    os.environ.setdefault("DJANGO_DEBUG", "0")  # as in production: no query log growing in memory
     django.setup()
     available = benchmarks()
     wanted = {arg.lower() for arg in argv}
@@ -40,8 +42,10 @@ def main(argv: Sequence[str]) -> int:
         if wanted and bench_id not in wanted:
             continue
         module = importlib.import_module(f"bench.{name}")
+        started = time.perf_counter()
         for line in module.run():
             print(line, flush=True)
+        print(f"({bench_id.upper()} took {time.perf_counter() - started:.0f}s)", file=sys.stderr, flush=True)
     return 0
 
 

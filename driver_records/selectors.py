@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import F, QuerySet
+from django.db.models.functions import Collate
 from django.utils.translation import gettext_lazy as _
 
 from .models import DriverRecord, HoldingStatus, RecordChange
@@ -68,7 +70,10 @@ def record_search(*, query: str, limit: int = 50) -> QuerySet[DriverRecord]:
     key = name_search_key(query)
     if not key:
         return DriverRecord.objects.none()
-    return DriverRecord.objects.filter(name_key__startswith=key).order_by("name_key", "number")[:limit]
+    # Code point order: on PostgreSQL the prefix is then a range of record_name_search_idx
+    # (migration 0005); SQLite's default collation is that order already.
+    by_name = Collate("name_key", "C") if connection.vendor == "postgresql" else F("name_key")
+    return DriverRecord.objects.filter(name_key__startswith=key).order_by(by_name, "number")[:limit]
 
 
 def record_history(*, record: DriverRecord, limit: int = 100) -> QuerySet[RecordChange]:

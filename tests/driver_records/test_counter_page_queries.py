@@ -1,0 +1,77 @@
+"""The counter pages run a fixed number of queries, whatever the holder's history (no N+1), and
+the name search reads its rows at the prefix's place in an index (B3 in bench/ times them)."""
+
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from consents.models import ConsentStatus
+from driver_records.applier import events_apply_pending
+from driver_records.models import DriverRecord
+from driver_records.selectors import record_search
+
+from .world import consent_for, holder, latest_info
+
+# Queries per page (session, user and roles, the page's reads, the audit row for the holder page
+# and the receipt, the session's new expiry). A change here is a change of the page's cost.
+SEARCH_QUERIES = 6
+HOLDER_QUERIES = 18
+RECEIPT_QUERIES = 9
+
+
+def _statements(client, url: str) -> int:
+    client.get(url)  # the first request of a session may set things up
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return sum(1 for q in captured.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE")))
+
+
+def _holder_with_history(number: str, *, moves: int, consents: int) -> DriverRecord:
+    record = holder(serial=f"S{number}-0", number=number, name="山田　太郎", prefecture="13")
+    for _ in range(1, consents):
+        consent_for(record, status=ConsentStatus.REVOKED, last_valid_day=date(2035, 1, 1))
+    for n in range(moves):
+        latest_info(
+            seq=n + 1, old=f"S{number}-{n}", new=f"S{number}-{n + 1}", address=f"東京都府中市{n}", name=f"山田　{n}"
+        )
+    events_apply_pending()
+    return record
+
+
+@pytest.mark.django_db
+def test_counter_pages_run_as_many_queries_for_a_long_history_as_for_a_short_one(client, clerk):
+    short = _holder_with_history("300000000010", moves=1, consents=1)
+    long = _holder_with_history("300000000020", moves=25, consents=4)
+    client.force_login(clerk)
+    for record in (short, long):
+        search = _statements(client, reverse("counter:home") + "?q=山田")
+        page = _statements(client, reverse("counter:record", args=[record.pk]))
+        receipt = _statements(client, reverse("consents:receipt", args=[record.consents.first().pk]))
+        assert (search, page, receipt) == (SEARCH_QUERIES, HOLDER_QUERIES, RECEIPT_QUERIES), record.number
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_name_search_reads_the_prefix_as_a_range_of_the_search_index():
+    # Many holders before the prefix in name order: walking the name index from its start, as
+    # the planner chose before this index, read them all to find the first few matches.
+    DriverRecord.objects.bulk_create(
+        [
+            DriverRecord(
+                kind="licence", number=f"40{n:010d}", name=name, name_key=name.replace("　", ""),
+                birth_date=date(1980, 1, 1), address="東京都", prefecture="13", holding_status="licence_card_only",
+            )
+            for n, name in enumerate(["佐藤　一郎"] * 4000 + ["山田　太郎"] * 1500 + ["渡辺　花子"] * 1000)
+        ]
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE driver_records_driverrecord")
+        sql, params = record_search(query="山田").query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "record_name_search_idx" in plan and "Index Cond" in plan, plan
+    assert [r.name for r in record_search(query="山田")] == ["山田　太郎"] * 50
