@@ -6,12 +6,13 @@ from datetime import date
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
 
 from consents.models import ConsentStatus
 from driver_records.applier import events_apply_pending
 from driver_records.models import DriverRecord
 from driver_records.selectors import record_search
+from driver_records.templatetags.record_tags import record_url
 
 from .world import consent_for, holder, latest_info
 
@@ -57,8 +58,8 @@ def test_counter_pages_run_as_many_queries_for_a_long_history_as_for_a_short_one
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_name_search_reads_the_prefix_as_a_range_of_the_search_index():
-    # Many holders before the prefix in name order: walking the name index from its start, as
-    # the planner chose before this index, read them all to find the first few matches.
+    # A common prefix with many holders before it in name order: the planner used to walk the
+    # name index from its start (for the ORDER BY), reading them all to find the first match.
     DriverRecord.objects.bulk_create(
         [
             DriverRecord(
@@ -75,3 +76,13 @@ def test_name_search_reads_the_prefix_as_a_range_of_the_search_index():
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "record_name_search_idx" in plan and "Index Cond" in plan, plan
     assert [r.name for r in record_search(query="山田")] == ["山田　太郎"] * 50
+
+
+def test_search_result_links_are_what_reverse_gives_under_any_script_prefix():
+    try:
+        for prefix in ("/", "/onestop/"):
+            set_script_prefix(prefix)
+            for record_id in (1, 42, 1234567):
+                assert record_url(record_id) == reverse("counter:record", args=[record_id])
+    finally:
+        set_script_prefix("/")
