@@ -19,7 +19,7 @@ from .world import consent_for, holder, latest_info
 # Queries per page (session, user and roles, the page's reads, the audit row for the holder page
 # and the receipt, the session's new expiry). A change here is a change of the page's cost.
 SEARCH_QUERIES = 6
-HOLDER_QUERIES = 18
+HOLDER_QUERIES = 21
 RECEIPT_QUERIES = 9
 
 
