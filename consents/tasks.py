@@ -7,6 +7,7 @@ from pathlib import Path
 from celery import shared_task
 
 from consents.jpki.crl import crl_import
+from onestop.celery import RETRY_ON_DATABASE_LOSS
 
 from .services import consent_expire_due
 
@@ -17,7 +18,7 @@ def crl_import_file(path: str) -> int:
     return crl_import(der=Path(path).read_bytes(), actor_label="celery:crl_import_file").pk
 
 
-@shared_task(name="consents.expire_due")
+@shared_task(name="consents.expire_due", **RETRY_ON_DATABASE_LOSS)
 def consent_expire_due_task() -> int:
     """Daily (beat): active consents past their last valid day become expired."""
     return consent_expire_due()

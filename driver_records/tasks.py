@@ -2,11 +2,16 @@
 
 from celery import shared_task
 
+from onestop.celery import RETRY_ON_DATABASE_LOSS
+
 from .applier import events_apply_pending
 
 
-@shared_task(name="driver_records.events_apply", acks_late=True, soft_time_limit=600, time_limit=660)
+@shared_task(
+    name="driver_records.events_apply", acks_late=True, soft_time_limit=600, time_limit=660, **RETRY_ON_DATABASE_LOSS
+)
 def events_apply() -> dict[str, int]:
-    """Apply pending J-LIS events. Safe to run twice: events are claimed row by row."""
+    """Apply pending J-LIS events. Safe to run twice: events are claimed row by row, and a batch
+    cut short (worker killed, connection lost) was rolled back and is applied again."""
     result = events_apply_pending()
     return {"applied": result.applied, "skipped": result.skipped, "waiting": result.waiting}

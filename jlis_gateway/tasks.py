@@ -2,35 +2,52 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+import logging
+from typing import Any
+
+from celery import Task, shared_task
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from driver_records.tasks import events_apply
+from onestop.celery import RETRY_ON_DATABASE_LOSS
 
 from .services.poll import events_poll
 from .services.relay import outbox_send, outbox_sweep
 
+logger = logging.getLogger(__name__)
 
-@shared_task(name="jlis_gateway.poll_events")
+
+def _follow_up(task: Task, *args: Any, **options: Any) -> None:
+    """Queue the next step. Its work is already in the database: if the broker is unreachable,
+    beat's periodic task (poll, apply sweep, outbox sweep) takes it up instead, so the task
+    that did its part does not fail for it."""
+    try:
+        task.apply_async(args, **options)
+    except BrokerUnavailable as exc:
+        logger.warning("%s not queued (%s): beat's periodic run takes it up", task.name, type(exc).__name__)
+
+
+@shared_task(name="jlis_gateway.poll_events", **RETRY_ON_DATABASE_LOSS)
 def poll_events() -> None:
     """Beat runs this every JLIS_POLL_SECONDS; the monitor's "poll now" queues it too."""
     result = events_poll()
     if result.stored:
         # The hand-off (docs/jlis-protocol.md): the driver-records applier takes stored events.
-        events_apply.delay()
+        _follow_up(events_apply)
     if result.has_more:
-        poll_events.delay()
+        _follow_up(poll_events)
 
 
-@shared_task(name="jlis_gateway.outbox_send")
+@shared_task(name="jlis_gateway.outbox_send", **RETRY_ON_DATABASE_LOSS)
 def outbox_send_task(message_id: int) -> None:
     """Queued when the change that wrote the row commits (jlis_gateway.outbox.outbox_enqueue)."""
     result = outbox_send(message_id=message_id)
     if result.retry_at is not None:
-        outbox_send_task.apply_async((message_id,), eta=result.retry_at)
+        _follow_up(outbox_send_task, message_id, eta=result.retry_at)
 
 
-@shared_task(name="jlis_gateway.outbox_sweep")
+@shared_task(name="jlis_gateway.outbox_sweep", **RETRY_ON_DATABASE_LOSS)
 def outbox_sweep_task() -> None:
     """Beat runs this every JLIS_OUTBOX_SWEEP_SECONDS: reclaims stuck rows, sends due ones."""
     if outbox_sweep()["more"]:
-        outbox_sweep_task.delay()
+        _follow_up(outbox_sweep_task)

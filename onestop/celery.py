@@ -4,6 +4,7 @@ from typing import Any
 
 from celery import Celery
 from celery.signals import setup_logging, task_postrun, task_prerun
+from django.db import InterfaceError, OperationalError
 
 from .request_context import request_id_var
 
@@ -12,6 +13,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onestop.settings")
 app = Celery("onestop")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# The retry policy of every task whose work is in the database: a lost connection (the server
+# restarted, the connection was terminated, a failover) is retried with backoff on a new one.
+# Each such task is idempotent, and the transaction the loss interrupted was rolled back.
+RETRY_ON_DATABASE_LOSS: dict[str, Any] = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 1,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
 
 _tokens: dict[str, Token[str]] = {}
 

@@ -211,8 +211,15 @@ else:
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "onestop")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    # Tasks are idempotent; time limits stay well under the visibility timeout (STYLE.md).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Tasks are idempotent; time limits stay well under the visibility timeout (STYLE.md). A task
+    # whose worker died unacknowledged is delivered again once the timeout has passed; a worker
+    # looks for such tasks every CELERY_UNACKED_RESTORE_SECONDS (docs/reliability.md).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+        "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_SECONDS", 10),
+    }
+    if os.environ.get("CELERY_UNACKED_RESTORE_SECONDS"):
+        CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_throttle"] = 1  # scan on every sweep
 else:
     CELERY_BROKER_URL = "filesystem://"
     _broker_dir = VAR_DIR / "celery-broker"

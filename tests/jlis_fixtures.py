@@ -12,6 +12,8 @@ Imported by tests/conftest.py, so every test package can use them:
   `wait_until` to wait for what the worker does. It lives for one test: the queue is purged
   before it starts (tasks other tests queued after their commits) and it is stopped after, so
   no worker runs behind the tests that do not ask for one.
+- `worker_start(log=..., env=..., broker_url=...)`: the same worker started by hand, for tests
+  that kill, restart or reconfigure it (tests/faults).
 """
 
 from __future__ import annotations
@@ -143,38 +145,63 @@ class WorkerProcess:
     def log_tail(self) -> str:
         return self.log.read_text(errors="replace")[-3000:]
 
+    def kill(self) -> None:
+        """kill -9 the worker and its pool processes at once, as a crashed machine would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
 
-@pytest.fixture
-def celery_worker_process(
-    transactional_db: None,
-    jlis_simulator: SimulatorControl,
-    jlis_simulator_server: SimulatorServer,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[WorkerProcess]:
-    """A real worker on this run's queue and test database, for one test (module docstring)."""
-    from urllib.parse import urlparse
+    def stop(self) -> None:
+        _stop(self.process)
+
+
+def celery_env(
+    *, env: dict[str, str] | None = None, broker_url: str | None = None, application_name: str = "onestop-test-worker"
+) -> dict[str, str]:
+    """The environment of a Celery process (worker or beat) of this test run: the test database
+    (its connections named `application_name` in pg_stat_activity), this run's queue, Redis
+    (or `broker_url`), the simulator, fast J-LIS retries; `env` adds or overrides."""
+    from urllib.parse import parse_qsl, urlencode, urlparse
 
     from django.db import connection
+
+    url = urlparse(settings.DATABASE_URL)
+    query = urlencode([*parse_qsl(url.query), ("application_name", application_name)])
+    return {
+        **os.environ,
+        **FAST_JLIS,
+        "ONESTOP_ENV": "test",
+        "DATABASE_URL": url._replace(path="/" + connection.settings_dict["NAME"], query=query).geturl(),
+        "REDIS_URL": broker_url or settings.REDIS_URL,
+        "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+        "JLIS_BASE_URL": settings.JLIS_BASE_URL,
+        "ONESTOP_VAR_DIR": str(settings.VAR_DIR),
+        **(env or {}),
+    }
+
+
+def worker_start(
+    *,
+    log: Path,
+    env: dict[str, str] | None = None,
+    hostname: str | None = None,
+    concurrency: int = 2,
+    broker_url: str | None = None,
+    application_name: str = "onestop-test-worker",
+) -> WorkerProcess:
+    """Start a real `celery -A onestop worker` on this run's queue and test database; wait for it.
+
+    It runs in its own process group (WorkerProcess.kill takes the pool with it). `env` adds to
+    or overrides the worker's environment (celery_env); `broker_url` points it (and the ping)
+    at another Redis.
+    """
+    from celery import Celery
 
     from onestop.celery import app
 
     queue = settings.CELERY_TASK_DEFAULT_QUEUE
-    hostname = f"test-{queue}@{socket.gethostname()}"
-    database_url = urlparse(settings.DATABASE_URL)._replace(path="/" + connection.settings_dict["NAME"]).geturl()
-    env = {
-        **os.environ,
-        **FAST_JLIS,
-        "ONESTOP_ENV": "test",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": settings.REDIS_URL,
-        "CELERY_QUEUE": queue,
-        "JLIS_BASE_URL": jlis_simulator_server.base_url,
-        "ONESTOP_VAR_DIR": str(settings.VAR_DIR),
-    }
-    with app.connection_for_write() as broker:
-        broker.default_channel.queue_purge(queue)  # tasks queued by earlier tests are not this one's
-    log = tmp_path_factory.mktemp("celery-worker") / "worker.log"
-    with open(log, "wb") as out:
+    hostname = hostname or f"test-{queue}@{socket.gethostname()}"
+    full_env = celery_env(env=env, broker_url=broker_url, application_name=application_name)
+    with open(log, "ab") as out:
         process = subprocess.Popen(
             [
                 str(BIN / "celery"),
@@ -184,7 +211,7 @@ def celery_worker_process(
                 "--loglevel",
                 "INFO",
                 "--concurrency",
-                "2",
+                str(concurrency),
                 "--queues",
                 queue,
                 "--hostname",
@@ -193,17 +220,38 @@ def celery_worker_process(
                 "--without-gossip",
             ],
             cwd=ROOT,
-            env=env,
+            env=full_env,
             stdout=out,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     worker = WorkerProcess(hostname, queue, log, process)
+    # Another broker is asked through an app of its own (a connection passed to this app's
+    # control would still wait for the replies on this app's broker).
+    control = Celery("control", broker=broker_url).control if broker_url else app.control
 
     def ready() -> bool:
         if process.poll() is not None:
             pytest.fail(f"the Celery worker exited: {worker.log_tail()}")
-        return bool(app.control.ping(destination=[hostname], timeout=0.5))
+        return bool(control.ping(destination=[hostname], timeout=0.5))
 
     wait_until(ready, 60, "the Celery worker to answer")
+    return worker
+
+
+@pytest.fixture
+def celery_worker_process(
+    transactional_db: None,
+    jlis_simulator: SimulatorControl,
+    jlis_simulator_server: SimulatorServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[WorkerProcess]:
+    """A real worker on this run's queue and test database, for one test (module docstring)."""
+    from onestop.celery import app
+
+    with app.connection_for_write() as broker:
+        # Tasks queued by earlier tests are not this one's.
+        broker.default_channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE)
+    worker = worker_start(log=tmp_path_factory.mktemp("celery-worker") / "worker.log")
     yield worker
-    _stop(process)
+    worker.stop()

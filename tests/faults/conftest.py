@@ -1,0 +1,130 @@
+"""Fixtures of the fault scenarios: workers that are killed and restarted, a Redis of their own."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+
+from onestop.celery import app
+from tests.jlis_fixtures import BIN, ROOT, celery_env, free_port, wait_until
+from tests.jlis_gateway.conftest import holder_card, signed_consent  # noqa: F401 (shared fixtures)
+
+# Tasks whose worker died unacknowledged come back after this many seconds (the broker's
+# visibility timeout), looked for every second: the production values (3600 s, ~100 s) would
+# make a test wait an hour. The short timeout also hands a task that is still running back to
+# the queue; with one pool process the copy waits for the slot, then finds its work done.
+FAST_REDELIVERY = {"CELERY_VISIBILITY_TIMEOUT": "5", "CELERY_UNACKED_RESTORE_SECONDS": "1"}
+
+
+def pool_processes(pid: int) -> list[int]:
+    """The worker's pool processes (its children), read from /proc."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                children.append(int(entry.name))
+    return children
+
+
+def broker_reset(url: str | None = None) -> None:
+    """Empty this run's queue and the broker's unacknowledged set (this run's Redis db only)."""
+    with app.connection_for_write(url) as broker:
+        broker.default_channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE)
+    client = redis.Redis.from_url(url or settings.REDIS_URL)
+    client.delete("unacked", "unacked_index", "unacked_mutex")
+
+
+@pytest.fixture
+def clean_broker(transactional_db: None) -> Iterator[None]:
+    broker_reset()
+    yield
+    broker_reset()
+
+
+@dataclass
+class RedisServer:
+    """A redis-server of this test's own, on a free port, that the test may kill and restart."""
+
+    port: int
+    folder: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        log = open(self.folder / "redis.log", "ab")  # noqa: SIM115 (kept open by the server)
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.folder)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        wait_until(self.answers, 20, "the test's redis-server to answer")
+
+    def answers(self) -> bool:
+        try:
+            return bool(redis.Redis(port=self.port, socket_connect_timeout=0.2).ping())
+        except redis.RedisError:
+            return False
+
+    def kill(self) -> None:
+        """kill -9: everything the server held (queued tasks, unacknowledged ones, locks) is gone."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(free_port(), tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def log_count(path: Path, text: str) -> int:
+    return path.read_text(errors="replace").count(text) if path.exists() else 0
+
+
+@dataclass
+class BeatProcess:
+    log: Path
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(15)
+
+
+def beat_start(*, folder: Path, env: dict[str, str], broker_url: str | None = None) -> BeatProcess:
+    """A real `celery -A onestop beat` with this run's settings and its schedule file in `folder`."""
+    log = folder / "beat.log"
+    with open(log, "ab") as out:
+        process = subprocess.Popen(
+            [str(BIN / "celery"), "-A", "onestop", "beat", "--loglevel", "INFO", "--schedule",
+             str(folder / "beat-schedule"), "--pidfile", str(folder / "beat.pid")],
+            cwd=ROOT,
+            env=celery_env(env=env, broker_url=broker_url, application_name="onestop-test-beat"),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    return BeatProcess(log, process)
