@@ -13,6 +13,13 @@ import redis
 from django.conf import settings
 
 from onestop.celery import app
+from tests.consents.conftest import (  # noqa: F401 (shared fixtures)
+    demo_cards,
+    jpki_test_dir,
+    make_statement,
+    record,
+    terms,
+)
 from tests.jlis_fixtures import BIN, ROOT, celery_env, free_port, wait_until
 from tests.jlis_gateway.conftest import holder_card, signed_consent  # noqa: F401 (shared fixtures)
 

@@ -117,7 +117,7 @@ def events_copy(events: list[dict[str, Any]]) -> None:
                 )
 
 
-def records_for_generated(holders: list[dict[str, Any]]) -> None:
+def records_for_generated(holders: list[dict[str, Any]]) -> list[int]:
     """A card-only licence record with an active consent for each generated holder, linked to the
     holder's serial (what registering and reflecting each of them would have left)."""
     terms, _ = TermsVersion.objects.get_or_create(
@@ -165,6 +165,7 @@ def records_for_generated(holders: list[dict[str, Any]]) -> None:
             )
         )
     Consent.objects.bulk_create(consents, batch_size=1000)
+    return [record.pk for record in records]
 
 
 @dataclass
@@ -185,8 +186,10 @@ class Start:
     consents: dict[int, ConsentView]
 
 
-def start_state() -> Start:
-    records = [RecordState(**row) for row in DriverRecord.objects.values(*RECORD_FIELDS)]
+def start_state(record_ids: Iterable[int] | None = None) -> Start:
+    """The records (all, or these) and the consents that govern their feed, as they are now."""
+    rows = DriverRecord.objects.all() if record_ids is None else DriverRecord.objects.filter(pk__in=list(record_ids))
+    records = [RecordState(**row) for row in rows.values(*RECORD_FIELDS)]
     return Start(records, consents_for(r.id for r in records))
 
 
