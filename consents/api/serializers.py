@@ -38,9 +38,21 @@ class ErrorSerializer(AnswerOnly, serializers.Serializer):
     message = serializers.CharField(help_text="The reason in plain words, in the request's language.")
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "enum": ConsentItem.values},
+        "minItems": 1,
+        "maxItems": len(ConsentItem.values),
+    }
+)
+class ItemsField(serializers.ListField):
+    """The items as the schema states them; the service refuses others (no_items, unknown_item)."""
+
+
 class StatementCreateSerializer(serializers.Serializer):
     record_id = serializers.IntegerField(min_value=1)
-    items = serializers.ListField(
+    items = ItemsField(
         child=serializers.CharField(max_length=20, validators=[reject_my_number]),
         max_length=len(ConsentItem.values),
         help_text="At least one of: " + ", ".join(ConsentItem.values),
@@ -83,6 +95,11 @@ class StatementSerializer(AnswerOnly, serializers.ModelSerializer):
         return statement.used_at is not None
 
 
+# What the schema says a base64 value is: the alphabet, padded, non-empty (as the field checks).
+BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{4})$"
+
+
+@extend_schema_field({"type": "string", "format": "byte", "pattern": BASE64_PATTERN})
 class Base64Field(serializers.CharField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(trim_whitespace=True, **kwargs)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import exceptions, status
@@ -21,6 +22,7 @@ from rest_framework.views import APIView, exception_handler
 from driver_records.models import DriverRecord
 from onestop.audit import AuditEntry, audit_log
 from onestop.idempotency import HEADER as IDEMPOTENCY_HEADER
+from onestop.idempotency import KEY_SHAPE as IDEMPOTENCY_KEY_SHAPE
 
 from ..errors import ConsentRefused, explain
 from ..models import ConsentStatement
@@ -95,6 +97,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return response
 
 
+@csrf_exempt  # it changes nothing; a POST to it is answered 404 like any other method
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """No API operation at this address: a JSON 404 like the API's others, not the site's page."""
+    return JsonResponse({"code": "not_found", "message": str(exceptions.NotFound.default_detail)}, status=404)
+
+
 class CounterAPIView(APIView):
     # The token scheme comes first so that a request without credentials is answered 401.
     authentication_classes = [TerminalTokenAuthentication, SessionAuthentication]
@@ -116,6 +124,7 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     str,
     OpenApiParameter.HEADER,
     required=True,
+    pattern=IDEMPOTENCY_KEY_SHAPE.pattern,
     description="A fresh random key per operation (8-128 of A-Z a-z 0-9 - _ . :). A repeat with the same key "
     "replays the first answer instead of acting twice.",
 )

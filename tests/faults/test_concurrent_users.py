@@ -10,7 +10,7 @@ import base64
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
@@ -122,12 +122,12 @@ def form_fields(html: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def browser(live_server, client, clerk) -> requests.Session:
+def browser(live_server, client, clerk) -> Iterator[requests.Session]:
     """Alice's browser against the live server (her session, logged in)."""
     client.force_login(clerk)
-    session = requests.Session()
-    session.cookies.set("sessionid", client.cookies["sessionid"].value)
-    return session
+    with requests.Session() as session:
+        session.cookies.set("sessionid", client.cookies["sessionid"].value)
+        yield session
 
 
 @pytest.mark.parametrize("same_form", [True, False], ids=["double-click", "control-two-forms"])
