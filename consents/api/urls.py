@@ -10,5 +10,5 @@ urlpatterns = [
     path("statements/<int:statement_id>/signature/", views.StatementSignatureView.as_view(), name="statement-sign"),
     path("records/<int:record_id>/consent-status/", views.RecordConsentStatusView.as_view(), name="consent-status"),
     # Anything else under the API (a negative or malformed id, an unknown path) is the API's own 404.
-    re_path(r"", views.api_not_found),
+    re_path(r"", views.ApiNotFoundView.as_view(), name="not-found"),
 ]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import exceptions, status
@@ -40,6 +41,8 @@ from .serializers import (
 )
 
 MAX_BODY_BYTES = 64 * 1024
+SCHEMA_LANGUAGES = [code for code, _name in settings.LANGUAGES]
+SCHEMA_FORMATS = ["json", "yaml"]  # the format parameter drf-spectacular documents for its renderers
 
 REFUSAL_STATUS = {
     "record_not_found": 404,
@@ -95,12 +98,6 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     else:
         response.data = {"code": code, "message": str(exc.detail)}
     return response
-
-
-@csrf_exempt  # it changes nothing; a POST to it is answered 404 like any other method
-def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-    """No API operation at this address: a JSON 404 like the API's others, not the site's page."""
-    return JsonResponse({"code": "not_found", "message": str(exceptions.NotFound.default_detail)}, status=404)
 
 
 class CounterAPIView(APIView):
@@ -249,8 +246,40 @@ class SchemaView(SpectacularAPIView):
     """The OpenAPI description (YAML or JSON by Accept); its errors are JSON `{code, message}`
     like every other API error, not rendered in the schema's format."""
 
+    @extend_schema(
+        parameters=[OpenApiParameter("lang", str, OpenApiParameter.QUERY, enum=SCHEMA_LANGUAGES)],
+        responses={
+            200: OpenApiTypes.OBJECT,
+            400: OpenApiResponse(ErrorSerializer, description="validation_error (an unknown lang, an empty format)"),
+            401: ERRORS[401],
+            404: OpenApiResponse(ErrorSerializer, description="not_found (a format the schema is not served in)"),
+        },
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        errors = {
+            name: [_("One of: %s") % ", ".join(allowed)]
+            for name, allowed in (("lang", SCHEMA_LANGUAGES), ("format", SCHEMA_FORMATS))
+            if request.GET.get(name, allowed[0]) not in allowed
+        }
+        if errors:
+            raise exceptions.ValidationError(errors)
+        return super().get(request, *args, **kwargs)
+
     def handle_exception(self, exc: Exception) -> Response:
         response = super().handle_exception(exc)
         self.request.accepted_renderer = JSONRenderer()
         self.request.accepted_media_type = JSONRenderer.media_type
         return response
+
+
+@extend_schema(exclude=True)
+class ApiNotFoundView(APIView):
+    """No API operation at this address (an unknown path, a negative or malformed id): the API's
+    own answer, JSON like its others, after the credentials are checked; not the site's page."""
+
+    authentication_classes = [TerminalTokenAuthentication, SessionAuthentication]
+
+    def _not_found(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raise exceptions.NotFound()
+
+    get = post = put = patch = delete = _not_found

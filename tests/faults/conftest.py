@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -20,7 +24,7 @@ from tests.consents.conftest import (  # noqa: F401 (shared fixtures)
     record,
     terms,
 )
-from tests.jlis_fixtures import BIN, ROOT, celery_env, free_port, wait_until
+from tests.jlis_fixtures import BIN, ROOT, WorkerProcess, celery_env, free_port, wait_until, worker_start
 from tests.jlis_gateway.conftest import holder_card, signed_consent  # noqa: F401 (shared fixtures)
 
 # Tasks whose worker died unacknowledged come back after this many seconds (the broker's
@@ -50,6 +54,25 @@ def broker_reset(url: str | None = None) -> None:
         broker.default_channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE)
     client = redis.Redis.from_url(url or settings.REDIS_URL)
     client.delete("unacked", "unacked_index", "unacked_mutex")
+
+
+@pytest.fixture
+def workers(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    """workers(**options) starts a real worker (tests.jlis_fixtures.worker_start) logging to
+    tmp_path/worker.log; every worker started is gone after the test, even one it failed in."""
+    started: list[WorkerProcess] = []
+
+    def start(**options: Any) -> WorkerProcess:
+        options.setdefault("log", tmp_path / "worker.log")
+        worker = worker_start(**options)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+        with suppress(ProcessLookupError):
+            os.killpg(worker.process.pid, signal.SIGKILL)  # and its pool, whatever became of the main process
 
 
 @pytest.fixture
@@ -105,6 +128,19 @@ def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
     server.start()
     yield server
     server.stop()
+
+
+def sweep_until(condition: Callable[[], bool], task: Any, timeout: float, message: str, every: float = 5.0) -> None:
+    """Wait for the condition, queueing the task every few seconds meanwhile, as beat would."""
+    deadline = time.monotonic() + timeout
+    next_sweep = time.monotonic()
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {timeout:.0f}s for {message}")
+        if time.monotonic() >= next_sweep:
+            task.delay()
+            next_sweep = time.monotonic() + every
+        time.sleep(0.2)
 
 
 def log_count(path: Path, text: str) -> int:

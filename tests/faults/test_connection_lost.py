@@ -4,15 +4,13 @@ and nothing is lost or applied twice."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from django.db import connection, transaction
 
 from driver_records.tasks import events_apply
 from jlis_gateway.models import EventStatus, JlisEvent, PollState, QuarantinedEvent
 from jlis_gateway.tasks import poll_events
-from tests.jlis_fixtures import wait_until, worker_start
+from tests.jlis_fixtures import wait_until
 
 from .conftest import log_count
 from .world import (
@@ -45,50 +43,42 @@ def applied() -> int:
     return JlisEvent.objects.filter(status=EventStatus.APPLIED).count()
 
 
-def test_a_connection_terminated_mid_batch_is_retried_and_each_event_applied_once(clean_broker, tmp_path: Path):
+def test_a_connection_terminated_mid_batch_is_retried_and_each_event_applied_once(clean_broker, workers):
     events = 20_000
     stream = stream_generate(count=events, holders=500, seed=12)
     records_for_generated(stream.holders)
     events_copy(stream.events)
     reference = reference_fold(stream.events)
-    log = tmp_path / "worker.log"
-    worker = worker_start(log=log, concurrency=1, application_name="faults-apply")
-    try:
-        task_id = events_apply.delay().id
-        for share in (0.2, 0.6):
-            wait_until(lambda share=share: applied() >= events * share, 300, f"{share:.0%} applied ({log})")
-            wait_until(lambda: terminate_in_transaction("faults-apply") > 0, 30, "the worker inside a batch")
-        wait_until(lambda: applied() == events, 300, f"every event applied ({log})")
-        wait_until(lambda: log_count(log, f"events_apply[{task_id}] succeeded") == 1, 60, "the task to succeed")
-    finally:
-        worker.stop()
+    log = workers(concurrency=1, application_name="faults-apply").log
+    task_id = events_apply.delay().id
+    for share in (0.2, 0.6):
+        wait_until(lambda share=share: applied() >= events * share, 300, f"{share:.0%} applied ({log})")
+        wait_until(lambda: terminate_in_transaction("faults-apply") > 0, 30, "the worker inside a batch")
+    wait_until(lambda: applied() == events, 300, f"every event applied ({log})")
+    wait_until(lambda: log_count(log, f"events_apply[{task_id}] succeeded") == 1, 60, "the task to succeed")
     assert log_count(log, f"events_apply[{task_id}] retry: Retry in") == 2  # once per termination
     assert_matches(outcome(), reference)
 
 
 def test_a_connection_terminated_while_polling_is_retried_and_the_cursor_skips_nothing(
-    clean_broker, jlis_simulator, tmp_path: Path
+    clean_broker, jlis_simulator, workers
 ):
     answer = jlis_simulator.generate(count=3000, holders=300, seed=5)
     records_for_generated(answer["holders"])
     start = start_state()
     jlis_simulator.fault("delay", probability=1.0, delay=0.05)  # a poll of 60 pages takes a while
-    log = tmp_path / "worker.log"
     env = {"JLIS_PAGE_SIZE": "50", "JLIS_POLL_MAX_PAGES": "1000", "JLIS_APPLY_SWEEP_SECONDS": "3600"}
-    worker = worker_start(log=log, concurrency=1, application_name="faults-poll", env=env)
-    try:
-        task_id = poll_events.delay().id
-        for stored in (500, 1500):
-            wait_until(lambda stored=stored: JlisEvent.objects.count() >= stored, 120, f"{stored} stored ({log})")
-            with transaction.atomic():
-                # Hold the feed's row: the worker's next page waits for it inside its transaction.
-                PollState.objects.select_for_update().get(name="events")
-                wait_until(lambda: terminate_in_transaction("faults-poll") > 0, 30, "the worker storing a page")
-        wait_until(lambda: JlisEvent.objects.count() == 3000, 180, f"every event stored ({log})")
-        wait_until(lambda: log_count(log, f"poll_events[{task_id}] succeeded") == 1, 60, "the poll to succeed")
-        wait_until(lambda: not JlisEvent.objects.filter(status=EventStatus.PENDING).exists(), 180, "applied")
-    finally:
-        worker.stop()
+    log = workers(concurrency=1, application_name="faults-poll", env=env).log
+    task_id = poll_events.delay().id
+    for stored in (500, 1500):
+        wait_until(lambda stored=stored: JlisEvent.objects.count() >= stored, 120, f"{stored} stored ({log})")
+        with transaction.atomic():
+            # Hold the feed's row: the worker's next page waits for it inside its transaction.
+            PollState.objects.select_for_update().get(name="events")
+            wait_until(lambda: terminate_in_transaction("faults-poll") > 0, 30, "the worker storing a page")
+    wait_until(lambda: JlisEvent.objects.count() == 3000, 180, f"every event stored ({log})")
+    wait_until(lambda: log_count(log, f"poll_events[{task_id}] succeeded") == 1, 60, "the poll to succeed")
+    wait_until(lambda: not JlisEvent.objects.filter(status=EventStatus.PENDING).exists(), 180, "applied")
     assert log_count(log, f"poll_events[{task_id}] retry: Retry in") == 2
     assert sorted(JlisEvent.objects.values_list("event_id", flat=True)) == sorted(jlis_simulator.events()["ids"])
     assert not QuarantinedEvent.objects.exists()

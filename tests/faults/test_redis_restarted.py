@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from jlis_gateway.models import EventStatus, JlisEvent, OutboxKind, OutboxMessage, OutboxStatus, QuarantinedEvent
-from tests.jlis_fixtures import wait_until, worker_start
+from tests.jlis_fixtures import wait_until
 
 from .conftest import beat_start, log_count
 from .world import assert_matches, outcome, records_for_generated, reference_fold, start_state, stored_events
@@ -36,7 +36,7 @@ def sent() -> int:
 
 
 def test_redis_restarted_twice_while_polling_and_relaying_loses_and_doubles_nothing(
-    transactional_db, own_redis, jlis_simulator, signed_consent, tmp_path: Path
+    transactional_db, own_redis, jlis_simulator, signed_consent, workers, tmp_path: Path
 ):
     answer = jlis_simulator.generate(count=EVENTS, holders=200, seed=3)
     records_for_generated(answer["holders"])
@@ -55,7 +55,7 @@ def test_redis_restarted_twice_while_polling_and_relaying_loses_and_doubles_noth
     # Slow answers, so that reads and submissions are under way when Redis goes.
     jlis_simulator.fault("delay", target="events", probability=1.0, delay=0.1)
     jlis_simulator.fault("delay", target="submit", probability=1.0, delay=0.3)
-    worker = worker_start(log=tmp_path / "worker.log", env=BEAT_ENV, broker_url=own_redis.url)
+    worker = workers(env=BEAT_ENV, broker_url=own_redis.url)
     beat = beat_start(folder=tmp_path, env=BEAT_ENV, broker_url=own_redis.url)
     try:
         for stored, relayed in ((300, 3), (1000, 12)):
@@ -74,7 +74,7 @@ def test_redis_restarted_twice_while_polling_and_relaying_loses_and_doubles_noth
         )
     finally:
         beat.stop()
-        worker.stop()
+    worker.stop()
     assert log_count(worker.log, "Connection to broker lost") >= 2  # the worker did lose Redis, twice
     assert log_count(worker.log, "raised unexpected") == 0  # and no task failed for it
 
