@@ -228,7 +228,7 @@ def worker_start(
     worker = WorkerProcess(hostname, queue, log, process)
     # Another broker is asked through an app of its own (a connection passed to this app's
     # control would still wait for the replies on this app's broker).
-    control = Celery("control", broker=broker_url).control if broker_url else app.control
+    control = Celery("control", broker=broker_url, set_as_current=False).control if broker_url else app.control
 
     def ready() -> bool:
         if process.poll() is not None:

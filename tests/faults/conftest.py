@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -124,6 +125,11 @@ class RedisServer:
 
 @pytest.fixture
 def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    if shutil.which("redis-server") is None:
+        reason = "the redis-server program is not installed (a test's own Redis is started from it)"
+        if settings.REQUIRE_SERVICES:
+            pytest.fail(reason)
+        pytest.skip(reason)
     server = RedisServer(free_port(), tmp_path)
     server.start()
     yield server
