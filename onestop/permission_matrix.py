@@ -71,7 +71,7 @@ class Rule:
     get: Who | None  # who may GET; None: the view does not answer GET (405)
     post: Who | None
     purpose: str
-    staff_denied: Outcome = Outcome.FORBIDDEN  # admin, api: what those signed in but not allowed get
+    staff_denied: Outcome = Outcome.FORBIDDEN  # admin: what staff without the permission get
 
     @property
     def guard(self) -> Who:
@@ -89,7 +89,7 @@ def outcome(rule: Rule, principal: Principal, method: str) -> Outcome:
     if principal in (allowed if allowed is not None else guard):
         return Outcome.OK if allowed is not None else Outcome.NOT_ALLOWED
     if rule.zone == Zone.API:
-        return Outcome.UNAUTHENTICATED if principal == ANON else rule.staff_denied
+        return Outcome.UNAUTHENTICATED if principal == ANON else Outcome.FORBIDDEN
     if rule.zone == Zone.PAGE:
         return Outcome.LOGIN if principal in (ANON, TERM) else Outcome.FORBIDDEN
     return rule.staff_denied if principal == AUD else Outcome.LOGIN
@@ -137,7 +137,6 @@ RULES: dict[str, Rule] = {
         Zone.API, READERS_OR_TERMINAL, None, "A record's consent status (R8); terminals: own prefecture."
     ),
     "api-schema": Rule(Zone.API, READERS_OR_TERMINAL, None, "The OpenAPI description of the API."),
-    "api:not-found": Rule(Zone.API, NOBODY, NOBODY, "Any other API address: not found, as JSON.", Outcome.NOT_FOUND),
     # The admin site's own views.
     "admin:index": Rule(Zone.ADMIN, ADMIN_READER, ADMIN_READER, "The models the user may read."),
     "admin:app_list": Rule(Zone.ADMIN, ADMIN_READER, ADMIN_READER, "One application's models."),

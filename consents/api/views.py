@@ -270,16 +270,3 @@ class SchemaView(SpectacularAPIView):
         self.request.accepted_renderer = JSONRenderer()
         self.request.accepted_media_type = JSONRenderer.media_type
         return response
-
-
-@extend_schema(exclude=True)
-class ApiNotFoundView(APIView):
-    """No API operation at this address (an unknown path, a negative or malformed id): the API's
-    own answer, JSON like its others, after the credentials are checked; not the site's page."""
-
-    authentication_classes = [TerminalTokenAuthentication, SessionAuthentication]
-
-    def _not_found(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        raise exceptions.NotFound()
-
-    get = post = put = patch = delete = _not_found
