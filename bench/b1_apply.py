@@ -7,6 +7,7 @@ Runs on PostgreSQL (DATABASE_URL) in a scratch database made for the run and dro
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from driver_records.normalise import name_search_key
 from jlis_gateway.models import EventStatus, JlisEvent
 
 from . import figures
-from .population import SERIAL_BASE, events_copy, latest_info_events, records_create, vacuum_analyze
+from .population import SERIAL_BASE, events_copy, latest_info_events, records_create, settle, vacuum_analyze
 from .scratch import scratch_database
 
 RECORDS = 1_000_000
@@ -52,9 +53,11 @@ def _measure() -> Iterator[str]:
         holders=NAIVE_HOLDERS, count=NAIVE_EVENTS, now=now, seed=2, prefix=NAIVE, serial_start=3 * SERIAL_BASE
     )
     events_copy(naive_events)
+    del naive_events
     vacuum_analyze("driver_records_driverrecord", "consents_consent", "jlis_gateway_jlisevent")
     loaded = time.perf_counter() - started
 
+    settle()
     started = time.perf_counter()
     naive = events_apply_one_by_one()
     naive_s = time.perf_counter() - started
@@ -64,7 +67,10 @@ def _measure() -> Iterator[str]:
         holders=HOLDERS, count=EVENTS, now=now, seed=1, prefix=MAIN, serial_start=2 * SERIAL_BASE
     )
     events_copy(events)
+    del events  # the worker that applies them never held them: nor does this process
     vacuum_analyze("jlis_gateway_jlisevent")
+    settle()
+    gc.collect()
 
     started = time.perf_counter()
     result = events_apply_pending(batch_size=BATCH_SIZE)
@@ -77,6 +83,7 @@ def _measure() -> Iterator[str]:
     assert rows == result.applied, (rows, result.applied)
     passes = []
     for n in range(CEILING_PASSES):
+        settle()
         passes.append(_ceiling(forward if n % 2 else backward, now, +1 if n % 2 else -1))
         undone = DriverRecord.objects.filter(pk__range=(HOLDERS[0], HOLDERS[-1]), version__gt=1).count()
         assert undone == (len(backward[0][0]) if n % 2 else 0), "a pass did not undo (or redo) the applier's work"

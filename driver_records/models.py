@@ -103,8 +103,8 @@ class RecordChange(models.Model):
     old_value = models.TextField(_("old value"), blank=True)
     new_value = models.TextField(_("new value"), blank=True)
     source = models.CharField(_("source"), max_length=10, choices=ChangeSource.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    actor = models.ForeignKey(  # indexed only where set: J-LIS's changes have no actor
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     jlis_event_id = models.CharField(_("J-LIS event id"), max_length=64, blank=True)
     changed_at = models.DateTimeField(_("changed at"), db_index=True)
@@ -113,7 +113,8 @@ class RecordChange(models.Model):
         ordering = ["-changed_at", "-id"]
         indexes = [
             # The serials a record was linked to before: an event about one is an old event.
-            models.Index(fields=["old_value"], condition=Q(field="cert_serial"), name="record_change_old_serial_idx")
+            models.Index(fields=["old_value"], condition=Q(field="cert_serial"), name="record_change_old_serial_idx"),
+            models.Index(fields=["actor"], condition=Q(actor__isnull=False), name="record_change_actor_idx"),
         ]
         verbose_name = _("record change")
         verbose_name_plural = _("record changes")

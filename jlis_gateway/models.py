@@ -28,8 +28,8 @@ class JlisEvent(models.Model):
     event_id = models.CharField(_("J-LIS event id"), max_length=64, unique=True)
     kind = models.CharField(_("kind"), max_length=24, choices=EventKind.choices)
     holder_seq = models.BigIntegerField(_("per-holder sequence"))
-    serial = models.CharField(_("serial"), max_length=64, blank=True, db_index=True)
-    jlis_consent_id = models.CharField(max_length=64, blank=True, db_index=True)
+    serial = models.CharField(_("serial"), max_length=64, blank=True)
+    jlis_consent_id = models.CharField(max_length=64, blank=True)
     occurred_at = models.DateTimeField(_("occurred at"))
     # The event's data as received; personal data in it is erased on suspension (R15).
     payload = models.JSONField(_("payload"))
@@ -42,7 +42,15 @@ class JlisEvent(models.Model):
         ordering = ["id"]
         verbose_name = _("J-LIS event")
         verbose_name_plural = _("J-LIS events")
-        indexes = [models.Index(fields=["id"], condition=models.Q(status="pending"), name="jlis_event_pending_idx")]
+        # Every index costs each event two writes (stored, then applied): equality lookups only,
+        # so no LIKE twins, and the consent id only where there is one.
+        indexes = [
+            models.Index(fields=["id"], condition=models.Q(status="pending"), name="jlis_event_pending_idx"),
+            models.Index(fields=["serial"], name="jlis_event_serial_idx"),
+            models.Index(
+                fields=["jlis_consent_id"], condition=~models.Q(jlis_consent_id=""), name="jlis_event_consent_id_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.event_id

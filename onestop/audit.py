@@ -42,20 +42,24 @@ class AuditEntry:
 def canonical_form(event: AuditEvent) -> bytes:
     """The bytes a row's hash covers: sorted-key JSON, UTC times, no whitespace."""
     return _canonical(
-        event.seq, event.occurred_at, event.actor_id, event.actor_label, event.office_id, event.action,
+        event.seq, _utc_text(event.occurred_at), event.actor_id, event.actor_label, event.office_id, event.action,
         event.subject_type, event.subject_id, event.record_number, event.serial, event.old_values,
         event.new_values, event.request_id, event.prev_hash,
     )  # fmt: skip
 
 
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 def _canonical(
-    seq: int, occurred_at: datetime, actor_id: int | None, actor_label: str, office_id: int | None, action: str,
+    seq: int, occurred_at: str, actor_id: int | None, actor_label: str, office_id: int | None, action: str,
     subject_type: str, subject_id: str, record_number: str, serial: str, old_values: Any, new_values: Any,
     request_id: str, prev_hash: str,
 ) -> bytes:  # fmt: skip
     body = {
         "seq": seq,
-        "occurred_at": occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "occurred_at": occurred_at,
         "actor_id": actor_id,
         "actor_label": actor_label,
         "office_id": office_id,
@@ -125,18 +129,59 @@ def audit_log_many(entries: Iterable[AuditEntry]) -> list[AuditEvent]:
     return rows
 
 
-def audit_log_bulk(entries: Iterable[AuditEntry]) -> int:
-    """audit_log_many for writers of thousands of rows (the J-LIS applier): the same rows and
-    hashes, streamed with COPY on PostgreSQL and not returned. Must run inside the transaction."""
-    entries = list(entries)
-    if not entries or connection.vendor != "postgresql":
-        return len(audit_log_many(entries))
-    if not connection.in_atomic_block:
+def audit_chain_lock() -> AuditChainHead:
+    """The chain's head, locked to the end of the transaction: whoever holds it appends next."""
+    if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit events must be written inside the transaction of their change")
     head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+    return head
+
+
+@dataclass
+class AuditBatch:
+    """Chained rows made in memory, for audit_batch_write to COPY after the head they follow."""
+
+    head: AuditChainHead
+    rows: list[tuple[Any, ...]]
+    last_seq: int
+    last_hash: str
+
+
+def audit_batch_make(entries: Iterable[AuditEntry], head: AuditChainHead) -> AuditBatch:
+    """The rows and hashes audit_log_many would write after `head` (locked by the caller), with
+    no database work: a writer can make them while PostgreSQL runs its other statements."""
     now = timezone.now()
+    occurred_at = _utc_text(now)
     request_id = request_id_var.get()
     prev_hash, seq = head.last_hash, head.last_seq
+    rows = []
+    for entry in entries:
+        seq += 1
+        actor_id = entry.actor.pk if entry.actor else None
+        actor_label = entry.actor_label or (entry.actor.get_username() if entry.actor else "system")
+        office = entry.office if entry.office is not None else getattr(entry.actor, "office", None)
+        office_id = office.pk if office is not None else None
+        old_values, new_values = _jsonable(entry.old_values), _jsonable(entry.new_values)
+        row_hash = hashlib.sha256(
+            _canonical(
+                seq, occurred_at, actor_id, actor_label, office_id, entry.action, entry.subject_type,
+                str(entry.subject_id), entry.record_number, entry.serial, old_values, new_values, request_id,
+                prev_hash,
+            )
+        ).hexdigest()  # fmt: skip
+        rows.append(
+            (seq, now, actor_id, actor_label, office_id, entry.action, entry.subject_type, str(entry.subject_id),
+             entry.record_number, entry.serial, json.dumps(old_values, ensure_ascii=False),
+             json.dumps(new_values, ensure_ascii=False), request_id, prev_hash, row_hash)
+        )  # fmt: skip
+        prev_hash = row_hash
+    return AuditBatch(head, rows, seq, prev_hash)
+
+
+def audit_batch_write(batch: AuditBatch) -> None:
+    """Append the batch's rows (PostgreSQL: COPY) and move the head past them."""
+    if not batch.rows:
+        return
     with (
         connection.wrap_database_errors,
         connection.cursor() as cursor,
@@ -146,25 +191,18 @@ def audit_log_bulk(entries: Iterable[AuditEntry]) -> int:
             " FROM STDIN"
         ) as copy,
     ):
-        for entry in entries:
-            seq += 1
-            actor_id = entry.actor.pk if entry.actor else None
-            actor_label = entry.actor_label or (entry.actor.get_username() if entry.actor else "system")
-            office = entry.office if entry.office is not None else getattr(entry.actor, "office", None)
-            office_id = office.pk if office is not None else None
-            old_values, new_values = _jsonable(entry.old_values), _jsonable(entry.new_values)
-            row = (
-                seq, now, actor_id, actor_label, office_id, entry.action, entry.subject_type,
-                str(entry.subject_id), entry.record_number, entry.serial, old_values, new_values, request_id,
-                prev_hash,
-            )  # fmt: skip
-            row_hash = hashlib.sha256(_canonical(*row)).hexdigest()
-            copy.write_row(
-                (*row[:10], json.dumps(old_values, ensure_ascii=False), json.dumps(new_values, ensure_ascii=False),
-                 request_id, prev_hash, row_hash)
-            )  # fmt: skip
-            prev_hash = row_hash
-    AuditChainHead.objects.filter(pk=head.pk).update(last_seq=seq, last_hash=prev_hash)
+        for row in batch.rows:
+            copy.write_row(row)
+    AuditChainHead.objects.filter(pk=batch.head.pk).update(last_seq=batch.last_seq, last_hash=batch.last_hash)
+
+
+def audit_log_bulk(entries: Iterable[AuditEntry]) -> int:
+    """audit_log_many for writers of thousands of rows: the same rows and hashes, streamed with
+    COPY on PostgreSQL and not returned. Must run inside the transaction."""
+    entries = list(entries)
+    if not entries or connection.vendor != "postgresql":
+        return len(audit_log_many(entries))
+    audit_batch_write(audit_batch_make(entries, audit_chain_lock()))
     return len(entries)
 
 

@@ -23,7 +23,7 @@ from .state import (
     lock_records_by_serial,
     serials_seen_before,
 )
-from .write import Applied, events_mark, history_and_audit_write, now, records_write
+from .write import Applied, commit_without_flush_wait, events_mark, now, segment_write
 
 WAITING = "waiting_for_serial"
 
@@ -114,9 +114,7 @@ def _latest_info_segment(
         bumps[record.id] += 1
         result.count("")
     changed = list({a.record.id: a.record for a in applied}.values())
-    records_write(changed, bumps, at)
-    history_and_audit_write(applied, at)
-    events_mark(outcomes, decisions, at)
+    segment_write(changed, bumps, applied, outcomes, decisions, at)
 
 
 def _consent_event(event: JlisEvent, at: datetime, grace: timedelta, result: ApplyResult, waiting: list[int]) -> None:
@@ -138,6 +136,8 @@ def _batch(
     result, waiting = ApplyResult(batches=1), []
     with transaction.atomic(durable=True):
         events = events_lock_pending(event_ids) if event_ids is not None else events_lock_next(after, limit)
+        if events and all(e.kind == EventKind.LATEST_INFO for e in events):
+            commit_without_flush_wait()
         for is_latest_info, group in groupby(events, key=lambda e: e.kind == EventKind.LATEST_INFO):
             if is_latest_info:
                 _latest_info_segment(list(group), at, grace, result, waiting)

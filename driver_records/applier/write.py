@@ -12,7 +12,15 @@ from django.db import connection
 from django.utils import timezone
 
 from jlis_gateway.models import EventStatus, JlisEvent
-from onestop.audit import AuditEntry, audit_log_bulk, mask_personal
+from onestop.audit import (
+    AuditEntry,
+    audit_batch_make,
+    audit_batch_write,
+    audit_chain_lock,
+    audit_log_bulk,
+    mask_personal,
+)
+from onestop.sql_params import json_rows
 
 from ..models import ChangeSource, DriverRecord, RecordChange
 from ..normalise import name_search_key
@@ -34,34 +42,26 @@ def _text(value: Any) -> str:
 
 
 def records_write(records: Sequence[RecordState], bumps: dict[int, int], now: datetime) -> None:
-    """Store the final in-memory state of each changed record (PostgreSQL: one UPDATE ... FROM unnest)."""
+    """Store the final in-memory state of each changed record (PostgreSQL: one UPDATE of JSON rows)."""
     if not records:
         return
     if connection.vendor == "postgresql":
+        rows = (
+            (r.id, r.name, name_search_key(r.name), r.address, r.birth_date, r.cert_serial, r.cert_not_after,
+             r.jlis_seq, bumps[r.id])
+            for r in records
+        )  # fmt: skip
         with connection.cursor() as cursor:
             cursor.execute(
                 """
                 UPDATE driver_records_driverrecord AS r
-                SET name = v.name, name_key = v.name_key, address = v.address, birth_date = v.birth_date,
-                    cert_serial = v.cert_serial, cert_not_after = v.cert_not_after, jlis_seq = v.jlis_seq,
-                    version = r.version + v.bump, updated_at = %s
-                FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::date[], %s::text[],
-                            %s::timestamptz[], %s::bigint[], %s::int[])
-                     AS v(id, name, name_key, address, birth_date, cert_serial, cert_not_after, jlis_seq, bump)
-                WHERE r.id = v.id
+                SET name = e->>1, name_key = e->>2, address = e->>3, birth_date = (e->>4)::date,
+                    cert_serial = e->>5, cert_not_after = (e->>6)::timestamptz, jlis_seq = (e->>7)::bigint,
+                    version = r.version + (e->>8)::int, updated_at = %s
+                FROM json_array_elements(%s::json) AS e
+                WHERE r.id = (e->>0)::bigint
                 """,
-                [
-                    now,
-                    [r.id for r in records],
-                    [r.name for r in records],
-                    [name_search_key(r.name) for r in records],
-                    [r.address for r in records],
-                    [r.birth_date for r in records],
-                    [r.cert_serial for r in records],
-                    [r.cert_not_after for r in records],
-                    [r.jlis_seq for r in records],
-                    [bumps[r.id] for r in records],
-                ],
+                [now, json_rows(rows)],
             )
         return
     objects = []
@@ -79,9 +79,12 @@ def records_write(records: Sequence[RecordState], bumps: dict[int, int], now: da
     )  # fmt: skip
 
 
-def history_and_audit_write(applied: Iterable[Applied], now: datetime) -> None:
-    """A history row per changed field and an audit event per applied event (PostgreSQL: COPY)."""
-    history: list[tuple[int, str, str, str, str, datetime]] = []
+HistoryRow = tuple[int, str, str, str, str, datetime]
+
+
+def history_and_audit_rows(applied: Iterable[Applied], now: datetime) -> tuple[list[HistoryRow], list[AuditEntry]]:
+    """A history row per changed field and an audit entry per applied event (no database work)."""
+    history: list[HistoryRow] = []
     audit: list[AuditEntry] = []
     for a in applied:
         for field, new in a.new.items():
@@ -98,11 +101,49 @@ def history_and_audit_write(applied: Iterable[Applied], now: datetime) -> None:
                 new_values={f: mask_personal(f, _text(v)) for f, v in a.new.items()} | {"event_id": a.event_id},
             )
         )
+    return history, audit
+
+
+def history_and_audit_write(applied: Iterable[Applied], now: datetime) -> None:
+    history, audit = history_and_audit_rows(applied, now)
     _history_write(history)
     audit_log_bulk(audit)
 
 
-def _history_write(rows: list[tuple[int, str, str, str, str, datetime]]) -> None:
+def segment_write(
+    records: Sequence[RecordState],
+    bumps: dict[int, int],
+    applied: list[Applied],
+    outcomes: dict[str, list[int]],
+    decisions: dict[int, Decision],
+    now: datetime,
+) -> None:
+    """Everything a batch's run of "latest information" events decided, written.
+
+    On PostgreSQL the audit chain's head is locked first (the one answer the rest waits for);
+    the two UPDATEs then go in a pipeline, so the server runs them while Python makes the history
+    rows and the chained audit rows, which follow by COPY (cheapest for the server, but COPY
+    cannot join a pipeline). An error anywhere surfaces here and rolls the batch back.
+    """
+    if connection.vendor != "postgresql":
+        records_write(records, bumps, now)
+        history_and_audit_write(applied, now)
+        events_mark(outcomes, decisions, now)
+        return
+    head = audit_chain_lock() if applied else None
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        records_write(records, bumps, now)
+        events_mark(outcomes, decisions, now)
+        history, entries = history_and_audit_rows(applied, now)
+        audit = audit_batch_make(entries, head) if head else None
+    _history_write(history)
+    if audit:
+        audit_batch_write(audit)
+
+
+def _history_write(rows: list[HistoryRow]) -> None:
+    if not rows:
+        return
     if connection.vendor == "postgresql":
         with (
             connection.wrap_database_errors,
@@ -129,25 +170,22 @@ def events_mark(outcomes: dict[str, list[int]], decisions: dict[int, Decision], 
     """Event statuses; items nobody consented to are erased (R2). PostgreSQL: one UPDATE in all,
     so each event row is written once; elsewhere one UPDATE per outcome, then the erasures."""
     if connection.vendor == "postgresql":
-        ids, reasons, dropped = [], [], []
+        rows = []
         for reason, pks in outcomes.items():
             for pk in pks:
-                ids.append(pk)
-                reasons.append(reason)
                 decision = decisions.get(pk)
-                dropped.append(list(decision.dropped_items) if decision else [])
+                rows.append((pk, reason, list(decision.dropped_items) if decision else []))
         with connection.cursor() as cursor:
             cursor.execute(
                 """
-                UPDATE jlis_gateway_jlisevent AS e
-                SET status = CASE WHEN v.reason = '' THEN %s ELSE %s END, reason = v.reason, processed_at = %s,
-                    payload = CASE WHEN v.dropped = '' THEN e.payload
-                                   ELSE e.payload - string_to_array(v.dropped, ',') END
-                FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, reason, dropped)
-                WHERE e.id = v.id
+                UPDATE jlis_gateway_jlisevent AS ev
+                SET status = CASE WHEN e->>1 = '' THEN %s ELSE %s END, reason = e->>1, processed_at = %s,
+                    payload = CASE WHEN json_array_length(e->2) = 0 THEN ev.payload
+                                   ELSE ev.payload - ARRAY(SELECT json_array_elements_text(e->2)) END
+                FROM json_array_elements(%s::json) AS e
+                WHERE ev.id = (e->>0)::bigint
                 """,
-                # the dropped items (name, address, birth_date) as "a,b": arrays of arrays must be even
-                [EventStatus.APPLIED, EventStatus.SKIPPED, now, ids, reasons, [",".join(d) for d in dropped]],
+                [EventStatus.APPLIED, EventStatus.SKIPPED, now, json_rows(rows)],
             )
         return
     for reason, pks in outcomes.items():
@@ -161,6 +199,20 @@ def events_mark(outcomes: dict[str, list[int]], decisions: dict[int, Decision], 
         for event in JlisEvent.objects.filter(pk__in=pks).only("payload"):
             event.payload = {k: v for k, v in event.payload.items() if k not in items}
             event.save(update_fields=["payload"])
+
+
+def commit_without_flush_wait() -> None:
+    """This transaction's COMMIT returns before its WAL reaches the disk (PostgreSQL's
+    asynchronous commit; never torn, at worst the last moments are lost in a server crash).
+
+    Only for batches of "latest information" events: all they write is derived from events
+    the poller stored with a durable commit, nothing leaves the system on the strength of it,
+    and a lost batch leaves its events pending, to be applied again. Any later durable commit
+    (a clerk's, the poller's) flushes this one too, so none can depend on a batch it outlives.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 def now() -> datetime:

@@ -4,7 +4,7 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
-from onestop.audit import AuditEntry, audit_chain_verify, audit_log, audit_log_many
+from onestop.audit import AuditEntry, audit_chain_verify, audit_log, audit_log_bulk, audit_log_many
 from onestop.models import AuditEvent
 from tests.factories import DriverRecordFactory
 
@@ -153,3 +153,17 @@ def test_audit_admin_is_read_only_and_searchable(client, auditor, clerk):
     event = AuditEvent.objects.get(action="record.view")
     change = client.post(reverse("admin:onestop_auditevent_change", args=[event.pk]), {"action": "forged"})
     assert change.status_code == 403
+
+
+@pytest.mark.django_db
+def test_bulk_rows_join_the_chain_between_single_rows_and_verify(clerk):
+    """The applier's bulk path (COPY on PostgreSQL) makes the same chain as the row-by-row one."""
+    with transaction.atomic():
+        audit_log(AuditEntry(action="test.before", subject_type="thing", subject_id="0", actor=clerk))
+        assert audit_log_bulk(_entries(250)) == 250
+        audit_log(AuditEntry(action="test.after", subject_type="thing", subject_id="0", actor=clerk))
+    rows = list(AuditEvent.objects.order_by("seq"))
+    assert [r.seq for r in rows] == list(range(1, 253))
+    assert rows[1].prev_hash == rows[0].row_hash and rows[-1].prev_hash == rows[-2].row_hash
+    assert (rows[0].actor_id, rows[1].actor_id, rows[-1].office_id) == (clerk.pk, None, clerk.office_id)
+    assert audit_chain_verify() is None
