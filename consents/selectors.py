@@ -8,11 +8,12 @@ from datetime import date, datetime
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from driver_records.feed import recent_consents
 from driver_records.models import DriverRecord
 from driver_records.selectors import Eligibility, record_eligibility
 from onestop.models import AuditEvent, Office
 from safeguards.messages import SERVICE_SUSPENDED
-from safeguards.status import record_is_suspended
+from safeguards.status import record_suspended
 
 from .errors import ConsentRefused
 from .models import Consent, ConsentItem, ConsentStatement, ConsentStatus, MynaportalLink, TermsVersion
@@ -30,7 +31,7 @@ def terms_version_current(*, on: date | None = None) -> TermsVersion | None:
 
 def consent_start_refusal(*, record: DriverRecord, office: Office | None) -> ConsentRefused | None:
     """Why a consent for this record cannot be started at this office, or None when it can."""
-    if record_is_suspended(record.pk):  # R15: the service is stopped for this holder
+    if record_suspended(record):  # R15: the service is stopped for this holder
         return ConsentRefused(SERVICE_SUSPENDED)
     eligibility = record_eligibility(record)
     if not eligibility.eligible:  # R1
@@ -98,7 +99,7 @@ def consent_in_force(consent: Consent, *, at: datetime | None = None) -> bool:
 
 
 def consent_status(*, record: DriverRecord, at: datetime | None = None) -> ConsentStatusView:
-    consents = list(record.consents.select_related("terms_version", "office").order_by("-created_at", "-id")[:20])
+    consents = recent_consents(record)
     active = next((c for c in consents if c.status == ConsentStatus.ACTIVE), None)
     current = active or (consents[0] if consents else None)
     pending = [c for c in consents if c.status == ConsentStatus.PENDING and c is not current]

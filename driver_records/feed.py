@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consents.models import Consent, ConsentStatus, RevokedCertificate
 from jlis_gateway.models import JlisEvent
-from safeguards.status import record_is_suspended
+from safeguards.status import record_suspended
 
 from .models import CARD_ONLY_STATUSES, DriverRecord
 
@@ -49,21 +49,42 @@ class Feed:
         return self.state == FeedState.ACTIVE
 
 
+RECENT_CONSENTS = 20
+GOVERNING_WINDOW = 5
+
+
+def recent_consents(record: DriverRecord) -> list[Consent]:
+    """The record's latest consents, newest first, with their terms and office: read once per
+    record instance, as the holder page's feed and consent sections both show them."""
+    cached = getattr(record, "_onestop_recent_consents", None)
+    if cached is None:
+        cached = list(
+            record.consents.select_related("terms_version", "office").order_by("-created_at", "-id")[:RECENT_CONSENTS]
+        )
+        record._onestop_recent_consents = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def governing_consent(record: DriverRecord) -> Consent | None:
-    """The active consent, else the latest one that decides what the holder sees."""
-    consents = list(
-        record.consents.exclude(status__in=[ConsentStatus.SUPERSEDED, ConsentStatus.REJECTED]).order_by(
-            "-created_at", "-id"
-        )[:5]
-    )
-    active = next((c for c in consents if c.status == ConsentStatus.ACTIVE), None)
-    return active or (consents[0] if consents else None)
+    """The active consent, else the latest one that decides what the holder sees (of the latest
+    five that are neither superseded nor rejected)."""
+    recent = recent_consents(record)
+    deciding = [c for c in recent if c.status not in (ConsentStatus.SUPERSEDED, ConsentStatus.REJECTED)]
+    if len(recent) == RECENT_CONSENTS and len(deciding) < GOVERNING_WINDOW:  # older ones may count: read them
+        deciding = list(
+            record.consents.exclude(status__in=[ConsentStatus.SUPERSEDED, ConsentStatus.REJECTED]).order_by(
+                "-created_at", "-id"
+            )[:GOVERNING_WINDOW]
+        )
+    deciding = deciding[:GOVERNING_WINDOW]
+    active = next((c for c in deciding if c.status == ConsentStatus.ACTIVE), None)
+    return active or (deciding[0] if deciding else None)
 
 
 def record_feed(record: DriverRecord, *, at: datetime | None = None) -> Feed:
     at = at or timezone.now()
     consent = governing_consent(record)
-    if record_is_suspended(record.pk):  # R15: whatever the consents' statuses were
+    if record_suspended(record):  # R15: whatever the consents' statuses were
         return Feed(FeedState.SUSPENDED, consent)
     if consent is None:
         return Feed(FeedState.NONE, None)

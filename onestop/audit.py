@@ -91,6 +91,11 @@ def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
 _PLAIN = (str, int, bool)
 
 
+def _office_id(entry: AuditEntry) -> int | None:
+    """The entry's office, else its actor's (by id: no query, and none under the chain's lock)."""
+    return entry.office.pk if entry.office is not None else getattr(entry.actor, "office_id", None)
+
+
 def audit_log_many(entries: Iterable[AuditEntry]) -> list[AuditEvent]:
     """Append entries to the chain. Must run inside the caller's transaction."""
     entries = list(entries)
@@ -110,7 +115,7 @@ def audit_log_many(entries: Iterable[AuditEntry]) -> list[AuditEvent]:
             occurred_at=now,
             actor=entry.actor,
             actor_label=entry.actor_label or (entry.actor.get_username() if entry.actor else "system"),
-            office=entry.office if entry.office is not None else getattr(entry.actor, "office", None),
+            office_id=_office_id(entry),
             action=entry.action,
             subject_type=entry.subject_type,
             subject_id=str(entry.subject_id),
@@ -159,8 +164,7 @@ def audit_batch_make(entries: Iterable[AuditEntry], head: AuditChainHead) -> Aud
         seq += 1
         actor_id = entry.actor.pk if entry.actor else None
         actor_label = entry.actor_label or (entry.actor.get_username() if entry.actor else "system")
-        office = entry.office if entry.office is not None else getattr(entry.actor, "office", None)
-        office_id = office.pk if office is not None else None
+        office_id = _office_id(entry)
         old_values, new_values = _jsonable(entry.old_values), _jsonable(entry.new_values)
         row_hash = hashlib.sha256(
             _canonical(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -28,6 +28,14 @@ class Office(models.Model):
         return self.name
 
 
+class StaffManager(UserManager["User"]):
+    """Users with their office: every page's header shows it, and the audit trail records it,
+    so the request's user (loaded through this manager) comes with it in the same query."""
+
+    def get_queryset(self) -> models.QuerySet[User]:
+        return super().get_queryset().select_related("office")
+
+
 class User(AbstractUser):
     """A staff user. The role is the user's group (see onestop.roles)."""
 
@@ -39,6 +47,8 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="staff",
     )
+
+    objects = StaffManager()
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("staff user")

@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from driver_records.models import DriverRecord
 from onestop.roles import is_auditor, is_supervisor
 
-from ..models import SuspensionRequest, SuspensionStatus
+from ..models import SuspensionStatus
+from ..status import record_suspension_requests
 
 register = template.Library()
 
@@ -22,7 +23,7 @@ register = template.Library()
 def safeguards_section(context: template.Context, record: DriverRecord) -> dict[str, Any]:
     user = context["request"].user
     oversight = is_supervisor(user) or is_auditor(user)
-    requests = list(SuspensionRequest.objects.filter(record=record).exclude(status=SuspensionStatus.REJECTED))
+    requests = record_suspension_requests(record)
     return {
         "record": record,
         "suspension": next((s for s in requests if s.status == SuspensionStatus.CONFIRMED), None),

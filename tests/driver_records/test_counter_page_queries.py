@@ -16,11 +16,12 @@ from driver_records.templatetags.record_tags import record_url
 
 from .world import consent_for, holder, latest_info
 
-# Queries per page (session, user and roles, the page's reads, the audit row for the holder page
-# and the receipt, the session's new expiry). A change here is a change of the page's cost.
-SEARCH_QUERIES = 6
-HOLDER_QUERIES = 21
-RECEIPT_QUERIES = 9
+# Queries per page (session, user with office, roles, the page's reads, the audit row for the
+# holder page and the receipt, the session's new expiry). A change here is a change of the
+# page's cost: each query is ~1 ms of a page's ~10-20 (B3).
+SEARCH_QUERIES = 5
+HOLDER_QUERIES = 17
+RECEIPT_QUERIES = 8
 
 
 def _statements(client, url: str) -> int:

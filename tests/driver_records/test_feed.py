@@ -10,7 +10,7 @@ from consents.models import ConsentStatus, RevokedCertificate
 from driver_records.feed import FeedState, record_feed
 from tests.factories import DriverRecordFactory
 
-from .world import holder, latest_info
+from .world import consent_for, holder, latest_info
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +86,14 @@ def test_holder_page_lists_skipped_events_with_their_reason(client, clerk):
     client.force_login(clerk)
     body = client.get(reverse("counter:record", args=[record.pk])).content.decode()
     assert "マイナ免許証のみ / マイナ経歴証明書のみではありませんでした" in body
+
+
+def test_the_active_consent_governs_even_behind_twenty_newer_superseded_and_rejected_ones():
+    # The holder page reads the latest twenty consents once; an older active one is read for.
+    record = holder(serial="1")  # its consent: active, thirty days old
+    for n in range(20):
+        status = ConsentStatus.SUPERSEDED if n % 2 else ConsentStatus.REJECTED
+        consent_for(record, status=status, created_at=timezone.now() - timedelta(days=n))
+    record = type(record).objects.get(pk=record.pk)
+    feed = record_feed(record)
+    assert feed.state == FeedState.ACTIVE and feed.consent.status == ConsentStatus.ACTIVE
