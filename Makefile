@@ -55,8 +55,10 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Benchmarks need PostgreSQL: the local one unless DATABASE_URL names another (each benchmark
+# makes its own scratch database next to it and drops it). `make bench BENCH="B1 B3"` runs some.
 bench: install
-	$(BIN)/python -m bench
+	DATABASE_URL="$${DATABASE_URL:-postgresql://127.0.0.1:5432/onestop}" $(BIN)/python -m bench $(BENCH)
 
 # Each app keeps its own catalogue (app/locale); locale/ holds onestop/ and templates/.
 APPS := driver_records consents jlis_gateway safeguards

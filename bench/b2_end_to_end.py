@@ -19,7 +19,7 @@ from django.utils import timezone
 from jlis_simulator.control import SimulatorControl
 
 from . import figures
-from .population import records_create, simulator_holders_create, vacuum_analyze
+from .population import records_create, settle, simulator_holders_create, vacuum_analyze
 from .scratch import scratch_database
 from .services import ROOT, child_env, simulator
 
@@ -50,6 +50,7 @@ def _measure(base_url: str) -> Iterator[str]:
         next_id += len(generated["holders"])
         del generated
         vacuum_analyze("driver_records_driverrecord", "consents_consent", "jlis_gateway_jlisevent")
+        settle()
         runs[count] = _worker(base_url)
         assert runs[count]["stored"] == count and runs[count]["applied"] == count, runs[count]
     big, small = runs[EVENTS], runs[SMALL]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import groupby
@@ -127,6 +130,20 @@ def _consent_event(event: JlisEvent, at: datetime, grace: timedelta, result: App
     events_mark({reason: [event.pk]}, {}, at)
 
 
+@contextmanager
+def cycle_collector_paused() -> Iterator[None]:
+    """A batch makes a few hundred thousand short-lived objects, freed by reference counting;
+    the cycle collector, triggered by their number, would walk the worker's whole heap again and
+    again for none of them (~7% of a batch). It runs as before between batches."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _batch(
     at: datetime, grace: timedelta, *, event_ids: list[int] | None = None, after: int = 0, limit: int = 0
 ) -> tuple[ApplyResult, list[int], int]:
@@ -134,7 +151,7 @@ def _batch(
     one in between (each sees what the events before it did). The events are the pending ones
     among `event_ids`, or the next `limit` pending after id `after`; also returns the last id."""
     result, waiting = ApplyResult(batches=1), []
-    with transaction.atomic(durable=True):
+    with cycle_collector_paused(), transaction.atomic(durable=True):
         events = events_lock_pending(event_ids) if event_ids is not None else events_lock_next(after, limit)
         if events and all(e.kind == EventKind.LATEST_INFO for e in events):
             commit_without_flush_wait()

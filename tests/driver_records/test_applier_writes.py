@@ -1,6 +1,8 @@
 """How a batch's writes reach PostgreSQL: pipelined UPDATEs, COPY, and an asynchronous commit
 only where the batch's work can be redone from the stored events."""
 
+import gc
+
 import pytest
 from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
@@ -43,6 +45,7 @@ def test_an_error_in_the_pipelined_writes_leaves_nothing_of_the_batch(refuse_mar
     head_before = AuditChainHead.objects.filter(pk=1).values_list("last_seq", flat=True).first()
     with pytest.raises(DatabaseError, match="refused for the test"):
         events_apply_pending()
+    assert gc.isenabled()  # paused for the batch only, even one that failed
     for record in records:
         record.refresh_from_db()
         assert record.address != NEW_ADDRESS and record.cert_serial.startswith("10") and record.version == 1
