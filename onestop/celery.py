@@ -6,9 +6,11 @@ from celery import Celery
 from celery.signals import setup_logging, task_postrun, task_prerun
 from django.db import InterfaceError, OperationalError
 
+from . import broker_patch
 from .request_context import request_id_var
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onestop.settings")
+broker_patch.install()  # a Redis restart must not kill the worker
 
 app = Celery("onestop")
 app.config_from_object("django.conf:settings", namespace="CELERY")
