@@ -20,26 +20,20 @@ from django.db import connection
 
 from consents.models import TermsVersion
 from driver_records.normalise import name_search_key
+from jlis_simulator import load as simulated
 
+# The simulator's sample names and addresses, and more: a million records want more variety.
 FAMILY = [
-    "山田", "佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "中村", "小林", "加藤", "吉田", "山本", "山口", "松本",
-    "井上", "木村", "林", "斎藤", "清水", "山崎", "森", "池田", "橋本", "阿部", "石川", "前田", "藤田", "小川",
-    "後藤", "岡田", "長谷川", "村上", "近藤", "石井", "坂本", "遠藤", "青木", "藤井", "西村", "福田",
+    *simulated.FAMILY,
+    "山口", "松本", "井上", "木村", "林", "斎藤", "清水", "山崎", "森", "池田", "橋本", "阿部", "石川", "前田", "藤田",
+    "小川", "後藤", "岡田", "長谷川", "村上", "近藤", "石井", "坂本", "遠藤", "青木", "藤井", "西村", "福田",
 ]  # fmt: skip
 GIVEN = [
-    "太郎", "花子", "一郎", "美咲", "健太", "陽菜", "翔", "結衣", "大輔", "さくら", "蓮", "葵", "湊", "凛", "大翔",
-    "陽葵", "悠真", "芽依", "樹", "紬", "朝陽", "澪", "律", "結菜", "颯", "楓", "蒼", "莉子", "陸", "美月",
+    *simulated.GIVEN,
+    "蓮", "葵", "湊", "凛", "大翔", "陽葵", "悠真", "芽依", "樹", "紬", "朝陽", "澪", "律", "結菜", "颯", "楓", "蒼",
+    "莉子", "陸", "美月",
 ]  # fmt: skip
-ADDRESSES = [
-    "東京都千代田区霞が関二丁目１番１号",
-    "東京都府中市多磨町３丁目１番地",
-    "東京都新宿区西新宿二丁目８番１号",
-    "大阪府大阪市中央区大手前三丁目１番１１号",
-    "大阪府門真市一番町２３番１６号",
-    "北海道札幌市中央区北二条西七丁目",
-    "神奈川県横浜市中区日本大通１",
-    "愛知県名古屋市中区三の丸三丁目１番２号",
-]
+ADDRESSES = [*simulated.ADDRESSES, "神奈川県横浜市中区日本大通１", "愛知県名古屋市中区三の丸三丁目１番２号"]
 ISSUER_KEY_ID = "ab" * 20
 BIRTH_BASE = date(1940, 1, 1)
 SERIAL_BASE = 10**12  # linked record i has serial SERIAL_BASE + i; events' new serials are above 2 * SERIAL_BASE

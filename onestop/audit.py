@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -96,41 +96,49 @@ def _office_id(entry: AuditEntry) -> int | None:
     return entry.office.pk if entry.office is not None else getattr(entry.actor, "office_id", None)
 
 
+def _chained(entries: Iterable[AuditEntry], head: AuditChainHead) -> Iterator[tuple[AuditEntry, dict[str, Any]]]:
+    """Each entry's column values, linked after `head` (seq, prev_hash, row_hash): the one place
+    the chain is made, for audit_log_many and audit_batch_make alike."""
+    now = timezone.now()
+    occurred_at = _utc_text(now)
+    request_id = request_id_var.get()
+    prev_hash, seq = head.last_hash, head.last_seq
+    for entry in entries:
+        seq += 1
+        values: dict[str, Any] = {
+            "seq": seq,
+            "occurred_at": now,
+            "actor_id": entry.actor.pk if entry.actor else None,
+            "actor_label": entry.actor_label or (entry.actor.get_username() if entry.actor else "system"),
+            "office_id": _office_id(entry),
+            "action": entry.action,
+            "subject_type": entry.subject_type,
+            "subject_id": str(entry.subject_id),
+            "record_number": entry.record_number,
+            "serial": entry.serial,
+            "old_values": _jsonable(entry.old_values),
+            "new_values": _jsonable(entry.new_values),
+            "request_id": request_id,
+            "prev_hash": prev_hash,
+        }
+        prev_hash = hashlib.sha256(_canonical(**{**values, "occurred_at": occurred_at})).hexdigest()
+        values["row_hash"] = prev_hash
+        yield entry, values
+
+
 def audit_log_many(entries: Iterable[AuditEntry]) -> list[AuditEvent]:
     """Append entries to the chain. Must run inside the caller's transaction."""
     entries = list(entries)
     if not entries:
         return []
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("audit events must be written inside the transaction of their change")
-    head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-    now = timezone.now()
-    request_id = request_id_var.get()
+    head = audit_chain_lock()
     rows: list[AuditEvent] = []
-    prev_hash, seq = head.last_hash, head.last_seq
-    for entry in entries:
-        seq += 1
-        row = AuditEvent(
-            seq=seq,
-            occurred_at=now,
-            actor=entry.actor,
-            actor_label=entry.actor_label or (entry.actor.get_username() if entry.actor else "system"),
-            office_id=_office_id(entry),
-            action=entry.action,
-            subject_type=entry.subject_type,
-            subject_id=str(entry.subject_id),
-            record_number=entry.record_number,
-            serial=entry.serial,
-            old_values=_jsonable(entry.old_values),
-            new_values=_jsonable(entry.new_values),
-            request_id=request_id,
-            prev_hash=prev_hash,
-        )
-        row.row_hash = compute_hash(row)
-        prev_hash = row.row_hash
+    for entry, values in _chained(entries, head):
+        row = AuditEvent(**values)
+        row.actor = entry.actor  # the caller's instance, not a query if it is read
         rows.append(row)
     AuditEvent.objects.bulk_create(rows)
-    AuditChainHead.objects.filter(pk=head.pk).update(last_seq=seq, last_hash=prev_hash)
+    AuditChainHead.objects.filter(pk=head.pk).update(last_seq=rows[-1].seq, last_hash=rows[-1].row_hash)
     return rows
 
 
@@ -152,34 +160,24 @@ class AuditBatch:
     last_hash: str
 
 
+# The columns audit_batch_write COPYs, in the order of audit_batch_make's rows.
+_COLUMNS = (
+    "seq", "occurred_at", "actor_id", "actor_label", "office_id", "action", "subject_type", "subject_id",
+    "record_number", "serial", "old_values", "new_values", "request_id", "prev_hash", "row_hash",
+)  # fmt: skip
+
+
 def audit_batch_make(entries: Iterable[AuditEntry], head: AuditChainHead) -> AuditBatch:
     """The rows and hashes audit_log_many would write after `head` (locked by the caller), with
     no database work: a writer can make them while PostgreSQL runs its other statements."""
-    now = timezone.now()
-    occurred_at = _utc_text(now)
-    request_id = request_id_var.get()
-    prev_hash, seq = head.last_hash, head.last_seq
     rows = []
-    for entry in entries:
-        seq += 1
-        actor_id = entry.actor.pk if entry.actor else None
-        actor_label = entry.actor_label or (entry.actor.get_username() if entry.actor else "system")
-        office_id = _office_id(entry)
-        old_values, new_values = _jsonable(entry.old_values), _jsonable(entry.new_values)
-        row_hash = hashlib.sha256(
-            _canonical(
-                seq, occurred_at, actor_id, actor_label, office_id, entry.action, entry.subject_type,
-                str(entry.subject_id), entry.record_number, entry.serial, old_values, new_values, request_id,
-                prev_hash,
-            )
-        ).hexdigest()  # fmt: skip
-        rows.append(
-            (seq, now, actor_id, actor_label, office_id, entry.action, entry.subject_type, str(entry.subject_id),
-             entry.record_number, entry.serial, json.dumps(old_values, ensure_ascii=False),
-             json.dumps(new_values, ensure_ascii=False), request_id, prev_hash, row_hash)
-        )  # fmt: skip
-        prev_hash = row_hash
-    return AuditBatch(head, rows, seq, prev_hash)
+    seq, last_hash = head.last_seq, head.last_hash
+    for _entry, values in _chained(entries, head):
+        values["old_values"] = json.dumps(values["old_values"], ensure_ascii=False)
+        values["new_values"] = json.dumps(values["new_values"], ensure_ascii=False)
+        rows.append(tuple(values[column] for column in _COLUMNS))
+        seq, last_hash = values["seq"], values["row_hash"]
+    return AuditBatch(head, rows, seq, last_hash)
 
 
 def audit_batch_write(batch: AuditBatch) -> None:
@@ -189,11 +187,7 @@ def audit_batch_write(batch: AuditBatch) -> None:
     with (
         connection.wrap_database_errors,
         connection.cursor() as cursor,
-        cursor.cursor.copy(
-            "COPY onestop_auditevent (seq, occurred_at, actor_id, actor_label, office_id, action, subject_type,"
-            " subject_id, record_number, serial, old_values, new_values, request_id, prev_hash, row_hash)"
-            " FROM STDIN"
-        ) as copy,
+        cursor.cursor.copy(f"COPY onestop_auditevent ({', '.join(_COLUMNS)}) FROM STDIN") as copy,
     ):
         for row in batch.rows:
             copy.write_row(row)
