@@ -9,15 +9,19 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import label_for_field, lookup_field
-from django.contrib.admin.views.main import ERROR_FLAG
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.contrib.admin.views.main import ERROR_FLAG, IGNORED_PARAMS, SEARCH_VAR
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.db import models, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 
 from .admin_site import search_refused
 from .audit import AuditEntry, audit_log
+
+# What the trail keeps in place of a value someone typed (a name, a birth date): that a filter
+# or a search was used, never what it said.
+TYPED = "***"
 
 
 class _Echo:
@@ -44,7 +48,6 @@ class CsvExportMixin(admin.ModelAdmin):
             return HttpResponseRedirect(request.path.removesuffix("export.csv") + f"?{ERROR_FLAG}=1")
         queryset = changelist.get_queryset(request)
         columns = [c for c in self.get_list_display(request) if c != "action_checkbox"]
-        filters = request.GET.urlencode()
         with transaction.atomic(durable=True):
             audit_log(
                 AuditEntry(
@@ -52,7 +55,12 @@ class CsvExportMixin(admin.ModelAdmin):
                     subject_type=self.model._meta.label_lower,
                     subject_id="*",
                     actor=request.user,  # type: ignore[arg-type]
-                    new_values={"filters": filters, "rows": queryset.count(), "columns": columns},
+                    new_values={
+                        "filters": self._filters_shape(request),
+                        "search": TYPED if request.GET.get(SEARCH_VAR, "").strip() else "",
+                        "rows": queryset.count(),
+                        "columns": columns,
+                    },
                 )
             )
 
@@ -67,6 +75,29 @@ class CsvExportMixin(admin.ModelAdmin):
         response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{self.model._meta.model_name}-{stamp}.csv"'
         return response
+
+    def _filters_shape(self, request: HttpRequest) -> dict[str, str]:
+        """Each filter the export used, by name. The value is kept only when it is one of a choice
+        field's own values (a status, a prefecture) picked from the list's side bar; anything else
+        could be typed into the address, so it is masked."""
+        shape = {}
+        for name in sorted(set(request.GET) - set(IGNORED_PARAMS)):
+            values = request.GET.getlist(name)
+            choices = self._choice_values(name)
+            shape[name] = values[0] if len(values) == 1 and values[0] in choices else TYPED
+        return shape
+
+    def _choice_values(self, lookup: str) -> set[str]:
+        field_name, _sep, operator = lookup.partition("__")
+        if operator not in ("", "exact"):
+            return set()
+        try:
+            field = self.model._meta.get_field(field_name)
+        except FieldDoesNotExist:
+            return set()
+        if not isinstance(field, models.Field) or not field.choices:
+            return set()
+        return {str(value) for value, _label in field.flatchoices}
 
     def _cell(self, obj: Any, column: str) -> str:
         _field, _attr, value = lookup_field(column, obj, self)

@@ -1,0 +1,50 @@
+"""An admin export is audited by its shape: which filters, whether a search was typed, how many
+rows and which columns. Never the values typed (issue 16: a name and a birth date typed into the
+export's search and filters were written into the append-only audit trail)."""
+
+import pytest
+from django.urls import reverse
+
+from onestop.models import AuditEvent
+from tests.factories import DriverRecordFactory
+
+
+def _audit_text() -> str:
+    """Every column of every audit row, as text."""
+    return "\n".join(str(row) for row in AuditEvent.objects.values_list())
+
+
+@pytest.mark.django_db
+def test_admin_export_audits_its_shape_never_the_name_or_birth_date_typed(client, auditor):
+    record = DriverRecordFactory(name="鈴木　一郎", birth_date="1975-03-09", holding_status="licence_both")
+    DriverRecordFactory(name="佐藤　花子", birth_date="1990-11-23")
+    client.force_login(auditor)
+    url = reverse("admin:driver_records_driverrecord_export")
+    typed = {"q": "鈴木", "birth_date": "1975-03-09", "name__startswith": "鈴木　一"}
+    answer = client.get(url, {**typed, "holding_status__exact": "licence_both"})
+    assert answer.status_code == 200
+    assert record.number in b"".join(answer.streaming_content).decode("utf-8-sig")  # the export did run
+
+    export = AuditEvent.objects.get(action="admin.export")
+    assert export.new_values["rows"] == 1
+    assert export.new_values["search"] == "***"
+    # Which filters were used; a choice's own value stays (it was picked, not typed), the rest is masked.
+    assert export.new_values["filters"] == {
+        "birth_date": "***",
+        "holding_status__exact": "licence_both",
+        "name__startswith": "***",
+    }
+    trail = _audit_text()
+    for value in ("鈴木", "一郎", "1975-03-09", "1975", "%E9%88%B4"):  # the last: the name URL-encoded
+        assert value not in trail
+
+
+@pytest.mark.django_db
+def test_admin_export_masks_a_value_that_is_not_one_of_the_fields_choices(client, auditor):
+    DriverRecordFactory()
+    client.force_login(auditor)
+    answer = client.get(reverse("admin:driver_records_driverrecord_export"), {"kind": "山田太郎"})
+    assert answer.status_code == 200
+    export = AuditEvent.objects.get(action="admin.export")
+    assert export.new_values["filters"] == {"kind": "***"} and export.new_values["search"] == ""
+    assert "山田" not in _audit_text()
