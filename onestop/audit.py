@@ -12,6 +12,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .idempotency import idempotent_answer_holders_note
 from .models import AuditChainHead, AuditEvent, Office, User
 from .request_context import request_id_var
 
@@ -139,6 +140,9 @@ def audit_log_many(entries: Iterable[AuditEntry]) -> list[AuditEvent]:
         rows.append(row)
     AuditEvent.objects.bulk_create(rows)
     AuditChainHead.objects.filter(pk=head.pk).update(last_seq=rows[-1].seq, last_hash=rows[-1].row_hash)
+    # Every read or change of a holder's data is audited: so the answer to an idempotent POST
+    # learns here which holders it is about (R15 erases it with them).
+    idempotent_answer_holders_note(row.record_number for row in rows)
     return rows
 
 

@@ -6,6 +6,11 @@ API clients send an `Idempotency-Key` header; the counter's forms carry a hidden
 lands on the result of the first submission. Keys are scoped to the caller's credentials. A
 key reused for a different request is refused; a repeat that arrives while the first is still
 running waits briefly for its answer.
+
+An answer may quote what was collected from a holder (a statement's text, R15): the audit
+entries written while it is made name the holders it is about (`idempotent_answer_holders_note`,
+in the audited change's transaction), and a suspension erases their answers
+(`idempotent_answers_erase`).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from django.conf import settings
@@ -26,7 +31,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .errors import error_answer
-from .models import IdempotentRequest
+from .models import IdempotentAnswerHolder, IdempotentRequest
+from .request_context import idempotent_answer_var
 
 HEADER = "Idempotency-Key"
 FORM_FIELD = "idempotency_key"
@@ -87,11 +93,21 @@ def _keep(row: IdempotentRequest, response: HttpResponse) -> None:
     if response.streaming or response.status_code in NOT_KEPT or response.status_code >= 500:
         row.delete()
         return
-    row.done = True
-    row.status_code = response.status_code
-    row.headers = {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)}
-    row.body = response.content
-    row.save(update_fields=["done", "status_code", "headers", "body"])
+    # A conditional UPDATE: if a suspension erased the answer while it was being made, it stays erased.
+    IdempotentRequest.objects.filter(pk=row.pk).update(
+        done=True,
+        status_code=response.status_code,
+        headers={name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)},
+        body=response.content,
+    )
+
+
+def _answer(get_response: Callable[[HttpRequest], HttpResponse], request: HttpRequest, row_id: int) -> HttpResponse:
+    token = idempotent_answer_var.set(row_id)
+    try:
+        return get_response(request)
+    finally:
+        idempotent_answer_var.reset(token)
 
 
 class IdempotencyMiddleware:
@@ -126,7 +142,7 @@ class IdempotencyMiddleware:
                 if row is None:  # the first attempt failed and let go of the key: try again
                     continue
             else:
-                response = self.get_response(request)
+                response = _answer(self.get_response, request, row.pk)
                 _keep(row, response)
                 return response
             if row.fingerprint != fingerprint:
@@ -152,5 +168,25 @@ class IdempotencyMiddleware:
 
 def idempotency_purge(*, older_than: timedelta = KEEP_FOR) -> int:
     """Forget answers older than a day: a retry comes within seconds, not days."""
-    deleted, _by_model = IdempotentRequest.objects.filter(created_at__lt=timezone.now() - older_than).delete()
-    return deleted
+    _deleted, by_model = IdempotentRequest.objects.filter(created_at__lt=timezone.now() - older_than).delete()
+    # Holders noted for an answer a suspension erased while its request ran.
+    IdempotentAnswerHolder.objects.exclude(answer_id__in=IdempotentRequest.objects.values("pk")).delete()
+    return by_model.get(IdempotentRequest._meta.label, 0)
+
+
+def idempotent_answer_holders_note(record_numbers: Iterable[str]) -> None:
+    """The answer being made (if any) is about these holders. Called by the audit trail inside
+    the audited change's transaction, so the note commits with the change."""
+    answer_id = idempotent_answer_var.get()
+    numbers = set(record_numbers) - {""}
+    if answer_id is None or not numbers:
+        return
+    IdempotentAnswerHolder.objects.bulk_create(
+        [IdempotentAnswerHolder(answer_id=answer_id, record_number=n) for n in sorted(numbers)], ignore_conflicts=True
+    )
+
+
+def idempotent_answers_erase(*, record_number: str) -> int:
+    """Erase the kept answers about one holder (R15); joins the caller's transaction."""
+    _deleted, by_model = IdempotentRequest.objects.filter(holders__record_number=record_number).delete()
+    return by_model.get(IdempotentRequest._meta.label, 0)

@@ -140,3 +140,27 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class IdempotentAnswerHolder(models.Model):
+    """A holder an idempotent answer is about: the record number of an audit entry written while
+    the answer was made. A suspension erases the holder's answers with them (R15).
+
+    Written in the transaction of the audited change, so no answer about the holder can be kept
+    after a suspension has committed. No database constraint on `answer`: a suspension may have
+    erased the answer while its request was still running.
+    """
+
+    answer = models.ForeignKey(  # indexed by the unique constraint, which starts with it
+        IdempotentRequest, on_delete=models.CASCADE, related_name="holders", db_constraint=False, db_index=False
+    )
+    record_number = models.CharField(max_length=12)
+
+    class Meta:
+        indexes = [models.Index(fields=["record_number"], name="idempotent_holder_record_idx")]  # no LIKE twin
+        constraints = [
+            models.UniqueConstraint(fields=["answer", "record_number"], name="unique_idempotent_answer_holder")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.answer_id}:{self.record_number}"

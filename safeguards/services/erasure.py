@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from consents.models import Consent, ConsentStatement
 from driver_records.models import ChangeSource, DriverRecord, RecordChange
 from jlis_gateway.models import EventStatus, JlisEvent
+from onestop.idempotency import idempotent_answers_erase
 
 from ..selectors import HolderKeys, holder_quarantined
 
@@ -61,6 +62,7 @@ ERASED_KINDS = {
     "jlis_event.pending_skipped": _("J-LIS events waiting to be applied (skipped)"),
     "record_change.values": _("Change history: values J-LIS gave"),
     "quarantined_event.raw": _("Unreadable J-LIS events naming the holder"),
+    "idempotent_request.answer": _("Answers kept to replay a repeated form or API request"),
 }
 
 
@@ -79,6 +81,8 @@ def holder_data_erase(
     for q in quarantined:
         q.raw = ""
         q.save(update_fields=["raw"])
+    # A repeated request's kept answer may quote a statement's text (R15: nothing of it survives).
+    counts["idempotent_request.answer"] = idempotent_answers_erase(record_number=record.number)
     return counts
 
 

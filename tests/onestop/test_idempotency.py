@@ -6,13 +6,15 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 from django.utils import timezone
 
 from onestop import idempotency
-from onestop.idempotency import IdempotencyMiddleware, idempotency_purge
-from onestop.models import IdempotentRequest
+from onestop.audit import AuditEntry, audit_log
+from onestop.idempotency import IdempotencyMiddleware, idempotency_purge, idempotent_answers_erase
+from onestop.models import IdempotentAnswerHolder, IdempotentRequest
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +119,48 @@ def test_old_answers_are_purged():
     IdempotencyMiddleware(CountingView())(api_post(key="key-00000002"))
     assert idempotency_purge() == 1
     assert list(IdempotentRequest.objects.values_list("key", flat=True)) == ["key-00000002"]
+
+
+class AuditingView(CountingView):
+    """The work audits a change to a holder's record, as every view touching one does."""
+
+    def __init__(self, record_number: str, *, erase_while_running: bool = False) -> None:
+        super().__init__()
+        self.record_number, self.erase_while_running = record_number, erase_while_running
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with transaction.atomic():
+            audit_log(
+                AuditEntry(action="test.change", subject_type="x", subject_id="1", record_number=self.record_number)
+            )
+        if self.erase_while_running:  # a suspension confirmed between the change and the answer
+            with transaction.atomic():
+                idempotent_answers_erase(record_number=self.record_number)
+        return super().__call__(request)
+
+
+def test_r15_an_answer_knows_the_holders_its_request_audited_and_is_erased_with_them():
+    IdempotencyMiddleware(AuditingView("301234567890"))(api_post(key="key-holder-a"))
+    IdempotencyMiddleware(AuditingView("301234567891"))(api_post(key="key-holder-b"))
+    assert set(IdempotentAnswerHolder.objects.values_list("answer__key", "record_number")) == {
+        ("key-holder-a", "301234567890"),
+        ("key-holder-b", "301234567891"),
+    }
+    with transaction.atomic():
+        assert idempotent_answers_erase(record_number="301234567890") == 1
+    assert list(IdempotentRequest.objects.values_list("key", flat=True)) == ["key-holder-b"]
+
+
+def test_r15_an_answer_erased_while_its_request_runs_is_not_kept_afterwards():
+    view = AuditingView("301234567890", erase_while_running=True)
+    middleware = IdempotencyMiddleware(view)
+    assert middleware(api_post()).status_code == 201
+    assert not IdempotentRequest.objects.exists()
+    middleware(api_post())  # nothing to replay: the repeat runs (and would be refused for a suspended holder)
+    assert view.calls == 2
+
+
+def test_purge_forgets_the_holders_of_answers_erased_while_running():
+    IdempotentAnswerHolder.objects.create(answer_id=999_999, record_number="301234567890")
+    idempotency_purge()
+    assert not IdempotentAnswerHolder.objects.exists()

@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 from django.db import DatabaseError, connection
+from django.urls import reverse
 from django.utils import translation
 
 from consents.errors import ConsentRefused
@@ -18,7 +19,7 @@ from driver_records.feed import FeedState, record_feed
 from driver_records.models import DriverRecord, RecordChange
 from jlis_gateway.models import EventKind, JlisEvent, OutboxKind, OutboxMessage, OutboxStatus, QuarantinedEvent
 from onestop.audit import audit_chain_verify
-from onestop.models import AuditEvent
+from onestop.models import AuditEvent, IdempotentAnswerHolder, IdempotentRequest
 from safeguards.models import SuspensionRequest, SuspensionStatus
 from safeguards.services import suspension_confirm, suspension_propose
 from safeguards.services.erasure import PAYLOAD_KEPT, VERIFICATION_KEPT
@@ -169,6 +170,7 @@ def test_r15_the_audit_trail_keeps_the_counts_and_stays_whole(suspect, superviso
         "jlis_event.pending_skipped": 1,
         "record_change.values": 4,  # the first move's name and address, the second's address, the old name
         "quarantined_event.raw": 1,
+        "idempotent_request.answer": 0,  # nothing was asked twice through the web here
     }
     suspended = AuditEvent.objects.get(action="consent.suspend")
     assert (suspended.subject_id, suspended.old_values, suspended.new_values["status"]) == (
@@ -288,3 +290,35 @@ def test_r15_a_failure_at_the_last_write_leaves_neither_erasure_nor_audit(suspec
     assert not AuditEvent.objects.filter(action__in=["suspension.confirm", "holder_data.erase"]).exists()
     assert SuspensionRequest.objects.get(pk=proposal.pk).status == SuspensionStatus.PROPOSED
     assert not OutboxMessage.objects.filter(kind=OutboxKind.REVOKE_CONSENT, consent=suspect.consent).exists()
+
+
+def _statement_by_api(client, clerk, holder, key: str):
+    client.force_login(clerk)
+    return client.post(
+        reverse("api:statements"),
+        {"record_id": holder.record.pk, "items": ["address"]},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY=key,
+    )
+
+
+def test_r15_the_answers_kept_for_repeated_requests_are_erased(
+    client, clerk, suspect, bystander, supervisor, second_supervisor
+):
+    """Issue 16: after a suspension the idempotency replay cache still held the statement's text."""
+    made = _statement_by_api(client, clerk, suspect, "r15-statement-0001")
+    other = _statement_by_api(client, clerk, bystander, "r15-statement-0002")
+    assert (made.status_code, other.status_code) == (201, 201)
+    nonce = made.json()["text"].splitlines()[-1]  # 確認番号: ..., in the kept answer's body
+    kept = IdempotentRequest.objects.filter(done=True)
+    assert [nonce in bytes(row.body).decode() for row in kept.order_by("pk")] == [True, False]
+
+    request = suspend(suspect, supervisor, second_supervisor)
+    assert not any(nonce in bytes(row.body).decode() for row in IdempotentRequest.objects.all())
+    assert request.erased["idempotent_request.answer"] == 1
+    assert not IdempotentAnswerHolder.objects.filter(record_number=suspect.record.number).exists()
+    # The other holder's answer is still replayed; the suspect's repeat is not, and is refused.
+    assert _statement_by_api(client, clerk, bystander, "r15-statement-0002")["Idempotent-Replayed"] == "true"
+    again = _statement_by_api(client, clerk, suspect, "r15-statement-0001")
+    assert again.status_code == 422 and again.json()["code"] == "service_suspended"
+    assert not again.has_header("Idempotent-Replayed")
