@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from driver_records.feed import recent_consents
@@ -115,3 +115,12 @@ def consent_status(*, record: DriverRecord, at: datetime | None = None) -> Conse
         mynaportal_link=MynaportalLink.objects.filter(record=record).select_related("linked_by").first(),
         not_applied=not_applied,
     )
+
+
+def consent_counts_by_status() -> dict[str, int]:
+    """How many consents are in each status (every status, zero included): the operator's gauge.
+    One index-only scan of the status index."""
+    counts = dict.fromkeys(ConsentStatus.values, 0)
+    for row in Consent.objects.order_by().values("status").annotate(n=Count("id")):
+        counts[row["status"]] = row["n"]
+    return counts

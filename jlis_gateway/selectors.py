@@ -59,3 +59,33 @@ def gateway_status() -> GatewayStatus:
         oldest_outbox_at=oldest_outbox,
         outbox_problems=list(problems),
     )
+
+
+@dataclass(frozen=True)
+class GatewayBacklog:
+    """What health checks and metrics watch: cheap to read (indexed), unlike the monitor's totals."""
+
+    poll: PollState | None
+    events_pending: int
+    oldest_pending_at: datetime | None
+    quarantined: int
+    outbox: dict[str, int]  # every status, zero included
+    oldest_unsent_at: datetime | None  # the oldest row still to be sent (pending or sending)
+
+
+def gateway_backlog() -> GatewayBacklog:
+    pending = JlisEvent.objects.filter(status=EventStatus.PENDING).aggregate(n=Count("id"), oldest=Min("received_at"))
+    outbox = dict.fromkeys(OutboxStatus.values, 0)
+    for row in OutboxMessage.objects.order_by().values("status").annotate(n=Count("id")):
+        outbox[row["status"]] = row["n"]
+    oldest_unsent = OutboxMessage.objects.filter(status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING]).aggregate(
+        oldest=Min("created_at")
+    )["oldest"]
+    return GatewayBacklog(
+        poll=PollState.objects.filter(name=FEED).first(),
+        events_pending=pending["n"],
+        oldest_pending_at=pending["oldest"],
+        quarantined=QuarantinedEvent.objects.count(),
+        outbox=outbox,
+        oldest_unsent_at=oldest_unsent,
+    )

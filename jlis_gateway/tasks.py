@@ -10,6 +10,7 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from driver_records.tasks import events_apply
 from onestop.celery import RETRY_ON_DATABASE_LOSS
+from onestop.metrics import metric_increment
 
 from .services.poll import events_poll
 from .services.relay import outbox_send, outbox_sweep
@@ -31,6 +32,9 @@ def _follow_up(task: Task, *args: Any, **options: Any) -> None:
 def poll_events() -> None:
     """Beat runs this every JLIS_POLL_SECONDS; the monitor's "poll now" queues it too."""
     result = events_poll()
+    metric_increment("onestop_jlis_polls_total", result=result.status)
+    metric_increment("onestop_jlis_events_stored_total", result.stored)
+    metric_increment("onestop_jlis_events_quarantined_total", result.quarantined)
     if result.stored:
         # The hand-off (docs/jlis-protocol.md): the driver-records applier takes stored events.
         _follow_up(events_apply)

@@ -100,7 +100,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/second_factor.html", context)
 
 
-EXEMPT_PREFIXES = ("/accounts/", "/i18n/", "/static/", "/healthz")
+EXEMPT_PREFIXES = ("/accounts/", "/i18n/", "/static/", "/healthz", "/metrics")
 
 
 class SecondFactorRequiredMiddleware:

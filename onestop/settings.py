@@ -125,9 +125,11 @@ INSTALLED_APPS = [
     "consents",
     "jlis_gateway",
     "safeguards",
+    "operations",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",  # request metrics for /metrics
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -144,6 +146,7 @@ MIDDLEWARE = [
     "onestop.middleware.RequestIdMiddleware",
     "axes.middleware.AxesMiddleware",
     "onestop.idempotency.IdempotencyMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "onestop.urls"
@@ -239,6 +242,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULER = "operations.beat:HeartbeatScheduler"  # records beat's own heartbeat
 CELERY_BEAT_SCHEDULE = {
     "consents-expire-due": {"task": "consents.expire_due", "schedule": crontab(hour=0, minute=5)},
     "idempotency-purge": {"task": "onestop.idempotency_purge", "schedule": crontab(hour=3, minute=30)},
@@ -332,7 +336,8 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # health checks come over plain HTTP from inside
+    # Health checks and Prometheus come over plain HTTP from inside (the scraper holds a token).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz(/ready)?$", r"^metrics$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -392,6 +397,23 @@ CELERY_BEAT_SCHEDULE |= {
 }
 
 REQUIRE_SERVICES = env_bool("ONESTOP_REQUIRE_SERVICES", False)
+
+# --- operations: health thresholds, metrics, error tracking (docs/operations.md) -------------
+HEALTH_HEARTBEAT_SECONDS = env_int("HEALTH_HEARTBEAT_SECONDS", 30)  # beat sends the worker's heartbeat task
+HEALTH_BEAT_MAX_AGE_SECONDS = env_int("HEALTH_BEAT_MAX_AGE_SECONDS", 120)
+HEALTH_WORKER_MAX_AGE_SECONDS = env_int("HEALTH_WORKER_MAX_AGE_SECONDS", 300)
+HEALTH_POLL_MAX_AGE_SECONDS = env_int("HEALTH_POLL_MAX_AGE_SECONDS", max(900, 3 * JLIS_POLL_SECONDS))
+HEALTH_OUTBOX_MAX_AGE_SECONDS = env_int("HEALTH_OUTBOX_MAX_AGE_SECONDS", 900)
+CELERY_BEAT_SCHEDULE |= {
+    "operations-heartbeat": {"task": "operations.heartbeat", "schedule": float(HEALTH_HEARTBEAT_SECONDS)},
+}
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")  # unset: /metrics does not exist
+METRICS_CACHE_SECONDS = env_int("METRICS_CACHE_SECONDS", 30)
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from operations.error_tracking import error_tracking_init
+
+    error_tracking_init(dsn=SENTRY_DSN, environment=ONESTOP_ENV, release=os.environ.get("ONESTOP_RELEASE", ""))
 
 # --- logging --------------------------------------------------------------------------------
 LOGGING = {

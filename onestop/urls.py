@@ -5,12 +5,12 @@ from django.views.generic import RedirectView
 
 from consents.api.views import SchemaView
 
-from . import second_factor, views
+from . import second_factor
 from .forms import StaffAuthenticationForm
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="counter:home", permanent=False)),
-    path("healthz", views.healthz, name="healthz"),
+    path("", include("operations.urls")),  # healthz, healthz/ready, metrics
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=StaffAuthenticationForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/second-factor/", second_factor.second_factor, name="second_factor"),

@@ -255,3 +255,29 @@ def celery_worker_process(
     worker = worker_start(log=tmp_path_factory.mktemp("celery-worker") / "worker.log")
     yield worker
     worker.stop()
+
+
+@dataclass
+class BeatProcess:
+    log: Path
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(15)
+
+
+def beat_start(*, folder: Path, env: dict[str, str], broker_url: str | None = None) -> BeatProcess:
+    """A real `celery -A onestop beat` with this run's settings and its schedule file in `folder`."""
+    log = folder / "beat.log"
+    with open(log, "ab") as out:
+        process = subprocess.Popen(
+            [str(BIN / "celery"), "-A", "onestop", "beat", "--loglevel", "INFO", "--schedule",
+             str(folder / "beat-schedule"), "--pidfile", str(folder / "beat.pid")],
+            cwd=ROOT,
+            env=celery_env(env=env, broker_url=broker_url, application_name="onestop-test-beat"),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    return BeatProcess(log, process)

@@ -13,6 +13,7 @@ from driver_records.models import DriverRecord
 from jlis_gateway.models import OutboxKind
 from jlis_gateway.outbox import outbox_enqueue
 from onestop.audit import AuditEntry, audit_log
+from onestop.metrics import metric_increment
 from onestop.models import User
 from onestop.roles import is_counter_staff
 
@@ -66,6 +67,7 @@ def _refusal_record(*, statement: ConsentStatement, code: str, actor: Actor) -> 
             )
         )
     logger.info("signature for statement %s refused: %s", statement.pk, code)
+    metric_increment("onestop_signature_refusals_total", code=code)
 
 
 def consent_register(*, statement_id: int, signature: bytes, certificate_der: bytes, actor: Actor) -> Consent:

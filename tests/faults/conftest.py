@@ -25,7 +25,7 @@ from tests.consents.conftest import (  # noqa: F401 (shared fixtures)
     record,
     terms,
 )
-from tests.jlis_fixtures import BIN, ROOT, WorkerProcess, celery_env, free_port, wait_until, worker_start
+from tests.jlis_fixtures import WorkerProcess, free_port, wait_until, worker_start
 from tests.jlis_gateway.conftest import holder_card, signed_consent  # noqa: F401 (shared fixtures)
 
 # Tasks whose worker died unacknowledged come back after this many seconds (the broker's
@@ -151,29 +151,3 @@ def sweep_until(condition: Callable[[], bool], task: Any, timeout: float, messag
 
 def log_count(path: Path, text: str) -> int:
     return path.read_text(errors="replace").count(text) if path.exists() else 0
-
-
-@dataclass
-class BeatProcess:
-    log: Path
-    process: subprocess.Popen[bytes]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(15)
-
-
-def beat_start(*, folder: Path, env: dict[str, str], broker_url: str | None = None) -> BeatProcess:
-    """A real `celery -A onestop beat` with this run's settings and its schedule file in `folder`."""
-    log = folder / "beat.log"
-    with open(log, "ab") as out:
-        process = subprocess.Popen(
-            [str(BIN / "celery"), "-A", "onestop", "beat", "--loglevel", "INFO", "--schedule",
-             str(folder / "beat-schedule"), "--pidfile", str(folder / "beat.pid")],
-            cwd=ROOT,
-            env=celery_env(env=env, broker_url=broker_url, application_name="onestop-test-beat"),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    return BeatProcess(log, process)

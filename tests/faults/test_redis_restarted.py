@@ -12,9 +12,9 @@ import pytest
 from django.utils import timezone
 
 from jlis_gateway.models import EventStatus, JlisEvent, OutboxKind, OutboxMessage, OutboxStatus, QuarantinedEvent
-from tests.jlis_fixtures import wait_until
+from tests.jlis_fixtures import beat_start, wait_until
 
-from .conftest import beat_start, log_count
+from .conftest import log_count
 from .world import assert_matches, outcome, records_for_generated, reference_fold, start_state, stored_events
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.redis, pytest.mark.celery_worker]
