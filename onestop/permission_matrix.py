@@ -31,6 +31,7 @@ class Principal(StrEnum):
 
 class Zone(StrEnum):
     PUBLIC = "public"
+    MACHINE = "machine"  # health checks and metrics: no session; a token where one is needed
     PAGE = "page"
     API = "api"
     ADMIN = "admin"
@@ -84,6 +85,10 @@ def outcome(rule: Rule, principal: Principal, method: str) -> Outcome:
     allowed = rule.get if method == "GET" else rule.post
     if rule.zone == Zone.PUBLIC:
         return Outcome.OK if allowed is not None else Outcome.NOT_ALLOWED
+    if rule.zone == Zone.MACHINE:  # its answer is its own (503: not ready); no staff role opens it
+        if allowed is None:
+            return Outcome.NOT_ALLOWED
+        return Outcome.OK if principal in allowed else Outcome.NOT_FOUND
     # The admin site lets staff through before a view looks at the method.
     guard = rule.guard | (ADMIN_READER if rule.zone == Zone.ADMIN else NOBODY)
     if principal in (allowed if allowed is not None else guard):
@@ -98,7 +103,11 @@ def outcome(rule: Rule, principal: Principal, method: str) -> Outcome:
 # --- the project's own URLs -------------------------------------------------------------------
 RULES: dict[str, Rule] = {
     "/": Rule(Zone.PUBLIC, EVERYONE, EVERYONE, "Redirects to the holder search."),
-    "healthz": Rule(Zone.PUBLIC, EVERYONE, None, "Liveness for the load balancer; says nothing else."),
+    "healthz": Rule(Zone.MACHINE, EVERYONE, None, "Liveness: the process answers; checks nothing else."),
+    "healthz-ready": Rule(Zone.MACHINE, EVERYONE, None, "Readiness of each part against its threshold (503)."),
+    "metrics": Rule(
+        Zone.MACHINE, NOBODY, None, "Prometheus metrics: only with the scraper's token (METRICS_TOKEN); none set here."
+    ),
     "login": Rule(Zone.PUBLIC, EVERYONE, EVERYONE, "Staff login (lockout after repeated failures)."),
     "logout": Rule(Zone.PUBLIC, None, EVERYONE, "Logout (POST only)."),
     "set_language": Rule(Zone.PUBLIC, EVERYONE, EVERYONE, "Switches the interface language."),

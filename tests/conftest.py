@@ -33,7 +33,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     if settings.REQUIRE_SERVICES:
-        reasons = {r for m in ("postgres", "redis", "e2e") if (r := missing_service(m))}
+        reasons = {r for m in ("postgres", "redis", "e2e", "promtool") if (r := missing_service(m))}
         if reasons:
             pytest.exit("ONESTOP_REQUIRE_SERVICES=1 but " + "; ".join(sorted(reasons)), returncode=1)
 

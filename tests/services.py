@@ -7,7 +7,7 @@ import shutil
 import pytest
 from django.conf import settings
 
-SERVICE_MARKERS = ("postgres", "redis", "celery_worker", "e2e")
+SERVICE_MARKERS = ("postgres", "redis", "celery_worker", "e2e", "promtool")
 
 
 def missing_service(marker: str) -> str | None:
@@ -18,6 +18,8 @@ def missing_service(marker: str) -> str | None:
         return "Redis is not reachable (set REDIS_URL or start a local server on 6379)"
     if marker == "celery_worker" and not settings.USING_POSTGRES:
         return "a real Celery worker shares the test database, which needs PostgreSQL"
+    if marker == "promtool" and shutil.which("promtool") is None:
+        return "promtool is not installed (make test installs Debian's prometheus package when run as root)"
     if marker == "e2e":
         if not settings.USING_POSTGRES:
             return "the end-to-end journeys run on PostgreSQL, which this run does not have"
