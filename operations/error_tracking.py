@@ -1,8 +1,9 @@
 """Error tracking with Sentry (sentry-sdk), on only when SENTRY_DSN is set.
 
 What leaves the process must never carry personal data (names, addresses, birthdates,
-certificates) or anything shaped like a My Number. Nothing personal is sent on purpose
-(`send_default_pii=False`, no local variables, no request bodies); and since an exception's
+certificates) or anything shaped like a My Number. Nothing personal is collected on purpose
+(`data_collection`, sentry-sdk's successor of `send_default_pii=False`: no user details,
+cookies, headers, query strings, bodies, local variables or SQL parameters); and since an exception's
 message may still quote a value, every string of the event is scrubbed before it is sent:
 - request: only the method and the URL without its query string are kept;
 - the user: only the id;
@@ -24,15 +25,18 @@ from urllib.parse import urlsplit, urlunsplit
 import sentry_sdk
 from sentry_sdk.integrations.celery import CeleryIntegration
 from sentry_sdk.integrations.django import DjangoIntegration
-from sentry_sdk.scrubber import DEFAULT_DENYLIST, EventScrubber
 from sentry_sdk.transport import Transport
 
 SCRUBBED = "[scrubbed]"
+_CJK = "\u3000-\u303f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+# Parts the SDK itself fills with what is installed and running.
+_SAFE_SUBTREES = frozenset({"modules", "sdk", "runtime"})
 _PATTERNS = [
     re.compile(r"-----BEGIN [A-Z ]+-----.*?-----END [A-Z ]+-----", re.DOTALL),
     re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|「[^」\n]*」"),
-    # Kanji, kana, CJK punctuation and full-width forms (full-width digits and letters too).
-    re.compile(r"[\u3000-\u303f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]+"),
+    # Kanji, kana, CJK punctuation and full-width forms (full-width digits and letters too), with
+    # any ASCII digits among them (昭和55年5月17日, ２丁目3番).
+    re.compile(rf"[\d{_CJK}]*[{_CJK}][\d{_CJK}]*"),
     re.compile(r"[A-Za-z0-9+/]{24,}={0,2}"),  # base64 (a DER certificate, a signature)
     re.compile(r"\d(?:[\s\-./_,:・]?\d){3,}"),
     re.compile(r"\b[A-Z]{2,}(?:[ ,]+[A-Z]{2,})+\b"),
@@ -43,7 +47,6 @@ _SAFE_KEYS = frozenset(
      "environment", "release", "timestamp", "start_timestamp", "trace_id", "span_id", "parent_span_id", "op",
      "version", "sdk", "lineno", "colno", "in_app", "transaction", "server_name", "handled", "mechanism"}
 )  # fmt: skip
-_PERSONAL_KEYS = ["name", "address", "birth_date", "certificate", "statement", "signature", "reason", "token", "pin"]
 
 
 def scrub_text(text: str) -> str:
@@ -53,6 +56,8 @@ def scrub_text(text: str) -> str:
 
 
 def _scrub(value: Any, key: str = "") -> Any:
+    if key in _SAFE_SUBTREES:
+        return value
     if isinstance(value, str):
         return value if key in _SAFE_KEYS else scrub_text(value)
     if isinstance(value, dict):
@@ -92,10 +97,18 @@ def error_tracking_init(
         environment=environment,
         release=release or None,
         integrations=[DjangoIntegration(), CeleryIntegration()],
-        send_default_pii=False,
-        include_local_variables=False,
+        # Nothing personal is collected (the successor of send_default_pii=False, stricter).
+        data_collection={
+            "user_info": False,
+            "cookies": {"mode": "off"},
+            "http_headers": {"request": {"mode": "off"}},
+            "http_bodies": [],
+            "url_query_params": {"mode": "off"},
+            "database_query_data": False,
+            "queues": False,
+            "stack_frame_variables": False,
+        },
         max_request_body_size="never",
-        event_scrubber=EventScrubber(denylist=[*DEFAULT_DENYLIST, *_PERSONAL_KEYS], recursive=True),
         before_send=scrub_event,
         before_send_transaction=scrub_event,
         before_breadcrumb=scrub_breadcrumb,
