@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint format bench install migrate messages clean browser screenshots
+.PHONY: run test lint format bench install migrate messages clean browser promtool screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ run: migrate
 	@echo ""
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile
 
-test: install browser
+test: install browser promtool
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -42,6 +42,14 @@ browser:
 	@test -f tests/e2e/node_modules/axe-core/axe.min.js || { \
 	  if command -v npm >/dev/null; then npm ci --prefix tests/e2e --no-audit --no-fund --silent; \
 	  else echo "npm is missing: the accessibility checks will say so"; fi; }
+
+# The alert rules (docs/prometheus/) are checked and unit-tested with Prometheus's promtool,
+# from Debian's prometheus package. Installed when missing and possible.
+promtool:
+	@command -v promtool >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+	  else echo "promtool is not installed and cannot be installed here: the alert tests will say so"; fi; }
 
 # Refreshes docs/screenshots/ from the end-to-end journeys.
 screenshots: install browser
@@ -61,7 +69,7 @@ bench: install
 	DATABASE_URL="$${DATABASE_URL:-postgresql://127.0.0.1:5432/onestop}" $(BIN)/python -m bench $(BENCH)
 
 # Each app keeps its own catalogue (app/locale); locale/ holds onestop/ and templates/.
-APPS := driver_records consents jlis_gateway safeguards
+APPS := driver_records consents jlis_gateway safeguards operations
 messages: install
 	$(BIN)/python manage.py makemessages -l ja --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' \
 		--ignore 'bench/*' $(foreach app,$(APPS),--ignore '$(app)/*')

@@ -78,3 +78,8 @@ def record_search(*, query: str, limit: int = 50) -> QuerySet[DriverRecord]:
 
 def record_history(*, record: DriverRecord, limit: int = 100) -> QuerySet[RecordChange]:
     return record.changes.select_related("actor").order_by("-changed_at", "-id")[:limit]
+
+
+def serials_linked(serials: set[str]) -> set[str]:
+    """Which of these certificate serials a record is linked to now (one index probe each)."""
+    return set(DriverRecord.objects.filter(cert_serial__in=serials).values_list("cert_serial", flat=True))

@@ -89,3 +89,12 @@ def gateway_backlog() -> GatewayBacklog:
         outbox=outbox,
         oldest_unsent_at=oldest_unsent,
     )
+
+
+def events_oldest_pending(*, limit: int) -> list[tuple[datetime, str, str]]:
+    """(received_at, kind, serial) of the oldest pending events, oldest first (the pending index)."""
+    return list(
+        JlisEvent.objects.filter(status=EventStatus.PENDING)
+        .order_by("id")
+        .values_list("received_at", "kind", "serial")[:limit]
+    )

@@ -14,7 +14,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from consents.selectors import consent_counts_by_status
-from jlis_gateway.selectors import gateway_backlog
+from driver_records.selectors import serials_linked
+from jlis_gateway.models import EventKind
+from jlis_gateway.selectors import events_oldest_pending, gateway_backlog
 from onestop.metrics import COUNTERS, metric_counters
 
 from .health import heartbeat_age
@@ -27,6 +29,21 @@ def _timestamp(moment: object) -> float:
 
 def _age(moment: object) -> float:
     return max(0.0, time.time() - moment.timestamp()) if moment is not None else 0.0  # type: ignore[attr-defined]
+
+
+DUE_SCAN = 500
+
+
+def oldest_due_at() -> object:
+    """When the oldest pending event that can be applied now arrived. An event about a serial no
+    record is linked to may rightly wait (an earlier event may link it, up to
+    JLIS_UNKNOWN_SERIAL_GRACE_SECONDS): it is not due. Looks at the oldest DUE_SCAN pending events."""
+    oldest = events_oldest_pending(limit=DUE_SCAN)
+    linked = serials_linked({serial for _at, kind, serial in oldest if kind == EventKind.LATEST_INFO})
+    for received_at, kind, serial in oldest:
+        if kind != EventKind.LATEST_INFO or serial in linked:
+            return received_at
+    return None
 
 
 def _gauges() -> list[Metric]:
@@ -48,6 +65,11 @@ def _gauges() -> list[Metric]:
             "onestop_jlis_events_oldest_pending_age_seconds",
             "How long the oldest unapplied J-LIS event has waited (0: none waiting).",
             _age(backlog.oldest_pending_at),
+        ),
+        _gauge(
+            "onestop_jlis_events_oldest_due_age_seconds",
+            "How long the oldest event that can be applied now has waited (not those waiting for their serial).",
+            _age(oldest_due_at()),
         ),
         _gauge("onestop_jlis_events_quarantined", "J-LIS events kept unread (quarantined).", backlog.quarantined),
         _gauge(

@@ -200,3 +200,17 @@ def test_promtool_accepts_the_exposition(client, metrics_on):
         line for line in lint.stdout.decode().splitlines() + lint.stderr.decode().splitlines() if "onestop_" in line
     ]
     assert ours == []
+
+
+@pytest.mark.django_db
+def test_an_event_waiting_for_its_serial_is_not_due_one_about_a_linked_serial_is(client, metrics_on):
+    """An event about a serial no record has may wait for an earlier event to link it (the
+    applier's grace): the operator's alert must not fire for it; one about a linked serial must."""
+    _event(1, EventStatus.PENDING, 3000)  # serial 900001: no record holds it
+    samples = scrape(client)
+    assert 3000 <= value(samples, "onestop_jlis_events_oldest_pending_age_seconds") < 3100
+    assert value(samples, "onestop_jlis_events_oldest_due_age_seconds") == 0
+    DriverRecordFactory(cert_serial="900002", cert_issuer_key_id="ab" * 20)
+    _event(2, EventStatus.PENDING, 1200)  # serial 900002: linked, so it can be applied now
+    samples = scrape(client)
+    assert 1200 <= value(samples, "onestop_jlis_events_oldest_due_age_seconds") < 1300
