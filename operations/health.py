@@ -47,7 +47,7 @@ class WorkerAnswers(HealthCheck):
     def run(self) -> None:
         _too_old("worker last ran the heartbeat task", heartbeat_age(WORKER), settings.HEALTH_WORKER_MAX_AGE_SECONDS)
         if settings.REDIS_URL:
-            Ping(timeout=timedelta(seconds=1), limit=1).run()
+            Ping(timeout=timedelta(seconds=settings.HEALTH_WORKER_PING_SECONDS), limit=1).run()
 
 
 @dataclasses.dataclass

@@ -148,12 +148,18 @@ def test_ready_with_a_real_beat_and_worker_and_each_failure_named_when_it_stops(
     settings.HEALTH_BEAT_MAX_AGE_SECONDS = 4
     PollState.objects.create(name="events", last_success_at=timezone.now(), last_attempt_at=timezone.now())
     beat = beat_start(folder=tmp_path, env={"HEALTH_HEARTBEAT_SECONDS": "1", "JLIS_POLL_SECONDS": "3600"})
+    last: dict[str, object] = {}
     try:
 
         def ready() -> bool:
-            return client.get("/healthz/ready").status_code == 200
+            response = client.get("/healthz/ready")
+            last.update(response.json())
+            return response.status_code == 200
 
-        wait_until(ready, 60, "readiness with a real beat and worker")
+        try:
+            wait_until(ready, 120, "readiness with a real beat and worker")
+        except pytest.fail.Exception:
+            pytest.fail(f"never ready; the last answer: {last}; beat's log: {beat.log.read_text()[-1500:]}")
         assert set(client.get("/healthz/ready").json()["checks"]) == {
             "database", "redis", "worker", "beat", "jlis_poll", "outbox",
         }  # fmt: skip
