@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from driver_records.access import holders_readable, office_serves
 from driver_records.feed import recent_consents
 from driver_records.models import DriverRecord
 from driver_records.selectors import Eligibility, record_eligibility
@@ -38,7 +40,7 @@ def consent_start_refusal(*, record: DriverRecord, office: Office | None) -> Con
         return ConsentRefused("not_eligible", eligibility.message)
     if office is None:
         return ConsentRefused("no_office")
-    if office.prefecture != record.prefecture:  # R4
+    if not office_serves(office, record.prefecture):  # R4: the one object-scope rule
         return ConsentRefused("wrong_prefecture")
     if terms_version_current() is None:  # R17
         return ConsentRefused("no_terms")
@@ -74,13 +76,13 @@ class ConsentStatusView:
         return self.current.status
 
 
-def statements_open(*, office_id: int | None, limit: int = 20) -> QuerySet[ConsentStatement]:
-    """Statements made at an office that can still be signed (unused, unexpired), newest first."""
-    return (
-        ConsentStatement.objects.select_related("record", "office", "terms_version")
-        .filter(office_id=office_id, used_at__isnull=True, expires_at__gt=timezone.now())
-        .order_by("-created_at", "-id")[:limit]
+def statements_open(*, who: Any, limit: int = 20) -> QuerySet[ConsentStatement]:
+    """Statements made at the caller's office that can still be signed (unused, unexpired), for
+    holders who still live in its prefecture (the object-scope rule), newest first."""
+    rows = ConsentStatement.objects.select_related("record", "office", "terms_version").filter(
+        office_id=getattr(who, "office_id", None), used_at__isnull=True, expires_at__gt=timezone.now()
     )
+    return holders_readable(who, rows, "record__prefecture").order_by("-created_at", "-id")[:limit]
 
 
 def consent_for_jlis(*, jlis_consent_id: str) -> Consent | None:

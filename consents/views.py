@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from driver_records.access import HolderAccess, holder_require
 from driver_records.models import DriverRecord
 from onestop.audit import AuditEntry, audit_log
 from onestop.permissions import COUNTER, READERS, SUPERVISORS, role_required
@@ -31,6 +32,7 @@ def _record_page(record_id: int) -> HttpResponse:
 @require_POST
 def statement_new(request: HttpRequest, record_id: int) -> HttpResponse:
     record = get_object_or_404(DriverRecord, pk=record_id)
+    holder_require(request.user, record, HolderAccess.WRITE)  # R4 (the service says why in words)
     form = ItemsForm(request.POST)
     if not form.is_valid():
         messages.error(request, explain("no_items"))
@@ -49,6 +51,7 @@ def _own_statement(request: HttpRequest, statement_id: int) -> ConsentStatement:
     )
     if statement.office_id != getattr(request.user, "office_id", None):
         raise PermissionDenied  # a statement is seen only at the office that made it
+    holder_require(request.user, statement.record, HolderAccess.WRITE)  # and while the holder lives there
     return statement
 
 
@@ -101,6 +104,7 @@ def consent_receipt(request: HttpRequest, consent_id: int) -> HttpResponse:
     consent = get_object_or_404(
         Consent.objects.select_related("record", "office", "terms_version", "clerk"), pk=consent_id
     )
+    holder_require(request.user, consent.record, HolderAccess.READ)
     with transaction.atomic():
         audit_log(
             AuditEntry(
@@ -124,6 +128,7 @@ def consent_receipt(request: HttpRequest, consent_id: int) -> HttpResponse:
 def consent_revoke_view(request: HttpRequest, consent_id: int) -> HttpResponse:
     """R9: a supervisor revokes, with a reason, after a confirmation step."""
     consent = get_object_or_404(Consent.objects.select_related("record", "terms_version"), pk=consent_id)
+    holder_require(request.user, consent.record, HolderAccess.WRITE)  # R9: at the counter of residence
     form = RevokeForm(request.POST or None)
     context = {"consent": consent, "record": consent.record, "items_label": items_label(consent.items), "form": form}
     if request.method != "POST" or not form.is_valid():
@@ -143,6 +148,7 @@ def consent_revoke_view(request: HttpRequest, consent_id: int) -> HttpResponse:
 @require_POST
 def mynaportal_link(request: HttpRequest, record_id: int) -> HttpResponse:
     record = get_object_or_404(DriverRecord, pk=record_id)
+    holder_require(request.user, record, HolderAccess.WRITE)
     form = MynaportalLinkForm(request.POST)
     if not form.is_valid():
         messages.error(request, form.errors["confirmed"][0])

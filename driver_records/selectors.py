@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 from django.db.models import F, QuerySet
 from django.db.models.functions import Collate
 from django.utils.translation import gettext_lazy as _
 
+from .access import HolderAccess, holder_access
 from .models import DriverRecord, HoldingStatus, RecordChange
 from .normalise import name_search_key, record_number_input
 
@@ -65,15 +68,47 @@ def record_eligibility(record: DriverRecord) -> Eligibility:
 def record_search(*, query: str, limit: int = 50) -> QuerySet[DriverRecord]:
     """Records by exact record number, or by name (any spacing, full- or half-width)."""
     number = record_number_input(query)
+    # A search reads what a result row may show, never the address or birthdate.
+    records = DriverRecord.objects.only("number", "name", "prefecture", "kind", "holding_status")
     if number.isdigit():
-        return DriverRecord.objects.filter(number=number)[:limit]
+        return records.filter(number=number)[:limit]
     key = name_search_key(query)
     if not key:
         return DriverRecord.objects.none()
     # Code point order: on PostgreSQL the prefix is then a range of record_name_search_idx
     # (migration 0005); SQLite's default collation is that order already.
     by_name = Collate("name_key", "C") if connection.vendor == "postgresql" else F("name_key")
-    return DriverRecord.objects.filter(name_key__startswith=key).order_by(by_name, "number")[:limit]
+    return records.filter(name_key__startswith=key).order_by(by_name, "number")[:limit]
+
+
+@dataclass(frozen=True)
+class SearchRow:
+    """One search result as the searcher may see it: the directory (name, number, prefecture)
+    for every holder; kind and holding status only for holders whose data the searcher reads."""
+
+    pk: int
+    number: str
+    name: str
+    prefecture: str
+    kind: str | None
+    holding_status: str | None
+
+
+def search_rows(records: Iterable[DriverRecord], *, who: Any) -> list[SearchRow]:
+    rows = []
+    for r in records:
+        readable = holder_access(who, r.prefecture) >= HolderAccess.READ
+        rows.append(
+            SearchRow(
+                pk=r.pk,
+                number=r.number,
+                name=r.name,
+                prefecture=r.get_prefecture_display(),
+                kind=r.get_kind_display() if readable else None,
+                holding_status=r.get_holding_status_display() if readable else None,
+            )
+        )
+    return rows
 
 
 def record_history(*, record: DriverRecord, limit: int = 100) -> QuerySet[RecordChange]:

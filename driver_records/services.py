@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from onestop.audit import AuditEntry, audit_log, mask_personal
 from onestop.models import User
 
+from .access import HolderAccess, holder_require
 from .models import CARD_ONLY_STATUSES, ChangeSource, DriverRecord, RecordChange
 from .normalise import name_search_key
 
@@ -49,6 +50,8 @@ def record_update(
         raise ValueError(f"not editable: {sorted(unknown)}")
     with transaction.atomic(durable=True):
         record = DriverRecord.objects.select_for_update().get(pk=record_id)
+        if actor is not None:  # staff change only the holders of their prefecture (read under the lock)
+            holder_require(actor, record, HolderAccess.WRITE)
         if record.version != expected_version:
             raise StaleRecordError()
         now = timezone.now()

@@ -10,10 +10,11 @@ from django.views.decorators.http import require_POST, require_safe
 from onestop.audit import AuditEntry, audit_log
 from onestop.permissions import COUNTER, READERS, role_required
 
+from .access import HolderAccess, holder_access, holder_require
 from .feed import record_feed, record_jlis_events
 from .forms import HoldingStatusForm, RecordSearchForm
 from .models import DriverRecord
-from .selectors import record_eligibility, record_history, record_search
+from .selectors import record_eligibility, record_history, record_search, search_rows
 from .services import StaleRecordError, record_update
 
 
@@ -23,7 +24,7 @@ def home(request: HttpRequest) -> HttpResponse:
     form = RecordSearchForm(request.GET or None)
     results = None
     if form.is_valid():
-        results = list(record_search(query=form.cleaned_data["q"]))
+        results = search_rows(record_search(query=form.cleaned_data["q"]), who=request.user)
     return render(request, "driver_records/home.html", {"form": form, "results": results})
 
 
@@ -31,6 +32,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 def record_detail(request: HttpRequest, record_id: int) -> HttpResponse:
     record = get_object_or_404(DriverRecord, pk=record_id)
+    if holder_access(request.user, record.prefecture) < HolderAccess.READ:
+        return _record_elsewhere(request, record)
     with transaction.atomic():
         audit_log(
             AuditEntry(
@@ -52,11 +55,29 @@ def record_detail(request: HttpRequest, record_id: int) -> HttpResponse:
     return render(request, "driver_records/record_detail.html", context)
 
 
+def _record_elsewhere(request: HttpRequest, record: DriverRecord) -> HttpResponse:
+    """A holder of another prefecture: where they must go, and nothing of their personal data."""
+    with transaction.atomic():
+        audit_log(
+            AuditEntry(
+                action="record.view_elsewhere",
+                subject_type="driver_record",
+                subject_id=str(record.pk),
+                actor=request.user,  # type: ignore[arg-type]
+                record_number=record.number,
+            )
+        )
+    context = {"number": record.number, "name": record.name, "prefecture": record.get_prefecture_display()}
+    return render(request, "driver_records/record_elsewhere.html", context)
+
+
 @role_required(*COUNTER)
 @require_POST
 def holding_status_change(request: HttpRequest, record_id: int) -> HttpResponse:
-    """R12: recording a change away from the card-only statuses stops the feed at once."""
+    """R12: recording a change away from the card-only statuses stops the feed at once. A change
+    of the holder: only staff of the holder's prefecture (record_update asks again under lock)."""
     record = get_object_or_404(DriverRecord, pk=record_id)
+    holder_require(request.user, record, HolderAccess.WRITE)
     form = HoldingStatusForm(request.POST, record=record)
     if not form.is_valid():
         messages.error(request, _("Choose one of the holding statuses offered."))

@@ -9,8 +9,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import PermissionDenied
-from django.db.models import Field, Model
+from django.db.models import Field, Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+
+from driver_records.access import model_rows_readable
 
 from .forms import StaffAdminAuthenticationForm
 from .validators import is_free_text_model_field, reject_my_number, search_refusal
@@ -29,6 +31,11 @@ def search_refused(request: HttpRequest) -> HttpResponse | None:
 
 
 class GuardedModelAdmin(admin.ModelAdmin):
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # The object-scope rule: the list, a row, its history and the CSV export (all read
+        # through here) show only the holders whose data the user may read.
+        return model_rows_readable(request.user, super().get_queryset(request))
+
     def formfield_for_dbfield(self, db_field: Field, request: HttpRequest, **kwargs: Any) -> forms.Field | None:
         formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
         if isinstance(formfield, forms.CharField) and is_free_text_model_field(db_field):

@@ -11,14 +11,20 @@ What a principal that a rule does not allow gets, by zone:
 - api: 401 (no credentials) or 403, as JSON `{code, message}`;
 - admin: the admin login (anyone who is not staff) or 403 (staff without the permission);
 - a method a view does not offer: 405, once the guard has let the principal through.
-Object rules (a statement is seen only at its office, a terminal reads its own prefecture)
-apply on top; the matrix is requested with objects of the principals' own office.
+
+The object-scope rule (driver_records/access.py) comes on top, for URLs that read or change a
+holder: each is requested with objects of the principals' own prefecture (Tokyo: the clerk's,
+the supervisor's and the terminal's office) and of another (Osaka). `Reach` below restates the
+rule apart from its code: what each principal reaches of a holder of its own prefecture and of
+another's. A principal that the guard lets through but that does not reach what the URL needs
+gets 403 (or the URL's own refusal), or, on a page that shows the directory elsewhere, the page
+without personal data (`limited`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
+from dataclasses import dataclass, replace
+from enum import IntEnum, StrEnum
 
 
 class Principal(StrEnum):
@@ -37,13 +43,29 @@ class Zone(StrEnum):
     ADMIN = "admin"
 
 
+class Place(StrEnum):
+    OWN = "own"  # the holder lives in the principal's prefecture
+    OTHER = "other"  # the holder lives in another prefecture
+
+
+class Reach(IntEnum):
+    """How far a principal reaches into one holder (ordered)."""
+
+    NONE = 0
+    DIRECTORY = 1  # name, record number, prefecture of residence
+    READ = 2  # personal data: address, birthdate, history, consents, receipts, feed, safeguards
+    WRITE = 3  # personal data, and changes (as far as the role goes)
+
+
 class Outcome(StrEnum):
     OK = "ok"  # the view answers (200, its own redirect, or its validation message)
+    LIMITED = "limited"  # 200 with the directory only: name, number, prefecture, where to go
     LOGIN = "login"  # 302 to the login page (the admin's, in the admin)
     UNAUTHENTICATED = "401"
     FORBIDDEN = "403"
     NOT_FOUND = "404"
     NOT_ALLOWED = "405"
+    REFUSED = "422"  # the service's refusal with its reason (R4: wrong_prefecture)
 
 
 ANON, CLERK, SUP, AUD, TERM = (
@@ -66,6 +88,15 @@ READERS_OR_TERMINAL: Who = frozenset({CLERK, SUP, AUD, TERM})
 ADMIN_READER: Who = frozenset({AUD})
 
 
+# What each principal reaches of a holder, by where the holder lives (the object-scope rule).
+# Counter staff and terminals serve their own prefecture; elsewhere staff see the directory and
+# terminals nothing; auditors read everyone and change no one.
+REACH: dict[Place, dict[Principal, Reach]] = {
+    Place.OWN: {ANON: Reach.NONE, CLERK: Reach.WRITE, SUP: Reach.WRITE, AUD: Reach.READ, TERM: Reach.WRITE},
+    Place.OTHER: {ANON: Reach.NONE, CLERK: Reach.DIRECTORY, SUP: Reach.DIRECTORY, AUD: Reach.READ, TERM: Reach.NONE},
+}
+
+
 @dataclass(frozen=True)
 class Rule:
     zone: Zone
@@ -73,6 +104,16 @@ class Rule:
     post: Who | None
     purpose: str
     staff_denied: Outcome = Outcome.FORBIDDEN  # admin: what staff without the permission get
+    # What the URL needs of the holder it names (in its path, query or body), by method; None:
+    # it names no holder.
+    holder_get: Reach | None = None
+    holder_post: Reach | None = None
+    directory_elsewhere: bool = False  # a GET short of READ shows the directory (limited)
+    out_of_scope: Outcome = Outcome.FORBIDDEN  # a principal short of what the URL needs
+
+    @property
+    def names_holder(self) -> bool:
+        return self.holder_get is not None or self.holder_post is not None
 
     @property
     def guard(self) -> Who:
@@ -80,8 +121,23 @@ class Rule:
         return (self.get or NOBODY) | (self.post or NOBODY)
 
 
-def outcome(rule: Rule, principal: Principal, method: str) -> Outcome:
-    """What `principal` gets for `method` (GET or POST) on a URL with this rule."""
+def outcome(rule: Rule, principal: Principal, method: str, place: Place = Place.OWN) -> Outcome:
+    """What `principal` gets for `method` (GET or POST) on a URL with this rule, for a holder of
+    its own prefecture or of another."""
+    guarded = _guard_outcome(rule, principal, method)
+    need = rule.holder_get if method == "GET" else rule.holder_post
+    if guarded != Outcome.OK or need is None:
+        return guarded
+    reach = REACH[place][principal]
+    if reach >= need:
+        return Outcome.OK
+    if method == "GET" and rule.directory_elsewhere and reach >= Reach.DIRECTORY:
+        return Outcome.LIMITED
+    return rule.out_of_scope
+
+
+def _guard_outcome(rule: Rule, principal: Principal, method: str) -> Outcome:
+    """What the role guard (and the method check) answer, before any object is looked at."""
     allowed = rule.get if method == "GET" else rule.post
     if rule.zone == Zone.PUBLIC:
         return Outcome.OK if allowed is not None else Outcome.NOT_ALLOWED
@@ -112,38 +168,102 @@ RULES: dict[str, Rule] = {
     "logout": Rule(Zone.PUBLIC, None, EVERYONE, "Logout (POST only)."),
     "set_language": Rule(Zone.PUBLIC, EVERYONE, EVERYONE, "Switches the interface language."),
     "second_factor": Rule(Zone.PAGE, STAFF, STAFF, "TOTP enrolment and check after the password."),
-    "counter:home": Rule(Zone.PAGE, READERS, None, "Holder search by record number or name."),
-    "counter:record": Rule(Zone.PAGE, READERS, None, "The holder page (each view is audited)."),
-    "counter:holding-status": Rule(Zone.PAGE, None, COUNTER, "Record a holding-status change (R12)."),
-    "consents:statement-new": Rule(Zone.PAGE, None, COUNTER, "Start a consent: the statement to sign."),
-    "consents:mynaportal-link": Rule(Zone.PAGE, None, COUNTER, "Record Mynaportal linkage (R4)."),
-    "consents:statement": Rule(Zone.PAGE, COUNTER, None, "The statement to sign (own office only)."),
-    "consents:statement-demo-sign": Rule(Zone.PAGE, None, COUNTER, "Demo mode: the demo card signs."),
-    "consents:receipt": Rule(Zone.PAGE, READERS, None, "The consent receipt (each view is audited)."),
-    "consents:revoke": Rule(Zone.PAGE, SUPERVISORS, SUPERVISORS, "Revoke a consent with a reason (R9)."),
+    "counter:home": Rule(
+        Zone.PAGE,
+        READERS,
+        None,
+        "Holder search by record number or name; elsewhere: name, number, prefecture.",
+        holder_get=Reach.READ,
+        directory_elsewhere=True,
+    ),
+    "counter:record": Rule(
+        Zone.PAGE,
+        READERS,
+        None,
+        "The holder page (audited); elsewhere: where the holder must go.",
+        holder_get=Reach.READ,
+        directory_elsewhere=True,
+    ),
+    "counter:holding-status": Rule(
+        Zone.PAGE, None, COUNTER, "Record a holding-status change (R12).", holder_post=Reach.WRITE
+    ),
+    "consents:statement-new": Rule(
+        Zone.PAGE, None, COUNTER, "Start a consent: the statement to sign (R4).", holder_post=Reach.WRITE
+    ),
+    "consents:mynaportal-link": Rule(
+        Zone.PAGE, None, COUNTER, "Record Mynaportal linkage (R4).", holder_post=Reach.WRITE
+    ),
+    "consents:statement": Rule(
+        Zone.PAGE, COUNTER, None, "The statement to sign (own office only).", holder_get=Reach.WRITE
+    ),
+    "consents:statement-demo-sign": Rule(
+        Zone.PAGE, None, COUNTER, "Demo mode: the demo card signs.", holder_post=Reach.WRITE
+    ),
+    "consents:receipt": Rule(
+        Zone.PAGE, READERS, None, "The consent receipt (each view is audited).", holder_get=Reach.READ
+    ),
+    "consents:revoke": Rule(
+        Zone.PAGE,
+        SUPERVISORS,
+        SUPERVISORS,
+        "Revoke a consent with a reason, at the counter of residence (R9).",
+        holder_get=Reach.WRITE,
+        holder_post=Reach.WRITE,
+    ),
     "gateway:monitor": Rule(Zone.PAGE, OVERSIGHT, None, "The J-LIS gateway monitor: polls, lag, outbox, failures."),
     "gateway:poll_now": Rule(Zone.PAGE, None, SUPERVISORS, "Queue a poll of J-LIS now."),
     "safeguards:home": Rule(Zone.PAGE, OVERSIGHT, None, "Suspensions waiting for a second supervisor; disclosures."),
     "safeguards:suspension-propose": Rule(
-        Zone.PAGE, SUPERVISORS, SUPERVISORS, "Propose stopping the service for a prohibited act (R15)."
+        Zone.PAGE,
+        SUPERVISORS,
+        SUPERVISORS,
+        "Propose stopping the service for a prohibited act (R15).",
+        holder_get=Reach.READ,
+        holder_post=Reach.WRITE,
     ),
     "safeguards:suspension": Rule(
-        Zone.PAGE, OVERSIGHT, SUPERVISORS, "A suspension; another supervisor confirms or rejects (audited)."
+        Zone.PAGE,
+        OVERSIGHT,
+        SUPERVISORS,
+        "A suspension; another supervisor confirms or rejects (audited).",
+        holder_get=Reach.READ,
+        holder_post=Reach.WRITE,
     ),
-    "safeguards:disclosure-new": Rule(Zone.PAGE, SUPERVISORS, SUPERVISORS, "Register a disclosure request (R16)."),
+    "safeguards:disclosure-new": Rule(
+        Zone.PAGE,
+        SUPERVISORS,
+        SUPERVISORS,
+        "Register a disclosure request (R16).",
+        holder_get=Reach.READ,
+        holder_post=Reach.WRITE,
+    ),
     "safeguards:disclosure": Rule(
-        Zone.PAGE, OVERSIGHT, SUPERVISORS, "A disclosure request; supervisors take its next step (audited)."
+        Zone.PAGE,
+        OVERSIGHT,
+        SUPERVISORS,
+        "A disclosure request; supervisors take its next step (audited).",
+        holder_get=Reach.READ,
+        holder_post=Reach.WRITE,
     ),
     "safeguards:disclosure-report": Rule(
-        Zone.PAGE, OVERSIGHT, None, "The printable answer: all held about the holder (audited)."
+        Zone.PAGE, OVERSIGHT, None, "The printable answer: all held about the holder (audited).", holder_get=Reach.READ
     ),
     "api:statements": Rule(
-        Zone.API, COUNTER_OR_TERMINAL, COUNTER, "List the office's open statements; staff make new ones."
+        Zone.API,
+        COUNTER_OR_TERMINAL,
+        COUNTER,
+        "List the office's open statements; staff make new ones (R4).",
+        holder_post=Reach.WRITE,
+        out_of_scope=Outcome.REFUSED,
     ),
-    "api:statement": Rule(Zone.API, COUNTER_OR_TERMINAL, None, "Read a statement to sign (own office only)."),
-    "api:statement-sign": Rule(Zone.API, None, COUNTER_OR_TERMINAL, "Submit the holder's signature (R3)."),
+    "api:statement": Rule(
+        Zone.API, COUNTER_OR_TERMINAL, None, "Read a statement to sign (own office only).", holder_get=Reach.WRITE
+    ),
+    "api:statement-sign": Rule(
+        Zone.API, None, COUNTER_OR_TERMINAL, "Submit the holder's signature (R3).", holder_post=Reach.WRITE
+    ),
     "api:consent-status": Rule(
-        Zone.API, READERS_OR_TERMINAL, None, "A record's consent status (R8); terminals: own prefecture."
+        Zone.API, READERS_OR_TERMINAL, None, "A record's consent status (R8).", holder_get=Reach.READ
     ),
     "api-schema": Rule(Zone.API, READERS_OR_TERMINAL, None, "The OpenAPI description of the API."),
     # The admin site's own views.
@@ -197,6 +317,24 @@ ADMIN_MODELS: dict[str, AdminAccess] = {
     "otp_totp.totpdevice": AdminAccess.SUPERUSER,
 }
 
+# Admin models whose rows name a holder: the auditor reads every holder's; anyone else the admin
+# might let in would see only those of the holders they serve (GuardedModelAdmin.get_queryset).
+ADMIN_HOLDER_MODELS = frozenset(
+    {
+        "driver_records.driverrecord",
+        "driver_records.recordchange",
+        "consents.consent",
+        "consents.consentstatement",
+        "consents.mynaportallink",
+        "safeguards.suspensionrequest",
+        "safeguards.disclosurerequest",
+        "onestop.auditevent",
+        "jlis_gateway.jlisevent",
+        "jlis_gateway.quarantinedevent",
+        "jlis_gateway.outboxmessage",
+    }
+)
+
 # The views every model admin has (plus `export` where the list can be exported as CSV).
 # POST to a read view answers as GET; POST to the list is refused to read-only users.
 ADMIN_MODEL_VIEWS: dict[str, tuple[Who | None, Who | None, str]] = {
@@ -207,6 +345,7 @@ ADMIN_MODEL_VIEWS: dict[str, tuple[Who | None, Who | None, str]] = {
     "add": (NOBODY, NOBODY, "Add a row."),
     "delete": (NOBODY, NOBODY, "Delete a row."),
 }
+ADMIN_ROW_VIEWS = ("change", "history", "delete")  # the views that name one row
 ADMIN_OBJECT_REDIRECT = Rule(
     Zone.ADMIN, ADMIN_READER, ADMIN_READER, "Redirects to the row's change page, which has its own rule."
 )
@@ -215,8 +354,10 @@ ADMIN_OBJECT_REDIRECT = Rule(
 def _admin_model_rule(key: str) -> Rule | None:
     """The rule of `admin:<app>_<model>_<view>` or of the unnamed `admin/<app>/<model>/<id>/`."""
     if key.startswith("admin/") and key.endswith("/<path:object_id>/"):
-        app_label, model_name = key.split("/")[1:3]
-        return ADMIN_OBJECT_REDIRECT if f"{app_label}.{model_name}" in ADMIN_MODELS else None
+        label = ".".join(key.split("/")[1:3])
+        if label not in ADMIN_MODELS:
+            return None
+        return _holder_rows(ADMIN_OBJECT_REDIRECT) if label in ADMIN_HOLDER_MODELS else ADMIN_OBJECT_REDIRECT
     if not key.startswith("admin:"):
         return None
     for label, access in ADMIN_MODELS.items():
@@ -226,8 +367,18 @@ def _admin_model_rule(key: str) -> Rule | None:
             get, post, purpose = ADMIN_MODEL_VIEWS[view]
             if access == AdminAccess.SUPERUSER:
                 get, post = (NOBODY if get is not None else None), (NOBODY if post is not None else None)
-            return Rule(Zone.ADMIN, get, post, purpose)
+            rule = Rule(Zone.ADMIN, get, post, purpose)
+            return _holder_rows(rule) if label in ADMIN_HOLDER_MODELS and view in ADMIN_ROW_VIEWS else rule
     return None
+
+
+def _holder_rows(rule: Rule) -> Rule:
+    """An admin view of rows that name holders: requested with rows of both prefectures."""
+    return replace(
+        rule,
+        holder_get=Reach.READ if rule.get is not None else None,
+        holder_post=Reach.READ if rule.post is not None else None,
+    )
 
 
 def rule_for(key: str) -> Rule | None:
@@ -240,40 +391,59 @@ MARK_START = "<!-- permission-matrix:start -->"
 MARK_END = "<!-- permission-matrix:end -->"
 _CELL = {
     Outcome.OK: "✓",
+    Outcome.LIMITED: "dir",
     Outcome.LOGIN: "login",
     Outcome.UNAUTHENTICATED: "401",
     Outcome.FORBIDDEN: "403",
     Outcome.NOT_FOUND: "404",
     Outcome.NOT_ALLOWED: "405",
+    Outcome.REFUSED: "422",
 }
 _ORDER = (ANON, CLERK, SUP, AUD, TERM)
 
 
-def _cells(rule: Rule, method: str) -> str:
-    return " ".join(_CELL[outcome(rule, who, method)] for who in _ORDER)
+def _cells(rule: Rule, method: str, place: Place = Place.OWN) -> str:
+    if place == Place.OTHER and (rule.holder_get if method == "GET" else rule.holder_post) is None:
+        return "="  # the URL names no holder for this method: the same answers
+    return " ".join(_CELL[outcome(rule, who, method, place)] for who in _ORDER)
+
+
+def _row(name: str, rule: Rule, extra: str) -> str:
+    cells = " | ".join(_cells(rule, m, p) for p in Place for m in ("GET", "POST"))
+    return f"| {name} | {extra} | {cells} | {rule.purpose} |"
 
 
 def matrix_markdown() -> str:
     """The matrix as Markdown tables, for docs/security.md."""
     header = (
         "Cells: anonymous · clerk · supervisor · auditor · terminal. ✓ the view answers; "
-        "login: sent to the login page; 401/403/404/405: refused with that status.\n"
+        "dir: the page without personal data (name, record number, prefecture: where the holder "
+        "must go); login: sent to the login page; 401/403/404/405: refused with that status; "
+        "422: the service refuses with its reason (R4: `wrong_prefecture`). "
+        "Own: a holder (or row) of the principals' prefecture; other: of another prefecture; "
+        "=: the URL names no holder for that method, the answers are the own ones.\n"
     )
-    lines = [header, "| URL (name or route) | zone | GET | POST | what it is |", "|---|---|---|---|---|"]
-    for key, rule in RULES.items():
-        lines.append(f"| `{key}` | {rule.zone} | {_cells(rule, 'GET')} | {_cells(rule, 'POST')} | {rule.purpose} |")
+    columns = "| GET own | POST own | GET other | POST other | what it is |"
+    lines = [header, "| URL (name or route) | zone " + columns, "|---|---|---|---|---|---|---|"]
+    lines += [_row(f"`{key}`", rule, str(rule.zone)) for key, rule in RULES.items()]
     lines += ["", "Admin views of every model (`admin:<app>_<model>_<view>`):", ""]
-    lines += ["| view | access | GET | POST | what it is |", "|---|---|---|---|---|"]
+    lines += ["| view | access " + columns, "|---|---|---|---|---|---|---|"]
     for access in AdminAccess:
-        label = next(label for label, a in ADMIN_MODELS.items() if a == access)
-        for view in ADMIN_MODEL_VIEWS:
-            rule = _admin_model_rule("admin:" + label.replace(".", "_") + "_" + view)
-            assert rule is not None
-            lines.append(f"| {view} | {access} | {_cells(rule, 'GET')} | {_cells(rule, 'POST')} | {rule.purpose} |")
-    rule = ADMIN_OBJECT_REDIRECT
-    lines.append(f"| `<id>/` | any | {_cells(rule, 'GET')} | {_cells(rule, 'POST')} | {rule.purpose} |")
+        for holders in (True, False):
+            label = next(
+                (m for m, a in ADMIN_MODELS.items() if a == access and (m in ADMIN_HOLDER_MODELS) == holders), None
+            )
+            if label is None:
+                continue
+            kind = f"{access}, holders' rows" if holders else str(access)
+            for view in ADMIN_MODEL_VIEWS:
+                rule = _admin_model_rule("admin:" + label.replace(".", "_") + "_" + view)
+                assert rule is not None
+                lines.append(_row(view, rule, kind))
+    lines.append(_row("`<id>/`", ADMIN_OBJECT_REDIRECT, "any"))
     lines += ["", "Models by access:", ""]
     for access in AdminAccess:
         models = ", ".join(f"`{label}`" for label, a in ADMIN_MODELS.items() if a == access)
         lines.append(f"- {access}: {models}")
+    lines.append("- rows naming holders: " + ", ".join(f"`{label}`" for label in sorted(ADMIN_HOLDER_MODELS)))
     return "\n".join(lines) + "\n"

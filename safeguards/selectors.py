@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from consents.models import Consent, MynaportalLink
+from driver_records.access import holders_readable
 from driver_records.models import DriverRecord
 from jlis_gateway.models import EventKind, JlisEvent, QuarantinedEvent
 from onestop.models import User
-from onestop.roles import is_auditor
 
 from .models import DisclosureRequest, DisclosureStatus, SuspensionRequest, SuspensionStatus
 
@@ -105,7 +105,4 @@ def disclosures_closed(*, user: User, limit: int = 50) -> QuerySet[DisclosureReq
 
 
 def _in_scope(rows: QuerySet, user: User) -> QuerySet:
-    if is_auditor(user):
-        return rows
-    prefecture = user.office.prefecture if user.office else None
-    return rows.filter(record__prefecture=prefecture)
+    return holders_readable(user, rows, "record__prefecture")

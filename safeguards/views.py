@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from consents.models import ConsentStatus
+from driver_records.access import HolderAccess, holder_require
 from driver_records.models import DriverRecord
 from onestop.audit import AuditEntry, audit_log
 from onestop.permissions import OVERSIGHT, SUPERVISORS, role_required
-from onestop.roles import is_auditor, is_supervisor
+from onestop.roles import is_supervisor
 
 from . import forms, services
 from .errors import SafeguardRefused, explain
@@ -38,13 +39,10 @@ REPORT_READY = (DisclosureStatus.FEE_PAID, DisclosureStatus.ANSWERED, Disclosure
 
 
 def _in_scope(request: HttpRequest, record: DriverRecord) -> None:
-    """Supervisors see the holders of their prefecture; auditors see everyone."""
-    user = request.user
-    if is_auditor(user):
-        return
-    office = getattr(user, "office", None)
-    if office is None or office.prefecture != record.prefecture:
-        raise PermissionDenied
+    """The object-scope rule: supervisors read and act for the holders of their prefecture;
+    auditors read everyone's (and never act: _refuse_readers)."""
+    need = HolderAccess.READ if request.method in ("GET", "HEAD") else HolderAccess.WRITE
+    holder_require(request.user, record, need)
 
 
 def _refuse_readers(request: HttpRequest) -> None:

@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
+from driver_records.access import HolderAccess, holder_access
 from driver_records.models import DriverRecord
 from onestop.audit import AuditEntry, audit_log
 from onestop.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -30,7 +31,7 @@ from ..models import ConsentStatement
 from ..selectors import consent_status, statements_open
 from ..services import consent_register, statement_create
 from ..services._common import audit_who
-from .auth import CounterStaff, CounterStaffOrTerminal, ReaderOrTerminal, TerminalTokenAuthentication, is_terminal
+from .auth import CounterStaff, CounterStaffOrTerminal, ReaderOrTerminal, TerminalTokenAuthentication
 from .serializers import (
     ConsentSerializer,
     ConsentStatusSerializer,
@@ -138,12 +139,16 @@ ERRORS = {code: OpenApiResponse(ErrorSerializer, description=text) for code, tex
 
 
 def _statement_for(request: Request, statement_id: int) -> ConsentStatement:
-    statement = get_object_or_404(
-        ConsentStatement.objects.select_related("record", "office", "terms_version"), pk=statement_id
+    statement = (
+        ConsentStatement.objects.select_related("record", "office", "terms_version").filter(pk=statement_id).first()
     )
+    if statement is None:
+        raise ConsentRefused("statement_not_found")
     # A statement is seen only at the office that made it.
     if getattr(request.user, "office_id", None) != statement.office_id:
         raise ConsentRefused("statement_other_office")
+    if holder_access(request.user, statement.record.prefecture) < HolderAccess.WRITE:  # the holder moved away
+        raise exceptions.PermissionDenied(_("This holder is served in their prefecture of residence only."))
     return statement
 
 
@@ -158,8 +163,7 @@ class StatementsView(CounterAPIView):
         responses={200: StatementSerializer(many=True), 401: ERRORS[401], 403: ERRORS[403]},
     )
     def get(self, request: Request) -> Response:
-        office_id = getattr(request.user, "office_id", None)
-        return Response(StatementSerializer(statements_open(office_id=office_id), many=True).data)
+        return Response(StatementSerializer(statements_open(who=request.user), many=True).data)
 
     @extend_schema(
         operation_id="statement_create",
@@ -206,6 +210,7 @@ class StatementSignatureView(CounterAPIView):
         },
     )
     def post(self, request: Request, statement_id: int) -> Response:
+        _statement_for(request, statement_id)  # whose it is, before what was sent (the service checks again)
         form = SignatureSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         consent = consent_register(
@@ -227,8 +232,9 @@ class RecordConsentStatusView(CounterAPIView):
     )
     def get(self, request: Request, record_id: int) -> Response:
         record = get_object_or_404(DriverRecord, pk=record_id)
-        if is_terminal(request.user) and request.user.office.prefecture != record.prefecture:
-            raise exceptions.PermissionDenied(_("A terminal reads the records of its own prefecture only."))
+        if holder_access(request.user, record.prefecture) < HolderAccess.READ:
+            # Staff and terminals read the holders of their own prefecture; auditors read all.
+            raise exceptions.PermissionDenied(_("This holder's consent status is read in their prefecture only."))
         with transaction.atomic():
             audit_log(
                 AuditEntry(

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from driver_records.access import office_serves
 from driver_records.models import ChangeSource, DriverRecord, RecordChange
 from jlis_gateway.models import OutboxKind
 from jlis_gateway.outbox import outbox_enqueue
@@ -262,7 +263,7 @@ def consent_revoke(*, consent_id: int, actor: User, reason: str) -> Consent:
         record, consent = locked
         if actor.office is None:
             raise ConsentRefused("no_office")
-        if actor.office.prefecture != record.prefecture:
+        if not office_serves(actor.office, record.prefecture):  # R9, R4: the one object-scope rule
             raise ConsentRefused("wrong_prefecture")
         if consent.status not in REVOCABLE:
             raise ConsentRefused("not_revocable")

@@ -9,6 +9,7 @@ from cryptography import x509
 from django.db import transaction
 from django.utils import timezone
 
+from driver_records.access import office_serves
 from driver_records.models import DriverRecord, RecordChange
 from driver_records.selectors import record_eligibility
 from onestop.audit import AuditEntry, audit_log
@@ -36,7 +37,7 @@ def mynaportal_link_record(*, record_id: int, actor: User) -> MynaportalLink:
             raise ConsentRefused("record_not_found")
         if actor.office is None:
             raise ConsentRefused("no_office")
-        if actor.office.prefecture != record.prefecture:
+        if not office_serves(actor.office, record.prefecture):  # the one object-scope rule
             raise ConsentRefused("wrong_prefecture")
         if not record.cert_serial:
             raise ConsentRefused("no_linked_certificate")

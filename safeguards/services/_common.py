@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.utils.timezone import localdate  # TIME_ZONE is Asia/Tokyo
 
+from driver_records.access import office_serves
 from driver_records.models import DriverRecord
 from onestop.models import User
 from onestop.roles import is_supervisor
@@ -30,7 +31,7 @@ def require_supervisor_for(actor: User, record: DriverRecord) -> None:
     require_supervisor(actor)
     if actor.office is None:
         raise SafeguardRefused("no_office")
-    if actor.office.prefecture != record.prefecture:
+    if not office_serves(actor.office, record.prefecture):  # the one object-scope rule
         raise SafeguardRefused("wrong_prefecture")
 
 

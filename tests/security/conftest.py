@@ -30,18 +30,20 @@ from consents.models import (
 )
 from consents.services import consent_register, statement_create
 from consents.services.terminals import terminal_create
-from driver_records.models import DriverRecord
+from driver_records.models import DriverRecord, RecordChange
 from driver_records.services import record_update
-from jlis_gateway.models import EventKind, EventStatus, JlisEvent, PollState, QuarantinedEvent
-from onestop.models import User
-from onestop.permission_matrix import Principal
+from jlis_gateway.models import EventKind, EventStatus, JlisEvent, OutboxMessage, PollState, QuarantinedEvent
+from onestop.models import AuditEvent, Office, User
+from onestop.permission_matrix import Place, Principal
+from onestop.roles import Role
+from safeguards.models import DisclosureRequest, SuspensionRequest
 from safeguards.services import (
     disclosure_fee_record,
     disclosure_identity_check,
     disclosure_register,
     suspension_propose,
 )
-from tests.conftest import StaffClient, staff_password
+from tests.conftest import StaffClient, _staff, staff_password
 from tests.factories import DriverRecordFactory
 
 
@@ -55,6 +57,15 @@ def jpki_test_dir(tmp_path: Path, settings: Any, jpki_hierarchy: Any) -> Path:
     return tmp_path
 
 
+@dataclass(frozen=True)
+class Holder:
+    """One holder's objects, in one prefecture."""
+
+    record: DriverRecord
+    statement: ConsentStatement  # open, at an office of the holder's prefecture
+    consent: Consent  # pending, registered there
+
+
 @dataclass
 class World:
     record: DriverRecord
@@ -64,6 +75,14 @@ class World:
     terminal_token: str  # a Tokyo counter terminal's
     users: dict[Principal, User]
     url_args: dict[Any, Any]  # values per URL parameter name, and per model for admin object ids
+    elsewhere: Holder  # an Osaka holder: another prefecture than the staff's and the terminal's
+    elsewhere_url_args: dict[Any, Any]  # url_args naming the Osaka holder's objects
+
+    def args_for(self, place: Place) -> dict[Any, Any]:
+        return self.url_args if place == Place.OWN else self.elsewhere_url_args
+
+    def holder_for(self, place: Place) -> Holder:
+        return Holder(self.record, self.statement, self.consent) if place == Place.OWN else self.elsewhere
 
     def client(self, principal: Principal, **options: Any) -> Client:
         """A fresh client acting as the principal (staff pass the second factor)."""
@@ -150,7 +169,57 @@ def world(
         Group, TOTPDevice, AccessAttempt, AccessLog, AccessFailureLog, MynaportalLink, ConsentStatement, Consent
     ):  # fmt: skip
         assert url_args[model] is not None, f"the world has no {model.__name__}"
-    return World(record, statement, consent, card, token, users, url_args)
+    elsewhere, elsewhere_url_args = _osaka(url_args, issue_card_for)
+    return World(record, statement, consent, card, token, users, url_args, elsewhere, elsewhere_url_args)
+
+
+def _osaka(url_args: dict[Any, Any], issue_card_for: Callable[..., TestCard]) -> tuple[Holder, dict[Any, Any]]:
+    """The same objects for a holder of Osaka, made by Osaka's staff."""
+    office = Office.objects.create(code="27-LC", name="門真運転免許試験場", kind="licence_centre", prefecture="27")
+    clerk, supervisor = _staff("olivia", Role.CLERK, office), _staff("oscar", Role.SUPERVISOR, office)
+    record = DriverRecordFactory(
+        prefecture="27", address="大阪府門真市一番町２３番１６号", holding_status="licence_card_only"
+    )
+    items = ["address", "name", "birth_date"]
+    signed = statement_create(record_id=record.pk, items=items, actor=clerk)
+    card = issue_card_for(record)
+    consent = consent_register(
+        statement_id=signed.pk, signature=card.sign(signed.text.encode()), certificate_der=card.certificate_der,
+        actor=clerk,
+    )  # fmt: skip
+    statement = statement_create(record_id=record.pk, items=items, actor=clerk)
+    link = MynaportalLink.objects.create(
+        record=record, linked_at=timezone.now(), linked_by=clerk, cert_serial=card.serial
+    )
+    other = DriverRecordFactory(prefecture="27", holding_status="licence_card_only")
+    record_update(
+        record_id=other.pk, expected_version=other.version, changes={"holding_status": "licence_both"}, actor=clerk
+    )
+    suspension = suspension_propose(
+        record_id=other.pk, actor=supervisor, reason_code="misuse", grounds="suspected", note="目的外の利用の疑い"
+    )
+    disclosure = disclosure_register(
+        record_id=record.pk, actor=supervisor, requester_kind="holder", requester_name="大阪　花子",
+        received_on=date.today(),
+    )  # fmt: skip
+    disclosure_identity_check(request_id=disclosure.pk, actor=supervisor, document="passport")
+    disclosure_fee_record(
+        request_id=disclosure.pk, actor=supervisor, amount=300, receipt_number="R-2", paid_on=date.today()
+    )
+    args = dict(url_args)
+    args.update(
+        record_id=record.pk, statement_id=statement.pk, consent_id=consent.pk, suspension_id=suspension.pk,
+        disclosure_id=disclosure.pk,
+    )  # fmt: skip
+    rows = {
+        DriverRecord: record, RecordChange: RecordChange.objects.get(record=other), Consent: consent,
+        ConsentStatement: statement, MynaportalLink: link, SuspensionRequest: suspension, DisclosureRequest: disclosure,
+    }  # fmt: skip
+    for model, row in rows.items():
+        args[model] = row
+    for model in (AuditEvent, JlisEvent, QuarantinedEvent, OutboxMessage):  # rows without a record: the newest
+        args[model] = model.objects.order_by("-pk").first() or url_args[model]
+    return Holder(record, statement, consent), args
 
 
 class Collect(logging.Handler):

@@ -4,16 +4,32 @@ principal; a URL pattern without a rule fails here, so a new view cannot ship wi
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from django.contrib import admin
 from django.http import HttpResponse
+from django.test import Client
 
+from driver_records.access import HOLDER_PREFECTURE_PATHS
 from onestop.management.commands.permission_matrix import document_with_matrix
-from onestop.permission_matrix import ADMIN_MODELS, RULES, Outcome, Principal, Zone, outcome, rule_for
+from onestop.permission_matrix import (
+    ADMIN_HOLDER_MODELS,
+    ADMIN_MODELS,
+    RULES,
+    Outcome,
+    Place,
+    Principal,
+    Zone,
+    outcome,
+    rule_for,
+)
 
+from .conftest import Holder
 from .urlwalk import url_entries, url_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,26 +88,97 @@ def _check(zone: Zone, expected: Outcome, response: HttpResponse) -> str | None:
     return None
 
 
+def _limited(response: HttpResponse, holder: Holder) -> str | None:
+    """Why a page shown "without personal data" is not: it must name the holder's prefecture
+    and carry none of the holder's address, birthdate, certificate or consents."""
+    if response.status_code != 200:
+        return f"{response.status_code}"
+    body = response.content.decode()
+    record = holder.record
+    secrets = {
+        "address": record.address,
+        "birth date": record.birth_date.isoformat(),
+        "certificate serial": record.cert_serial or holder.consent.cert_serial,
+        "consent reference": holder.consent.reference,
+        "holding status": str(record.get_holding_status_display()),
+    }
+    shown = [what for what, value in secrets.items() if value and value in body]
+    if shown:
+        return "shows the holder's " + ", ".join(shown)
+    if str(record.get_prefecture_display()) not in body:
+        return "does not say the holder's prefecture"
+    return None
+
+
+# A URL that names its holder outside its path: in the query string or the body.
+QUERIES: dict[str, Callable[[Holder], dict[str, str]]] = {"counter:home": lambda h: {"q": h.record.number}}
+BODIES: dict[str, Callable[[Holder], dict[str, Any]]] = {
+    "api:statements": lambda h: {"record_id": h.record.pk, "items": ["address"]}
+}
+
+
+def _request(client: Client, method: str, url: str, key: str, holder: Holder, zone: Zone) -> HttpResponse:
+    if method == "GET":
+        return client.get(url, QUERIES[key](holder) if key in QUERIES else None)
+    if zone != Zone.API:
+        return client.post(url)
+    # With a fresh key, so that the view itself answers rather than the idempotency check.
+    body = json.dumps(BODIES[key](holder) if key in BODIES else {})
+    return client.post(url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=uuid.uuid4().hex)
+
+
 @pytest.mark.django_db
 def test_every_url_answers_every_principal_as_the_matrix_says(world):
+    """Every URL x principal x own/other-prefecture holder x method. A URL that names no holder
+    answers the same for both (the matrix says "="), so it is requested once."""
     failures = []
     checked = 0
     clients = {}
     for entry in url_entries():
         rule = rule_for(entry.key)
         assert rule is not None, entry.key
-        url = url_for(entry, world.url_args)
-        for principal in Principal:
-            for method in ("GET", "POST"):
-                expected = outcome(rule, principal, method)
-                logs_out = entry.key in ("logout", "admin:logout")
-                if logs_out or principal not in clients:
-                    clients[principal] = world.client(principal)
-                client = clients[principal]
-                response = client.get(url) if method == "GET" else client.post(url)
-                if logs_out:
-                    del clients[principal]
-                checked += 1
-                if (why := _check(rule.zone, expected, response)) is not None:
-                    failures.append(f"{method} {url} ({entry.key}) as {principal}: expected {expected}, got {why}")
+        for place in Place:
+            if place == Place.OTHER and not rule.names_holder:
+                continue
+            url = url_for(entry, world.args_for(place))
+            holder = world.holder_for(place)
+            for principal in Principal:
+                for method in ("GET", "POST"):
+                    expected = outcome(rule, principal, method, place)
+                    logs_out = entry.key in ("logout", "admin:logout")
+                    if logs_out or principal not in clients:
+                        clients[principal] = world.client(principal)
+                    response = _request(clients[principal], method, url, entry.key, holder, rule.zone)
+                    if logs_out:
+                        del clients[principal]
+                    checked += 1
+                    if expected == Outcome.LIMITED:
+                        why = _limited(response, holder)
+                    else:
+                        why = _check(rule.zone, expected, response)
+                    if why is not None:
+                        failures.append(
+                            f"{method} {url} ({entry.key}, {place}) as {principal}: expected {expected}, got {why}"
+                        )
     assert failures == [], f"{len(failures)} of {checked} answers differ from the matrix:\n" + "\n".join(failures)
+
+
+def test_a_url_naming_a_holder_is_requested_for_both_prefectures():
+    """Each URL whose path, query or body names a holder (or a row of one) has a rule that says
+    what it needs of that holder, so the walk above requests it for both prefectures."""
+    holder_params = {"record_id", "statement_id", "consent_id", "suspension_id", "disclosure_id"}
+    unscoped = []
+    for entry in url_entries():
+        rule = rule_for(entry.key)
+        assert rule is not None
+        names_one = bool(holder_params & set(entry.params)) or entry.key in QUERIES or entry.key in BODIES
+        holder_row = entry.model is not None and "object_id" in entry.params
+        if holder_row:
+            names_one = entry.model._meta.label_lower in ADMIN_HOLDER_MODELS
+        if names_one and not rule.names_holder:
+            unscoped.append(entry.key)
+    assert unscoped == [], f"URLs that name a holder but whose rule says nothing of it: {unscoped}"
+
+
+def test_the_admin_knows_how_to_scope_every_model_that_names_holders():
+    assert set(HOLDER_PREFECTURE_PATHS) == set(ADMIN_HOLDER_MODELS)
