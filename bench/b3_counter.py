@@ -4,7 +4,9 @@ login and role guard). Median and 95th-percentile latency; the ratio is of the p
 
 The data: 100,000 records, 30,000 of them with consents and 6,000 with J-LIS history (applied
 by the applier), in a scratch database made for the run and dropped after. The clients are
-clerks whose sessions are created directly (the second factor concerns supervisors only).
+clerks of a Tokyo office whose sessions are created directly (the second factor concerns
+supervisors only); they open the holder pages and receipts of Tokyo's holders (the object-scope
+rule shows personal data only there) and search across every prefecture.
 """
 
 from __future__ import annotations
@@ -97,8 +99,11 @@ def _populate() -> tuple[list[str], list[str]]:
         session.create()
         cookies.append(f"{settings.SESSION_COOKIE_NAME}={session.session_key}")
     rng = random.Random(3)
-    record_ids = list(DriverRecord.objects.filter(pk__lte=LINKED).values_list("pk", flat=True))
-    consent_ids = list(Consent.objects.values_list("pk", flat=True))
+    # Holder pages and receipts of the holders the clerks serve (their office's prefecture): the
+    # pages with personal data. The search spans every prefecture (elsewhere: the directory only).
+    served = DriverRecord.objects.filter(pk__lte=LINKED, prefecture=office.prefecture)
+    record_ids = list(served.values_list("pk", flat=True))
+    consent_ids = list(Consent.objects.filter(record__prefecture=office.prefecture).values_list("pk", flat=True))
     numbers = list(DriverRecord.objects.filter(pk__lte=RECORDS, pk__gt=0).values_list("number", flat=True)[:5000])
     paths = []
     for _ in range(CLIENTS * PER_CLIENT * ROUNDS):
