@@ -32,16 +32,18 @@ def terms_version_current(*, on: date | None = None) -> TermsVersion | None:
 
 
 def consent_start_refusal(*, record: DriverRecord, office: Office | None) -> ConsentRefused | None:
-    """Why a consent for this record cannot be started at this office, or None when it can."""
+    """Why a consent for this record cannot be started at this office, or None when it can.
+    Where first: another prefecture's office learns nothing of the holder (suspension, holding
+    status) from the refusal."""
+    if office is None:
+        return ConsentRefused("no_office")
+    if not office_serves(office, record.prefecture):  # R4: the one object-scope rule
+        return ConsentRefused("wrong_prefecture")
     if record_suspended(record):  # R15: the service is stopped for this holder
         return ConsentRefused(SERVICE_SUSPENDED)
     eligibility = record_eligibility(record)
     if not eligibility.eligible:  # R1
         return ConsentRefused("not_eligible", eligibility.message)
-    if office is None:
-        return ConsentRefused("no_office")
-    if not office_serves(office, record.prefecture):  # R4: the one object-scope rule
-        return ConsentRefused("wrong_prefecture")
     if terms_version_current() is None:  # R17
         return ConsentRefused("no_terms")
     return None

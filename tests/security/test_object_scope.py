@@ -137,6 +137,20 @@ def test_finding5_the_consent_status_api_refuses_staff_and_terminals_of_another_
     assert world.client("clerk").get(url).status_code == 200  # the control: Tokyo's own
 
 
+def test_finding5_the_statement_api_tells_another_prefectures_clerk_only_where_the_holder_belongs(world):
+    """A refusal must not say what the holder page would not: a two-card holder's holding status."""
+    tokyo = world.record
+    DriverRecord.objects.filter(pk=tokyo.pk).update(holding_status="licence_both")
+    response = _login(_osaka_clerk()).post(
+        reverse("api:statements"),
+        json.dumps({"record_id": tokyo.pk, "items": ["address"]}),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="scope-00000001",
+    )
+    assert (response.status_code, response.json()["code"]) == (422, "wrong_prefecture")
+    assert "2枚持ち" not in response.content.decode()
+
+
 def test_finding5_a_supervisor_of_another_prefecture_cannot_open_the_revocation_page(world):
     osaka_supervisor = User.objects.get(username="oscar")
     response = _login(osaka_supervisor).get(reverse("consents:revoke", args=[world.consent.pk]))
