@@ -16,7 +16,7 @@ def test_clerk_logs_in_finds_a_holder_and_sees_the_two_card_refusal(page, screen
     seed_demo()
     from driver_records.models import DriverRecord
 
-    two_cards = DriverRecord.objects.filter(holding_status="licence_both").first()
+    two_cards = DriverRecord.objects.filter(holding_status="licence_both", prefecture="13").first()  # the clerk's
     page.goto("/")
     expect(page.get_by_role("heading", name="ログイン")).to_be_visible()
     screenshot(page, "01-login")
