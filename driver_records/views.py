@@ -34,16 +34,7 @@ def record_detail(request: HttpRequest, record_id: int) -> HttpResponse:
     record = get_object_or_404(DriverRecord, pk=record_id)
     if holder_access(request.user, record.prefecture) < HolderAccess.READ:
         return _record_elsewhere(request, record)
-    with transaction.atomic():
-        audit_log(
-            AuditEntry(
-                action="record.view",
-                subject_type="driver_record",
-                subject_id=str(record.pk),
-                actor=request.user,  # type: ignore[arg-type]
-                record_number=record.number,
-            )
-        )
+    _audit_view(request, record, "record.view")
     context = {
         "record": record,
         "eligibility": record_eligibility(record),
@@ -55,18 +46,22 @@ def record_detail(request: HttpRequest, record_id: int) -> HttpResponse:
     return render(request, "driver_records/record_detail.html", context)
 
 
-def _record_elsewhere(request: HttpRequest, record: DriverRecord) -> HttpResponse:
-    """A holder of another prefecture: where they must go, and nothing of their personal data."""
+def _audit_view(request: HttpRequest, record: DriverRecord, action: str) -> None:
     with transaction.atomic():
         audit_log(
             AuditEntry(
-                action="record.view_elsewhere",
+                action=action,
                 subject_type="driver_record",
                 subject_id=str(record.pk),
                 actor=request.user,  # type: ignore[arg-type]
                 record_number=record.number,
             )
         )
+
+
+def _record_elsewhere(request: HttpRequest, record: DriverRecord) -> HttpResponse:
+    """A holder of another prefecture: where they must go, and nothing of their personal data."""
+    _audit_view(request, record, "record.view_elsewhere")
     context = {"number": record.number, "name": record.name, "prefecture": record.get_prefecture_display()}
     return render(request, "driver_records/record_elsewhere.html", context)
 

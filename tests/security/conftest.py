@@ -101,12 +101,25 @@ def _axes_rows(clerk: User) -> None:
     Client().post("/accounts/login/", {"username": "nobody-here", "password": "wrong-password"})
 
 
-@pytest.fixture
-def world(
-    clerk: User, supervisor: User, auditor: User, jpki_test_dir: Path, issue_card_for: Callable[..., TestCard]
-) -> World:
-    TermsVersion.objects.create(version="2025.1", effective_date=date(2025, 3, 24), text="利用規約（試験用）")
-    record = DriverRecordFactory(prefecture="13", holding_status="licence_card_only")
+@dataclass(frozen=True)
+class _Made:
+    """What `_holder_objects` made for one prefecture."""
+
+    holder: Holder
+    card: TestCard
+    link: MynaportalLink
+    other: DriverRecord  # a two-card holder, proposed for suspension
+    suspension: SuspensionRequest
+    disclosure: DisclosureRequest
+
+
+def _holder_objects(
+    clerk: User, supervisor: User, issue_card_for: Callable[..., TestCard], *, requester: str, receipt: str
+) -> _Made:
+    """A holder of the staff's prefecture with a pending consent and an open statement, Mynaportal
+    linkage, a disclosure request whose fee is paid, and another holder proposed for suspension."""
+    prefecture = clerk.office.prefecture
+    record = DriverRecordFactory(prefecture=prefecture, holding_status="licence_card_only")
     items = ["address", "name", "birth_date"]
     signed = statement_create(record_id=record.pk, items=items, actor=clerk)
     card = issue_card_for(record)
@@ -118,11 +131,44 @@ def world(
     )
     statement = statement_create(record_id=record.pk, items=items, actor=clerk)
     # Linkage is recorded once the record has a linked certificate, which J-LIS's reflection brings.
-    MynaportalLink.objects.create(record=record, linked_at=timezone.now(), linked_by=clerk, cert_serial=card.serial)
-    other = DriverRecordFactory(prefecture="13", holding_status="licence_card_only")
+    link = MynaportalLink.objects.create(
+        record=record, linked_at=timezone.now(), linked_by=clerk, cert_serial=card.serial
+    )
+    other = DriverRecordFactory(prefecture=prefecture, holding_status="licence_card_only")
     record_update(
         record_id=other.pk, expected_version=other.version, changes={"holding_status": "licence_both"}, actor=clerk
     )
+    suspension = suspension_propose(
+        record_id=other.pk, actor=supervisor, reason_code="misuse", grounds="suspected", note="目的外の利用の疑い"
+    )
+    disclosure = disclosure_register(
+        record_id=record.pk, actor=supervisor, requester_kind="holder", requester_name=requester,
+        received_on=date.today(),
+    )  # fmt: skip
+    disclosure_identity_check(request_id=disclosure.pk, actor=supervisor, document="passport")
+    disclosure_fee_record(
+        request_id=disclosure.pk, actor=supervisor, amount=300, receipt_number=receipt, paid_on=date.today()
+    )  # the report answers once the fee is paid
+    return _Made(Holder(record, statement, consent), card, link, other, suspension, disclosure)
+
+
+def _holder_args(made: _Made) -> dict[Any, Any]:
+    return {
+        "record_id": made.holder.record.pk,
+        "statement_id": made.holder.statement.pk,
+        "consent_id": made.holder.consent.pk,
+        "suspension_id": made.suspension.pk,
+        "disclosure_id": made.disclosure.pk,
+    }
+
+
+@pytest.fixture
+def world(
+    clerk: User, supervisor: User, auditor: User, jpki_test_dir: Path, issue_card_for: Callable[..., TestCard]
+) -> World:
+    TermsVersion.objects.create(version="2025.1", effective_date=date(2025, 3, 24), text="利用規約（試験用）")
+    tokyo = _holder_objects(clerk, supervisor, issue_card_for, requester="山田　太郎", receipt="R-1")
+    record, card = tokyo.holder.record, tokyo.card
     _terminal, token = terminal_create(name="窓口端末1", office=clerk.office, actor=None)
     now = timezone.now()
     JlisEvent.objects.create(
@@ -138,24 +184,9 @@ def world(
     )  # fmt: skip
     RevokedCertificate.objects.create(issuer_key_id="ab" * 20, serial="123", revoked_at=now, reason="keyCompromise")
     _axes_rows(clerk)
-    suspension = suspension_propose(
-        record_id=other.pk, actor=supervisor, reason_code="misuse", grounds="suspected", note="目的外の利用の疑い"
-    )
-    disclosure = disclosure_register(
-        record_id=record.pk, actor=supervisor, requester_kind="holder", requester_name="山田　太郎",
-        received_on=date.today(),
-    )  # fmt: skip
-    disclosure_identity_check(request_id=disclosure.pk, actor=supervisor, document="passport")
-    disclosure_fee_record(
-        request_id=disclosure.pk, actor=supervisor, amount=300, receipt_number="R-1", paid_on=date.today()
-    )  # the report answers once the fee is paid
     users = {Principal.CLERK: clerk, Principal.SUPERVISOR: supervisor, Principal.AUDITOR: auditor}
     url_args: dict[Any, Any] = {
-        "record_id": record.pk,
-        "statement_id": statement.pk,
-        "consent_id": consent.pk,
-        "suspension_id": suspension.pk,
-        "disclosure_id": disclosure.pk,
+        **_holder_args(tokyo),
         "id": clerk.pk,  # a staff user's password page
         "pk": TOTPDevice.objects.get(user=supervisor).pk,  # a TOTP device's config and QR code
         "content_type_id": ContentType.objects.get_for_model(DriverRecord).pk,
@@ -170,56 +201,25 @@ def world(
     ):  # fmt: skip
         assert url_args[model] is not None, f"the world has no {model.__name__}"
     elsewhere, elsewhere_url_args = _osaka(url_args, issue_card_for)
-    return World(record, statement, consent, card, token, users, url_args, elsewhere, elsewhere_url_args)
+    holder = tokyo.holder
+    return World(record, holder.statement, holder.consent, card, token, users, url_args, elsewhere, elsewhere_url_args)
 
 
 def _osaka(url_args: dict[Any, Any], issue_card_for: Callable[..., TestCard]) -> tuple[Holder, dict[Any, Any]]:
-    """The same objects for a holder of Osaka, made by Osaka's staff."""
+    """The same objects for a holder of Osaka, made by Osaka's staff; url_args naming them."""
     office = Office.objects.create(code="27-LC", name="門真運転免許試験場", kind="licence_centre", prefecture="27")
     clerk, supervisor = _staff("olivia", Role.CLERK, office), _staff("oscar", Role.SUPERVISOR, office)
-    record = DriverRecordFactory(
-        prefecture="27", address="大阪府門真市一番町２３番１６号", holding_status="licence_card_only"
-    )
-    items = ["address", "name", "birth_date"]
-    signed = statement_create(record_id=record.pk, items=items, actor=clerk)
-    card = issue_card_for(record)
-    consent = consent_register(
-        statement_id=signed.pk, signature=card.sign(signed.text.encode()), certificate_der=card.certificate_der,
-        actor=clerk,
-    )  # fmt: skip
-    statement = statement_create(record_id=record.pk, items=items, actor=clerk)
-    link = MynaportalLink.objects.create(
-        record=record, linked_at=timezone.now(), linked_by=clerk, cert_serial=card.serial
-    )
-    other = DriverRecordFactory(prefecture="27", holding_status="licence_card_only")
-    record_update(
-        record_id=other.pk, expected_version=other.version, changes={"holding_status": "licence_both"}, actor=clerk
-    )
-    suspension = suspension_propose(
-        record_id=other.pk, actor=supervisor, reason_code="misuse", grounds="suspected", note="目的外の利用の疑い"
-    )
-    disclosure = disclosure_register(
-        record_id=record.pk, actor=supervisor, requester_kind="holder", requester_name="大阪　花子",
-        received_on=date.today(),
-    )  # fmt: skip
-    disclosure_identity_check(request_id=disclosure.pk, actor=supervisor, document="passport")
-    disclosure_fee_record(
-        request_id=disclosure.pk, actor=supervisor, amount=300, receipt_number="R-2", paid_on=date.today()
-    )
-    args = dict(url_args)
-    args.update(
-        record_id=record.pk, statement_id=statement.pk, consent_id=consent.pk, suspension_id=suspension.pk,
-        disclosure_id=disclosure.pk,
-    )  # fmt: skip
+    osaka = _holder_objects(clerk, supervisor, issue_card_for, requester="大阪　花子", receipt="R-2")
+    holder = osaka.holder
     rows = {
-        DriverRecord: record, RecordChange: RecordChange.objects.get(record=other), Consent: consent,
-        ConsentStatement: statement, MynaportalLink: link, SuspensionRequest: suspension, DisclosureRequest: disclosure,
+        DriverRecord: holder.record, RecordChange: RecordChange.objects.get(record=osaka.other),
+        Consent: holder.consent, ConsentStatement: holder.statement, MynaportalLink: osaka.link,
+        SuspensionRequest: osaka.suspension, DisclosureRequest: osaka.disclosure,
     }  # fmt: skip
-    for model, row in rows.items():
-        args[model] = row
+    args = {**url_args, **_holder_args(osaka), **rows}
     for model in (AuditEvent, JlisEvent, QuarantinedEvent, OutboxMessage):  # rows without a record: the newest
         args[model] = model.objects.order_by("-pk").first() or url_args[model]
-    return Holder(record, statement, consent), args
+    return holder, args
 
 
 class Collect(logging.Handler):

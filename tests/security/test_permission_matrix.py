@@ -16,6 +16,7 @@ from django.http import HttpResponse
 from django.test import Client
 
 from driver_records.access import HOLDER_PREFECTURE_PATHS
+from driver_records.models import DriverRecord
 from onestop.management.commands.permission_matrix import document_with_matrix
 from onestop.permission_matrix import (
     ADMIN_HOLDER_MODELS,
@@ -181,4 +182,14 @@ def test_a_url_naming_a_holder_is_requested_for_both_prefectures():
 
 
 def test_the_admin_knows_how_to_scope_every_model_that_names_holders():
+    """A model in the admin that links to a driver record, or names a holder by record number or
+    certificate serial, is scoped by the rule (and requested for both prefectures)."""
     assert set(HOLDER_PREFECTURE_PATHS) == set(ADMIN_HOLDER_MODELS)
+    naming = {"record_number", "serial", "cert_serial"}
+    for model in admin.site._registry:
+        fields = model._meta.get_fields()
+        links = any(getattr(f, "related_model", None) is DriverRecord and f.many_to_one for f in fields)
+        names = bool(naming & {f.name for f in fields})
+        public = model._meta.label_lower == "consents.revokedcertificate"  # a published CRL's entries
+        if (model is DriverRecord or links or names) and not public:
+            assert model._meta.label_lower in ADMIN_HOLDER_MODELS, model._meta.label_lower
