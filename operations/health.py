@@ -1,27 +1,28 @@
 """The health checks: is each part of the system doing its work, against the thresholds in
-settings (HEALTH_*). Database, Redis and the worker ping are django-health-check's; the rest
+settings (HEALTH_*). The database check and the worker ping are django-health-check's; the rest
 read our own state. Each answer is a short sentence with figures, never personal data."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import redis
 from django.conf import settings
 from django.utils import timezone
 from health_check.base import HealthCheck
 from health_check.checks import Database
 from health_check.contrib.celery import Ping
-from health_check.contrib.redis import Redis
 from health_check.exceptions import HealthCheckException, ServiceUnavailable
-from redis.asyncio import Redis as AsyncRedis
 
 from jlis_gateway.selectors import gateway_backlog
 
 from .models import Heartbeat
 from .services import BEAT, WORKER
+
+logger = logging.getLogger(__name__)
 
 
 def _age_seconds(moment: datetime | None) -> float | None:
@@ -88,7 +89,12 @@ class Outcome:
 
 
 def _redis_check() -> None:
-    asyncio.run(Redis(client_factory=lambda: AsyncRedis.from_url(settings.REDIS_URL, socket_timeout=2)).run())
+    """A ping, synchronously: django-health-check's Redis check is asynchronous and would need an
+    event loop of its own in a thread that may already run one."""
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        raise ServiceUnavailable(f"Redis does not answer ({type(exc).__name__})") from exc
 
 
 CHECKS: dict[str, Callable[[], None]] = {
@@ -112,6 +118,7 @@ def checks_run(names: list[str] | None = None) -> list[Outcome]:
         except HealthCheckException as problem:
             outcomes.append(Outcome(name, False, problem.message))
         except Exception as exc:  # a check that breaks says so, without the exception's text
+            logger.exception("health check %s broke", name)
             outcomes.append(Outcome(name, False, f"check failed ({type(exc).__name__})"))
         else:
             outcomes.append(Outcome(name, True, "ok"))

@@ -175,3 +175,16 @@ def test_ready_with_a_real_beat_and_worker_and_each_failure_named_when_it_stops(
     checks = client.get("/healthz/ready").json()["checks"]
     assert checks["worker"]["ok"] is False
     assert "unavailable" in checks["worker"]["detail"].lower()
+
+
+@pytest.mark.redis
+def test_the_redis_check_answers_in_a_thread_that_runs_an_event_loop():
+    """The test run's browser driver leaves an event loop running in the main thread; a web server
+    may too. The check must not need one of its own."""
+    import asyncio
+
+    async def inside_a_loop():
+        return checks_run(["redis"])
+
+    (result,) = asyncio.run(inside_a_loop())
+    assert result.ok, result.detail
