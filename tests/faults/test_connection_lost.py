@@ -51,12 +51,18 @@ def test_a_connection_terminated_mid_batch_is_retried_and_each_event_applied_onc
     reference = reference_fold(stream.events)
     log = workers(concurrency=1, application_name="faults-apply").log
     task_id = events_apply.delay().id
+    terminated = []
     for share in (0.2, 0.6):
         wait_until(lambda share=share: applied() >= events * share, 300, f"{share:.0%} applied ({log})")
-        wait_until(lambda: terminate_in_transaction("faults-apply") > 0, 30, "the worker inside a batch")
+        wait_until(
+            lambda: terminated.append(terminate_in_transaction("faults-apply")) or terminated[-1] > 0,
+            30,
+            "the worker inside a batch",
+        )
     wait_until(lambda: applied() == events, 300, f"every event applied ({log})")
     wait_until(lambda: log_count(log, f"events_apply[{task_id}] succeeded") == 1, 60, "the task to succeed")
-    assert log_count(log, f"events_apply[{task_id}] retry: Retry in") == 2  # once per termination
+    # Once per connection terminated (a busy machine may catch one in a transaction twice).
+    assert log_count(log, f"events_apply[{task_id}] retry: Retry in") == sum(terminated) >= 2
     assert_matches(outcome(), reference)
 
 
@@ -70,16 +76,21 @@ def test_a_connection_terminated_while_polling_is_retried_and_the_cursor_skips_n
     env = {"JLIS_PAGE_SIZE": "50", "JLIS_POLL_MAX_PAGES": "1000", "JLIS_APPLY_SWEEP_SECONDS": "3600"}
     log = workers(concurrency=1, application_name="faults-poll", env=env).log
     task_id = poll_events.delay().id
+    terminated = []
     for stored in (500, 1500):
         wait_until(lambda stored=stored: JlisEvent.objects.count() >= stored, 120, f"{stored} stored ({log})")
         with transaction.atomic():
             # Hold the feed's row: the worker's next page waits for it inside its transaction.
             PollState.objects.select_for_update().get(name="events")
-            wait_until(lambda: terminate_in_transaction("faults-poll") > 0, 30, "the worker storing a page")
+            wait_until(
+                lambda: terminated.append(terminate_in_transaction("faults-poll")) or terminated[-1] > 0,
+                30,
+                "the worker storing a page",
+            )
     wait_until(lambda: JlisEvent.objects.count() == 3000, 180, f"every event stored ({log})")
     wait_until(lambda: log_count(log, f"poll_events[{task_id}] succeeded") == 1, 60, "the poll to succeed")
     wait_until(lambda: not JlisEvent.objects.filter(status=EventStatus.PENDING).exists(), 180, "applied")
-    assert log_count(log, f"poll_events[{task_id}] retry: Retry in") == 2
+    assert log_count(log, f"poll_events[{task_id}] retry: Retry in") == sum(terminated) >= 2
     assert sorted(JlisEvent.objects.values_list("event_id", flat=True)) == sorted(jlis_simulator.events()["ids"])
     assert not QuarantinedEvent.objects.exists()
     state = PollState.objects.get()
