@@ -43,7 +43,10 @@ The rules, as the model reads them
 
 Our choices where the rules are silent (each also in docs/rules.md)
 - An event we cannot place yet (a serial we have never seen, a consent id we do not know) waits,
-  pending, and is tried again at every apply run: its predecessor may still be on its way.
+  pending, and is tried again at every apply run: its predecessor may still be on its way. A
+  registration through Mynaportal naming no serial we know is skipped at once (`unknown_serial`):
+  the linkage it needs is made at the counter with the record's linked serial, so no event to come
+  can place it.
 - A record is found by any serial it was ever linked to, or that an event attributed to it named
   as its new serial (the chain of certificates is J-LIS's fact even when the link moved past it).
 - A consent event for a consent already ended changes nothing: `duplicate` when it repeats the
@@ -187,6 +190,17 @@ class Model:
     def holder_of(self, consent: Consent) -> Holder:
         return next(h for h in self.holders.values() if consent in h.consents)
 
+    def counter_refusal(self, holder_key: Any, *, office_prefecture: str) -> str | None:
+        """Why the counter may not start a consent for the holder (R15, R1, R4), or None."""
+        holder = self.holders[holder_key]
+        if holder.suspended:
+            return "service_suspended"
+        if holder.holding_status not in CARD_ONLY:
+            return "not_eligible"
+        if office_prefecture != holder.prefecture:
+            return "wrong_prefecture"
+        return None
+
     def counter_register(
         self,
         holder_key: Any,
@@ -198,13 +212,10 @@ class Model:
         cert_not_after: datetime | None,
     ) -> Consent:
         """R1, R3 (the card is valid: the test signs with a good one), R4, R15."""
+        refusal = self.counter_refusal(holder_key, office_prefecture=office_prefecture)
+        if refusal:
+            raise Refused(refusal)
         holder = self.holders[holder_key]
-        if holder.holding_status not in CARD_ONLY:
-            raise Refused("not_eligible")
-        if holder.suspended:
-            raise Refused("suspended")
-        if office_prefecture != holder.prefecture:
-            raise Refused("wrong_prefecture")
         consent = Consent(key, "counter", frozenset(items), cert_serial, cert_not_after, self._next(), holder.epoch)
         holder.consents.append(consent)
         return consent
@@ -229,8 +240,14 @@ class Model:
             holder.epoch += 1  # R12: stopped until a new registration
         holder.holding_status = status
 
-    def mynaportal_link(self, holder_key: Any) -> None:
-        self.holders[holder_key].mynaportal_linked = True
+    def mynaportal_link(self, holder_key: Any, *, office_prefecture: str) -> None:
+        """R4, R13: recorded at the counter of residence, with the linked serial."""
+        holder = self.holders[holder_key]
+        if office_prefecture != holder.prefecture:
+            raise Refused("wrong_prefecture")
+        if not holder.serial:
+            raise Refused("no_linked_certificate")
+        holder.mynaportal_linked = True
 
     def suspend(self, holder_key: Any) -> None:
         """R15, once a second supervisor confirms."""
@@ -265,7 +282,9 @@ class Model:
             for event in self.events.values():
                 if event.status == "pending":
                     found = self._place(event)
-                    if isinstance(found, str):
+                    if found == "unknown_serial" and event.kind == "consent_registered":
+                        event.status, event.reason = "skipped", found  # no linkage without a linked serial
+                    elif isinstance(found, str):
                         event.reason = found
                     else:
                         placed.setdefault(found[0].key, []).append((event, found))
@@ -435,4 +454,3 @@ def _take_effect(holder: Holder, consent: Consent, consent_date: date, seq: int)
         if other.status == "active":
             other.status = "superseded"
     consent.status = "active"
-
