@@ -32,8 +32,9 @@ The rules, as the model reads them
 - R11: nothing is applied from a certificate past its end of validity (the event occurred after
   the named certificate's not_after: `certificate_expired`), and the feed state says so once the
   linked certificate has expired; a new registration relinks the record.
-- R15: a confirmed suspension turns pending and active consents to suspended; every later event for
-  the holder is skipped (`service_suspended` for information, `consent_suspended` for its consents)
+- R15: a confirmed suspension turns pending and active consents to suspended; the events about the
+  holder still waiting are skipped at once (`consent_suspended`), and every later event for the
+  holder is skipped (`service_suspended` for information, `consent_suspended` for its consents)
   and the counter refuses new registrations.
 - Order (DESIGN.md: "an older event never overwrites newer data"): each holder's events are taken
   in holder sequence. The record's data (name, address, birth date) move as one: information older
@@ -57,8 +58,8 @@ Our choices where the rules are silent (each also in docs/rules.md)
 - Whether a consent has expired is judged on the Japan date of applying; whether a certificate had
   expired, on the time J-LIS says the event occurred.
 - Feed state, first that holds: suspended; no consent at all (`none`); the governing consent is
-  the active one, else a pending one (`pending`), else the last revoked or expired (`revoked`,
-  `expired`); past its last valid day (`expired`); not card-only or stopped by R12
+  the active one, else the latest registered that is neither superseded nor rejected (`pending`,
+  `revoked`, `expired`); past its last valid day (`expired`); not card-only or stopped by R12
   (`stopped_holding_status`); the linked certificate expired (`stopped_certificate_expired`);
   otherwise `active`. (The state "waiting for a new certificate" depends on imported CRLs, which the
   model does not follow.)
@@ -256,6 +257,13 @@ class Model:
         for consent in holder.consents:
             if consent.status in LIVE:
                 consent.status = "suspended"
+        # Nothing waiting about the holder will be applied: skipped at once (its data is erased).
+        serials = holder.known_serials | {c.cert_serial for c in holder.consents}
+        ids = {c.jlis_id for c in holder.consents} - {""}
+        for event in self.events.values():
+            named = {event.serial, *event.data.get("previous_serials", ())}
+            if event.status == "pending" and (named & serials or event.data.get("consent_id") in ids):
+                event.status, event.reason = "skipped", "consent_suspended"
 
     def expire_due(self, today: date) -> int:
         """R5: the daily task, on Japan's `today`."""
@@ -315,15 +323,13 @@ class Model:
 
     # --- what follows from the state --------------------------------------------------------
     def governing(self, holder: Holder) -> Consent | None:
-        """The consent the feed follows: the active one, else a pending one, else the last ended."""
+        """The consent the feed follows: the active one, else the latest registered that is neither
+        superseded nor rejected (a revocation after a registration shows as revoked)."""
         active = holder.active()
         if active is not None:
             return active
-        pending = [c for c in holder.consents if c.status == "pending"]
-        if pending:
-            return pending[-1]
-        ended = [c for c in holder.consents if c.status in ("revoked", "expired")]
-        return ended[-1] if ended else None
+        deciding = [c for c in holder.consents if c.status not in ("superseded", "rejected")]
+        return deciding[-1] if deciding else None
 
     def feed_state(self, holder_key: Any, now: datetime) -> str:
         holder = self.holders[holder_key]

@@ -1,0 +1,80 @@
+"""The divergences the model-based test found, each replayed as a plain sequence of the machine's
+steps (tests/model/machine.py) and compared with the model after every step. An `xfail(strict=True)`
+names the entry in /work/wt/NOTES-rules.md and goes once the fix is on main."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from .japan import japan_date
+from .machine import HoldersAgainstTheModel
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+
+@pytest.fixture
+def machine(model_world: type[HoldersAgainstTheModel]) -> Iterator[HoldersAgainstTheModel]:
+    run = model_world()
+    yield run
+    run.teardown()
+
+
+def registered_and_reflected(run: HoldersAgainstTheModel, i: int, items: set[str], *, days_ago: int = 0) -> None:
+    run.register(i, items, "13")
+    run.made(run.jlis.reflect(run.jlis_consent_of(i), japan_date(run.now) - timedelta(days=days_ago)))
+    run.deliver(list(run.jlis.made))
+    run.apply("batch")
+    run.check()
+
+
+@pytest.mark.xfail(strict=True, reason="NOTES-rules.md M1: the prefecture does not follow a move (rules-fix)")
+@pytest.mark.parametrize("path", ["batch", "single"])
+def test_r04_r10_the_prefecture_follows_a_move_to_another_prefecture(
+    machine: HoldersAgainstTheModel, path: str
+) -> None:
+    machine.add_holders(2)
+    registered_and_reflected(machine, 0, {"address"})
+    machine.made(machine.jlis.change(machine.jholders[0], address="大阪府門真市一番町２３番１６号"))
+    machine.deliver(list(machine.jlis.made))
+    machine.apply(path)
+    machine.check()  # the record's prefecture is Osaka's (27): Osaka's counter serves the holder now
+    machine.register(0, {"address"}, "27")
+    machine.check()
+
+
+@pytest.mark.xfail(
+    strict=True, reason="NOTES-rules.md M2: R6 decided by our row's age, not J-LIS's consent date (rules-fix)"
+)
+def test_r06_a_late_mynaportal_consent_with_an_older_consent_date_does_not_govern(
+    machine: HoldersAgainstTheModel,
+) -> None:
+    machine.add_holders(1)
+    registered_and_reflected(machine, 0, {"address"})
+    machine.link(0, "13")
+    # The holder registered through Mynaportal yesterday; J-LIS's event reaches us after today's
+    # counter consent was reflected.
+    machine.register(0, {"name"}, "13")
+    counter = machine.jlis_consent_of(0)
+    registration = machine.jlis.register(machine.jholders[0], ["address"], japan_date(machine.now) - timedelta(days=1))
+    machine.made(registration, machine_certificate(machine, 0))
+    machine.jlis.made.remove(registration)
+    machine.made(machine.jlis.reflect(counter, japan_date(machine.now)))
+    machine.deliver(list(machine.jlis.made))
+    machine.apply("batch")
+    machine.check()
+    machine.deliver([registration])
+    machine.apply("batch")
+    machine.check()  # today's counter consent stays active; the late one is superseded at once
+
+
+def machine_certificate(machine: HoldersAgainstTheModel, i: int) -> dict[str, object]:
+    holder = machine.jholders[i]
+    return {
+        "name": holder.name,
+        "address": holder.address,
+        "birth_date": holder.birth_date,
+        "not_after": holder.not_after,
+    }
