@@ -78,3 +78,18 @@ def machine_certificate(machine: HoldersAgainstTheModel, i: int) -> dict[str, ob
         "birth_date": holder.birth_date,
         "not_after": holder.not_after,
     }
+
+
+@pytest.mark.xfail(
+    strict=True, reason="NOTES-rules.md M3: a Mynaportal revocation without a local linkage row is ignored"
+)
+def test_r09_a_revocation_through_mynaportal_is_honoured_without_a_local_linkage_row(
+    machine: HoldersAgainstTheModel,
+) -> None:
+    machine.add_holders(2)
+    registered_and_reflected(machine, 1, {"name"})
+    machine.made(machine.jlis.revoke(machine.jlis_consent_of(1), "mynaportal"))
+    machine.made(machine.jlis.change(machine.jholders[1], name="佐藤　花子"))  # nothing: J-LIS has no consent
+    machine.deliver(list(machine.jlis.made))
+    machine.apply("batch")
+    machine.check()  # the consent is revoked, the event applied
