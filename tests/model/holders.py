@@ -34,8 +34,10 @@ The rules, as the model reads them
   linked certificate has expired; a new registration relinks the record.
 - R15: a confirmed suspension turns pending and active consents to suspended; the events about the
   holder still waiting are skipped at once (`consent_suspended`), and every later event for the
-  holder is skipped (`service_suspended` for information, `consent_suspended` for its consents)
-  and the counter refuses new registrations.
+  holder is skipped (a registration through Mynaportal `service_suspended`; information and
+  events about its consents find them suspended, `consent_suspended`, or say why else they
+  cannot be applied) and the counter refuses new registrations. Nothing the holder's later events
+  carry (name, address, birth date, certificate) is kept.
 - Order (DESIGN.md: "an older event never overwrites newer data"): each holder's events are taken
   in holder sequence. The record's data (name, address, birth date) move as one: information older
   than the data already applied is skipped (`stale`). A consent event is never stale: a late
@@ -48,13 +50,16 @@ Our choices where the rules are silent (each also in docs/rules.md)
   registration through Mynaportal naming no serial we know is skipped at once (`unknown_serial`):
   the linkage it needs is made at the counter with the record's linked serial, so no event to come
   can place it.
-- A record is found by any serial it was ever linked to, or that an event attributed to it named
-  as its new serial (the chain of certificates is J-LIS's fact even when the link moved past it).
+- A record is found by a serial it is or was linked to (DESIGN.md: "find the record by the linked
+  serial"). Latest information that is skipped links nothing: J-LIS's next event about the
+  certificate it named cannot be placed and waits (the real applier gives up on it after a grace
+  period, `unknown_serial`; the model-based test sets that grace beyond its runs).
 - A consent event for a consent already ended changes nothing: `duplicate` when it repeats the
   consent's present state, otherwise `consent_<status>`.
-- The reason given for a skip is the first that holds in this order: suspended, stale, the
-  governing consent (none, revoked, expired), not card-only, feed stopped by R12, certificate
-  expired.
+- The reason given for latest information's skip is the first that holds in this order: stale,
+  the governing consent (the one the feed state follows, below: none or pending, revoked,
+  expired, suspended), not card-only, feed stopped by R12, certificate expired. (Both suspension
+  codes read "the service is stopped for this holder".)
 - Whether a consent has expired is judged on the Japan date of applying; whether a certificate had
   expired, on the time J-LIS says the event occurred.
 - Feed state, first that holds: suspended; no consent at all (`none`); the governing consent is
@@ -94,6 +99,12 @@ class Consent:
     last_valid_day: date | None = None
     jlis_order: int = 0  # the holder sequence that reflected or registered it
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # hypothesis prints a draw so
+        printer.text(repr(self))
+
+    def __repr__(self) -> str:  # what a failing example prints for a drawn consent
+        return f"<consent {self.key} {self.channel} {self.status}>"
+
     def reflect(self, consent_date: date, seq: int) -> None:
         self.consent_date = consent_date
         self.first_day, self.last_valid_day = consent_period(consent_date)
@@ -121,6 +132,7 @@ class Holder:
     epoch: int = 0  # R12: how many times the holding status left card-only
     suspended: bool = False
     consents: list[Consent] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)  # situations met (the test names known divergences by them)
 
     @property
     def prefecture(self) -> str | None:
@@ -165,6 +177,7 @@ class Event:
     data: dict[str, Any]
     status: str = "pending"
     reason: str = ""  # why it was skipped, or why it waits
+    holder: Any = None  # the key of the holder it was found to be about
 
 
 class Refused(Exception):
@@ -263,7 +276,7 @@ class Model:
         for event in self.events.values():
             named = {event.serial, *event.data.get("previous_serials", ())}
             if event.status == "pending" and (named & serials or event.data.get("consent_id") in ids):
-                event.status, event.reason = "skipped", "consent_suspended"
+                event.status, event.reason, event.holder = "skipped", "consent_suspended", holder_key
 
     def expire_due(self, today: date) -> int:
         """R5: the daily task, on Japan's `today`."""
@@ -352,14 +365,13 @@ class Model:
 
     def information_skip(self, holder: Holder, event: Event, today: date) -> str:
         """Why latest information is not applied ("" when it is), first reason first."""
-        if holder.suspended:
-            return "service_suspended"
         if event.holder_seq <= holder.data_seq:
             return "stale"
-        consent = holder.active()
-        if consent is None:
-            ended = [c for c in holder.consents if c.status in ("revoked", "expired")]
-            return f"consent_{ended[-1].status}" if ended else "no_active_consent"
+        consent = self.governing(holder)
+        if consent is None or consent.status == "pending":
+            return "no_active_consent"
+        if consent.status != "active":
+            return f"consent_{consent.status}"
         assert consent.last_valid_day is not None
         if consent.last_valid_day < today:
             return "consent_expired"
@@ -377,13 +389,12 @@ def _apply_one(self: Model, event: Event, placed: tuple[Holder, Consent | None],
     """Apply one placed event (it is the holder's lowest pending sequence)."""
     holder, consent = placed
     kind, data = event.kind, event.data
+    event.holder = holder.key
 
     def done(reason: str = "") -> None:
         event.status, event.reason = ("skipped", reason) if reason else ("applied", "")
 
     if kind == "latest_info":
-        holder.known_serials.add(data["new_serial"])  # the chain is J-LIS's fact, applied or not
-        holder.not_after.setdefault(data["new_serial"], data["not_after"])
         reason = self.information_skip(holder, event, japan_date(at))
         if reason:
             return done(reason)
@@ -417,6 +428,8 @@ def _apply_one(self: Model, event: Event, placed: tuple[Holder, Consent | None],
                 if item in new.items:
                     setattr(holder, item, certificate[item])
             holder.data_seq = event.holder_seq
+        else:
+            holder.seen.add("registration older than the data")
         holder.link(event.serial, event.holder_seq, certificate["not_after"])
         return done()
 

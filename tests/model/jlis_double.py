@@ -35,6 +35,12 @@ class JConsent:
     consent_date: date | None = None
     order: int = 0
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # hypothesis prints a draw so
+        printer.text(repr(self))
+
+    def __repr__(self) -> str:  # what a failing example prints for a drawn consent
+        return f"<J-LIS consent {self.id} {self.status} {self.consent_date}>"
+
 
 @dataclass
 class JHolder:
@@ -45,6 +51,14 @@ class JHolder:
     seq: int = 0
     serials: list[str] = field(default_factory=list)  # newest last
     expired: bool = False  # R11: the certificate reached its end; nothing is sent until a registration
+    consent_day: date | None = None  # the consent date J-LIS gave last: later events never go back
+    number: int = 0  # its place among the test's holders
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # hypothesis prints a draw so
+        printer.text(repr(self))
+
+    def __repr__(self) -> str:  # what a failing example prints for a drawn holder
+        return f"<J-LIS holder {self.number} {self.name} seq={self.seq}{' expired' if self.expired else ''}>"
 
     @property
     def serial(self) -> str:
@@ -92,6 +106,7 @@ class Jlis:
     def holder_add(self, name: str, address: str, birth_date: date) -> JHolder:
         holder = JHolder(name, address, birth_date, self.card(name, address, birth_date))
         holder.serials.append(holder.serial)
+        holder.number = len(self.holders)
         self.holders.append(holder)
         return holder
 
@@ -119,7 +134,15 @@ class Jlis:
         self.made.append(event)
         return event
 
+    def dated(self, holder: JHolder, consent_date: date) -> None:
+        """A consent date is J-LIS's day when it acts, and J-LIS numbers a holder's events in its
+        own time (docs/jlis-protocol.md): a later event never carries an earlier consent date."""
+        if holder.consent_day is not None and consent_date < holder.consent_day:
+            raise ValueError(f"J-LIS gave {holder.consent_day} already: {consent_date} cannot follow")
+        holder.consent_day = consent_date
+
     def reflect(self, consent: JConsent, consent_date: date) -> dict[str, Any]:
+        self.dated(consent.holder, consent_date)
         consent.status, consent.consent_date = "active", consent_date
         consent.order = consent.holder.seq + 1
         consent.holder.expired = False  # R11: registering again restarts the feed
@@ -137,6 +160,7 @@ class Jlis:
 
     def register(self, holder: JHolder, items: list[str], consent_date: date) -> dict[str, Any]:
         """Through Mynaportal, signed with the holder's current card."""
+        self.dated(holder, consent_date)
         consent = JConsent(f"jm{next(self.ids)}", holder, list(items), "active", consent_date, holder.seq + 1)
         self.consents[consent.id] = consent
         holder.expired = False

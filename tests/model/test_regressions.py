@@ -52,7 +52,7 @@ def test_r06_a_late_mynaportal_consent_with_an_older_consent_date_does_not_gover
     machine: HoldersAgainstTheModel,
 ) -> None:
     machine.add_holders(1)
-    registered_and_reflected(machine, 0, {"address"})
+    registered_and_reflected(machine, 0, {"address"}, days_ago=1)
     machine.link(0, "13")
     # The holder registered through Mynaportal yesterday; J-LIS's event reaches us after today's
     # counter consent was reflected.
@@ -93,3 +93,38 @@ def test_r09_a_revocation_through_mynaportal_is_honoured_without_a_local_linkage
     machine.deliver(list(machine.jlis.made))
     machine.apply("batch")
     machine.check()  # the consent is revoked, the event applied
+
+
+@pytest.mark.xfail(
+    strict=True, reason="NOTES-rules.md M4: an older Mynaportal registration overwrites newer data (rules-fix)"
+)
+@pytest.mark.parametrize("path", ["batch", "single"])
+def test_order_a_mynaportal_registration_older_than_the_data_applied_changes_neither_data_nor_serial(
+    machine: HoldersAgainstTheModel, path: str
+) -> None:
+    machine.add_holders(1)
+    registered_and_reflected(machine, 0, {"name", "address", "birth_date"})
+    machine.link(0, "13")
+    registration = machine.jlis.register(machine.jholders[0], ["name", "address"], japan_date(machine.now))
+    machine.made(registration, machine_certificate(machine, 0))
+    machine.jlis.made.remove(registration)  # J-LIS's sequence 2: it reaches us last
+    machine.made(machine.jlis.change(machine.jholders[0], name="高橋　美咲"))  # sequence 3
+    machine.deliver(list(machine.jlis.made))
+    machine.apply(path)
+    machine.check()
+    machine.deliver([registration])
+    machine.apply(path)
+    machine.check()  # the consent is recorded; the name stays 高橋, the serial the renamed card's
+
+
+@pytest.mark.xfail(
+    strict=True, reason="NOTES-rules.md M5: the feed shows pending behind five newer pending consents (rules-fix)"
+)
+def test_r06_an_active_consent_behind_five_newer_pending_ones_still_governs_the_feed(
+    machine: HoldersAgainstTheModel,
+) -> None:
+    machine.add_holders(1)
+    registered_and_reflected(machine, 0, {"address"})
+    for _ in range(5):  # J-LIS has not reflected these yet: the active one governs meanwhile
+        machine.register(0, {"name"}, "13")
+    machine.check()  # feed: active (J-LIS's updates are applied under the active consent)
