@@ -205,14 +205,15 @@ class Model:
         return next(h for h in self.holders.values() if consent in h.consents)
 
     def counter_refusal(self, holder_key: Any, *, office_prefecture: str) -> str | None:
-        """Why the counter may not start a consent for the holder (R15, R1, R4), or None."""
+        """Why the counter may not start a consent for the holder (R4, R15, R1), or None. Another
+        prefecture's counter is told only that (it learns nothing of the holder's state)."""
         holder = self.holders[holder_key]
+        if office_prefecture != holder.prefecture:
+            return "wrong_prefecture"
         if holder.suspended:
             return "service_suspended"
         if holder.holding_status not in CARD_ONLY:
             return "not_eligible"
-        if office_prefecture != holder.prefecture:
-            return "wrong_prefecture"
         return None
 
     def counter_register(
@@ -248,8 +249,11 @@ class Model:
             raise Refused("not_revocable")
         consent.status = "revoked"
 
-    def holding_status_set(self, holder_key: Any, status: str) -> None:
+    def holding_status_set(self, holder_key: Any, status: str, *, office_prefecture: str) -> None:
+        """Recorded by the counter of residence (R4)."""
         holder = self.holders[holder_key]
+        if office_prefecture != holder.prefecture:
+            raise Refused("wrong_prefecture")
         if holder.holding_status in CARD_ONLY and status not in CARD_ONLY:
             holder.epoch += 1  # R12: stopped until a new registration
         holder.holding_status = status

@@ -32,6 +32,7 @@ from consents.services import (
     mynaportal_link_record,
     statement_create,
 )
+from driver_records.access import OutOfScope
 from driver_records.applier import events_apply_one_by_one, events_apply_pending
 from driver_records.feed import record_feed
 from driver_records.models import DriverRecord
@@ -230,15 +231,24 @@ class HoldersAgainstTheModel(RuleBasedStateMachine):
         assert expected is None, f"revoked, the model says refused: {expected}"
         self.send_outbox()
 
-    @rule(data=st.data(), status=st.sampled_from(HOLDING))
-    def holding_status_changes(self, data: st.DataObject, status: str) -> None:
+    @rule(data=st.data(), status=st.sampled_from(HOLDING), office=st.sampled_from(["13", "13", "27"]))
+    def holding_status_changes(self, data: st.DataObject, status: str, office: str) -> None:
         record = self.records[data.draw(st.integers(0, len(self.records) - 1))]
+        expected = None
+        try:
+            self.model.holding_status_set(record.pk, status, office_prefecture=office)
+        except Refused as refusal:
+            expected = refusal.code
         version = DriverRecord.objects.values_list("version", flat=True).get(pk=record.pk)
-        record_update(
-            record_id=record.pk, expected_version=version, changes={"holding_status": status},
-            actor=self.staff[("clerk", "13")],
-        )  # fmt: skip
-        self.model.holding_status_set(record.pk, status)
+        try:
+            record_update(
+                record_id=record.pk, expected_version=version, changes={"holding_status": status},
+                actor=self.staff[("clerk", office)],
+            )  # fmt: skip
+        except OutOfScope:
+            assert expected == "wrong_prefecture", "the clerk of the holder's prefecture was refused"
+            return
+        assert expected is None, f"changed, the model says refused: {expected}"
 
     @rule(data=st.data(), office=st.sampled_from(["13", "27"]))
     def mynaportal_linkage_recorded(self, data: st.DataObject, office: str) -> None:
