@@ -1,10 +1,17 @@
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
 
 from .admin_export import CsvExportMixin
+from .audit_checkpoints import audit_checkpoints_overview
 from .models import AuditEvent, Office, User
 
 
@@ -52,3 +59,21 @@ class AuditEventAdmin(CsvExportMixin, AppendOnlyAdmin):
     date_hierarchy = "occurred_at"
     list_select_related = ["office"]
     show_full_result_count = False
+    change_list_template = "admin/onestop/auditevent/change_list.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        view = require_GET(self.admin_site.admin_view(self.checkpoints_view))
+        return [path("checkpoints/", view, name="onestop_auditevent_checkpoints"), *super().get_urls()]
+
+    def checkpoints_view(self, request: HttpRequest) -> HttpResponse:
+        """The signed checkpoints of the chain, for auditors: read only, nothing to change."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Signed checkpoints of the audit trail"),
+            "overview": audit_checkpoints_overview(),
+            "interval_minutes": settings.AUDIT_CHECKPOINT_SECONDS // 60,
+        }
+        return TemplateResponse(request, "admin/onestop/auditevent/checkpoints.html", context)

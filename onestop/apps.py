@@ -17,12 +17,19 @@ def _sync_roles(sender: AppConfig, using: str = "default", **kwargs: Any) -> Non
     role_permissions_sync()
 
 
+def _restrict_audit_privileges(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
+    from .db_roles import audit_privileges_restrict
+
+    audit_privileges_restrict(using=using)
+
+
 class OnestopConfig(AppConfig):
     name = "onestop"
     verbose_name = "onestop"
 
     def ready(self) -> None:
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="onestop-roles")
+        post_migrate.connect(_restrict_audit_privileges, sender=self, dispatch_uid="onestop-audit-privileges")
 
 
 class OnestopAdminConfig(admin_apps.AdminConfig):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .audit_signing import Checkpoint
 from .idempotency import idempotent_answer_holders_note
 from .models import AuditChainHead, AuditEvent, Office, User
 from .request_context import request_id_var
@@ -218,18 +220,85 @@ class ChainBreak:
     reason: str
 
 
-def audit_chain_verify(batch_size: int = 5000) -> ChainBreak | None:
-    """The first row whose hash or link does not hold, or None when the chain is whole."""
-    prev_hash, expected_seq = GENESIS_HASH, 1
-    for row in AuditEvent.objects.order_by("seq").iterator(chunk_size=batch_size):
+def audit_chain_verify(*, checkpoints: Sequence[Checkpoint] = (), batch_size: int = 5000) -> ChainBreak | None:
+    """The first row that does not hold, or None when the chain is whole: each row's hash and
+    link, each checkpoint's hash at its row, a chain that reaches every checkpoint, and a head
+    on the last row. Read in one snapshot (PostgreSQL), so writers may go on meanwhile."""
+    anchored: dict[int, list[Checkpoint]] = {}
+    for checkpoint in checkpoints:
+        anchored.setdefault(checkpoint.seq, []).append(checkpoint)
+    with consistent_read():
+        rows = AuditEvent.objects.order_by("seq").iterator(chunk_size=batch_size)
+        broken, last_seq, last_hash = _walk(rows, after_seq=0, after_hash=GENESIS_HASH, anchored=anchored)
+        head = AuditChainHead.objects.filter(pk=1).values_list("last_seq", "last_hash").first()
+    if broken is not None:
+        return broken
+    if checkpoints and (furthest := max(checkpoints, key=lambda c: c.seq)).seq > last_seq:
+        return ChainBreak(
+            last_seq + 1, f"missing: the checkpoint signed at {furthest.at} covers the chain up to seq={furthest.seq}"
+        )
+    return _head_break(head or (0, GENESIS_HASH), last_seq, last_hash)
+
+
+def audit_chain_verify_since(
+    *, after_seq: int, after_hash: str, head: tuple[int, str], batch_size: int = 5000
+) -> ChainBreak | None:
+    """audit_chain_verify for the rows after a checkpoint (`after_seq` had `after_hash`) up to
+    `head`, read by the caller in the same snapshot: what a new checkpoint adds to the last."""
+    if head[0] < after_seq:
+        return ChainBreak(head[0] + 1, f"missing: the last checkpoint covers the chain up to seq={after_seq}")
+    if after_seq and not AuditEvent.objects.filter(seq=after_seq, row_hash=after_hash).exists():
+        return ChainBreak(after_seq, "does not match the last checkpoint")
+    rows = AuditEvent.objects.filter(seq__gt=after_seq, seq__lte=head[0]).order_by("seq")
+    broken, last_seq, last_hash = _walk(
+        rows.iterator(chunk_size=batch_size), after_seq=after_seq, after_hash=after_hash, anchored={}
+    )
+    return broken or _head_break(head, last_seq, last_hash)
+
+
+def _walk(
+    rows: Iterable[AuditEvent], *, after_seq: int, after_hash: str, anchored: Mapping[int, list[Checkpoint]]
+) -> tuple[ChainBreak | None, int, str]:
+    """Follow the chain from the row after `after_seq`: the first break, and the last row reached."""
+    prev_hash, expected_seq = after_hash, after_seq + 1
+    matched = after_seq  # the last row a checkpoint vouches for
+    for row in rows:
         if row.seq != expected_seq:
-            return ChainBreak(expected_seq, "missing row")
+            return ChainBreak(expected_seq, "missing row"), expected_seq - 1, prev_hash
         if row.prev_hash != prev_hash:
-            return ChainBreak(row.seq, "link to the previous row does not match")
+            return ChainBreak(row.seq, "link to the previous row does not match"), expected_seq - 1, prev_hash
         if compute_hash(row) != row.row_hash:
-            return ChainBreak(row.seq, "content does not match its hash")
+            return ChainBreak(row.seq, "content does not match its hash"), expected_seq - 1, prev_hash
+        for checkpoint in anchored.get(row.seq, ()):
+            if checkpoint.hash != row.row_hash:
+                reason = (
+                    f"does not match the checkpoint signed at {checkpoint.at}: a row from seq={matched + 1} "
+                    f"to seq={row.seq} was changed and the chain after it rehashed"
+                )
+                return ChainBreak(row.seq, reason), expected_seq - 1, prev_hash
+        if row.seq in anchored:
+            matched = row.seq
         prev_hash, expected_seq = row.row_hash, expected_seq + 1
-    head = AuditChainHead.objects.filter(pk=1).first()
-    if head and head.last_seq != expected_seq - 1:
-        return ChainBreak(expected_seq, "rows after this one are missing")
+    return None, expected_seq - 1, prev_hash
+
+
+def _head_break(head: tuple[int, str], last_seq: int, last_hash: str) -> ChainBreak | None:
+    head_seq, head_hash = head
+    if head_seq > last_seq:
+        return ChainBreak(last_seq + 1, f"missing: the chain head says the chain goes on to seq={head_seq}")
+    if head_seq < last_seq:
+        reason = f"the chain head was moved back to seq={head_seq}; the chain ends at seq={last_seq}"
+        return ChainBreak(head_seq + 1, reason)
+    if head_hash != last_hash:
+        return ChainBreak(last_seq, "the chain head's hash does not match this row's")
     return None
+
+
+@contextmanager
+def consistent_read(*, durable: bool = False) -> Iterator[None]:
+    """A transaction whose reads all see one snapshot (PostgreSQL: REPEATABLE READ, read only)."""
+    with transaction.atomic(durable=durable):
+        if connection.vendor == "postgresql" and len(connection.atomic_blocks) == 1:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield

@@ -9,18 +9,21 @@ import base64
 import random
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from consents.models import TermsVersion
 from driver_records.models import DriverRecord, HoldingStatus, RecordKind
 from driver_records.normalise import name_search_key
 
-from .models import Office, User
+from .audit_signing import signing_key_create
+from .models import AuditEvent, Office, User
 from .roles import Role
 
 
@@ -165,4 +168,17 @@ def seed_demo() -> list[DemoLogin]:
         )
         if not DriverRecord.objects.exists():
             DriverRecord.objects.bulk_create(demo_holders())
+        chain_empty = not AuditEvent.objects.exists()
+    demo_checkpoints_prepare(chain_empty=chain_empty)
     return list(DEMO_LOGINS)
+
+
+def demo_checkpoints_prepare(*, chain_empty: bool) -> None:
+    """The demo's checkpoint signing key (var/), made once. A demo database made anew starts a
+    new chain: the checkpoints of the old one are moved aside, not left to accuse the new one."""
+    key_file = Path(settings.AUDIT_SIGNING_KEY_FILE)
+    if settings.AUDIT_SIGNING_KEY_FILE and not settings.AUDIT_SIGNING_KEY and not key_file.exists():
+        signing_key_create(key_file)
+    checkpoints = settings.AUDIT_CHECKPOINT_FILE
+    if chain_empty and checkpoints.exists() and checkpoints.stat().st_size:
+        checkpoints.rename(checkpoints.with_name(f"{checkpoints.name}.before-{timezone.now():%Y%m%d%H%M%S}"))

@@ -283,6 +283,9 @@ RULES: dict[str, Rule] = {
     "admin:auth_user_password_change": Rule(Zone.ADMIN, NOBODY, NOBODY, "Set a staff user's password."),
     "admin:otp_totp_totpdevice_config": Rule(Zone.ADMIN, NOBODY, NOBODY, "TOTP secrets: hidden from everyone."),
     "admin:otp_totp_totpdevice_qrcode": Rule(Zone.ADMIN, NOBODY, NOBODY, "TOTP secrets: hidden from everyone."),
+    "admin:onestop_auditevent_checkpoints": Rule(
+        Zone.ADMIN, ADMIN_READER, None, "The audit chain's signed checkpoints, each checked (read only)."
+    ),
 }
 
 

@@ -9,6 +9,8 @@ ONESTOP_ENV chooses the profile:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import socket
 import sys
@@ -394,6 +396,35 @@ CELERY_BEAT_SCHEDULE |= {
     "jlis-outbox-sweep": {"task": "jlis_gateway.outbox_sweep", "schedule": float(JLIS_OUTBOX_SWEEP_SECONDS)},
     # Each poll that stores events queues the applier; this sweep also retries waiting events.
     "driver-records-apply": {"task": "driver_records.events_apply", "schedule": float(JLIS_APPLY_SWEEP_SECONDS)},
+}
+
+
+# --- audit trail checkpoints (onestop/audit_signing.py, docs/security.md) ---------------------
+# Beat has the chain's head signed with an Ed25519 key the database never holds, and the line
+# appended to a file outside the database and to the logs. Only the process that signs (the
+# worker) needs the private key; every process needs the public one to read checkpoints, and
+# production refuses to start without it. Outside production the key defaults to a file under
+# var/ that demo mode (`seed_demo`) creates.
+AUDIT_SIGNING_KEY = os.environ.get("ONESTOP_AUDIT_SIGNING_KEY", "")  # the PEM itself
+AUDIT_SIGNING_KEY_FILE = env_str(
+    "ONESTOP_AUDIT_SIGNING_KEY_FILE", "" if PRODUCTION else str(VAR_DIR / "audit-signing-key.pem")
+)
+AUDIT_SIGNING_KEY_FILE_REQUIRED = bool(os.environ.get("ONESTOP_AUDIT_SIGNING_KEY_FILE"))  # named: must exist
+AUDIT_PUBLIC_KEYS = env_list("ONESTOP_AUDIT_PUBLIC_KEY", [])
+if PRODUCTION and not AUDIT_PUBLIC_KEYS:
+    raise ImproperlyConfigured("ONESTOP_AUDIT_PUBLIC_KEY must be set in production (docs/security.md)")
+for _public in AUDIT_PUBLIC_KEYS:
+    try:
+        _raw = base64.b64decode(_public, validate=True)
+    except binascii.Error:
+        _raw = b""
+    if len(_raw) != 32:
+        raise ImproperlyConfigured("ONESTOP_AUDIT_PUBLIC_KEY must be raw Ed25519 public keys in base64")
+AUDIT_CHECKPOINT_FILE = Path(env_str("ONESTOP_AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit-checkpoints.jsonl")))
+AUDIT_CHECKPOINT_SECONDS = env_int("ONESTOP_AUDIT_CHECKPOINT_SECONDS", 300)
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
+    "task": "onestop.audit_checkpoint",
+    "schedule": float(AUDIT_CHECKPOINT_SECONDS),
 }
 
 REQUIRE_SERVICES = env_bool("ONESTOP_REQUIRE_SERVICES", False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from .audit_checkpoints import audit_checkpoint_write
 from .celery import RETRY_ON_DATABASE_LOSS
 from .idempotency import idempotency_purge
 
@@ -12,3 +13,10 @@ from .idempotency import idempotency_purge
 def idempotency_purge_task() -> int:
     """Daily (beat): forget the answers kept for idempotent POSTs."""
     return idempotency_purge()
+
+
+@shared_task(name="onestop.audit_checkpoint", **RETRY_ON_DATABASE_LOSS)
+def audit_checkpoint_task() -> int | None:
+    """Every AUDIT_CHECKPOINT_SECONDS (beat): sign the audit chain's head, outside the database."""
+    checkpoint = audit_checkpoint_write()
+    return checkpoint.seq if checkpoint else None

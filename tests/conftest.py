@@ -1,19 +1,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.db import connection
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from consents.jpki.testcard import CardHolder, TestCard, TestHierarchy
 from driver_records.models import DriverRecord
+from onestop.audit_signing import signing_key_create
 from onestop.models import Office, User
 from onestop.roles import Role
 
@@ -51,15 +52,21 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
-    """Let the test database reset itself: its audit table refuses TRUNCATE otherwise."""
-    if not settings.USING_POSTGRES:
-        return
-    with django_db_blocker.unblock():
-        name = connection.settings_dict["NAME"]
-        with connection.cursor() as cursor:
-            cursor.execute(f'ALTER DATABASE "{name}" SET onestop.audit_truncate_allowed = on')
-        connection.close()  # new sessions pick the setting up
+def audit_signing_key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One checkpoint signing key for the session (a real Ed25519 key, made like production's)."""
+    path = tmp_path_factory.mktemp("audit") / "audit-signing-key.pem"
+    signing_key_create(path)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def audit_checkpoint_file(settings: Any, tmp_path: Path, audit_signing_key_file: Path) -> Path:
+    """Each test its own checkpoint file, empty: the database is emptied between tests, and
+    another test's checkpoints would rightly accuse the next chain of a cut tail."""
+    settings.AUDIT_SIGNING_KEY = ""
+    settings.AUDIT_SIGNING_KEY_FILE = str(audit_signing_key_file)
+    settings.AUDIT_CHECKPOINT_FILE = tmp_path / "audit-checkpoints.jsonl"
+    return settings.AUDIT_CHECKPOINT_FILE
 
 
 class StaffClient(Client):

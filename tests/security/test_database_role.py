@@ -8,11 +8,12 @@ import re
 from pathlib import Path
 
 import pytest
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 
 from driver_records.services import record_update
-from onestop.audit import AuditEntry, audit_log
-from onestop.models import AuditEvent
+from onestop.audit import AuditEntry, audit_log, audit_log_many
+from onestop.models import AuditChainHead, AuditEvent
+from tests.audit_roles import refusal, run
 from tests.factories import DriverRecordFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,24 +29,9 @@ def grants_block() -> str:
     return block.group(1)
 
 
-def refused(sql: str) -> str:
-    """The error PostgreSQL gives the application role for `sql` (inside a savepoint)."""
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql)
-    except DatabaseError as exc:
-        return str(exc)
-    return ""
-
-
 def test_the_application_role_appends_to_the_audit_trail_and_nothing_more(clerk):
     record = DriverRecordFactory()
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE ROLE {APP_ROLE} NOLOGIN")  # rolled back with the test
-        owner = connection.settings_dict["USER"] or cursor.connection.info.user
-        sql = grants_block().replace("onestop_owner", f'"{owner}"').replace("onestop_app", APP_ROLE)
-        cursor.execute(sql)
-        cursor.execute(f"SET ROLE {APP_ROLE}")
+    as_application_role(clerk)
     try:
         # The application works: a service changes a record and writes its audit row.
         record_update(
@@ -63,9 +49,90 @@ def test_the_application_role_appends_to_the_audit_trail_and_nothing_more(clerk)
             "DELETE FROM onestop_auditevent",
             "TRUNCATE onestop_auditevent",
         ):
-            assert "permission denied for table onestop_auditevent" in refused(statement), statement
-        assert "permission denied for schema public" in refused("CREATE TABLE intruder (id int)")
-        assert "must be owner" in refused("ALTER TABLE onestop_auditevent DISABLE TRIGGER ALL")
+            assert "permission denied for table onestop_auditevent" in refusal(statement), statement
+        assert "permission denied for schema public" in refusal("CREATE TABLE intruder (id int)")
+        assert "must be owner" in refusal("ALTER TABLE onestop_auditevent DISABLE TRIGGER ALL")
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+
+
+def as_application_role(clerk) -> None:
+    """SET ROLE to a role granted what docs/security.md grants the application."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {APP_ROLE} NOLOGIN")  # rolled back with the test
+        owner = connection.settings_dict["USER"] or cursor.connection.info.user
+        sql = grants_block().replace("onestop_owner", f'"{owner}"').replace("onestop_app", APP_ROLE)
+        cursor.execute(sql)
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(f"SET ROLE {APP_ROLE}")
+
+
+def test_finding4_the_application_role_cannot_move_the_chain_head(clerk):
+    with transaction.atomic():
+        audit_log_many([AuditEntry(action="test.role", subject_type="t", subject_id=str(i)) for i in range(3)])
+    head = AuditChainHead.objects.get(pk=1)
+    row2 = AuditEvent.objects.get(seq=2)
+    as_application_role(clerk)
+    try:
+        attempts = {
+            "back to the genesis": ("UPDATE onestop_auditchainhead SET last_seq = 0, last_hash = %s", ["0" * 64]),
+            "back one row": ("UPDATE onestop_auditchainhead SET last_seq = 2, last_hash = %s", [row2.row_hash]),
+            "a forged hash": ("UPDATE onestop_auditchainhead SET last_hash = %s", ["f" * 64]),
+            "past the rows": ("UPDATE onestop_auditchainhead SET last_seq = 9, last_hash = %s", ["e" * 64]),
+            "another id": ("UPDATE onestop_auditchainhead SET id = 2", []),
+            "a second head": (
+                "INSERT INTO onestop_auditchainhead (id, last_seq, last_hash) VALUES (2, 0, %s)",
+                ["0" * 64],
+            ),
+        }
+        for name, (sql, params) in attempts.items():
+            assert "moves only forward along the chain" in refusal(sql, params), name
+        assert "permission denied" in refusal("DELETE FROM onestop_auditchainhead")
+        assert "permission denied" in refusal("TRUNCATE onestop_auditchainhead")
+        # A row appended out of the chain cannot carry the head either.
+        run(
+            "INSERT INTO onestop_auditevent (seq, occurred_at, actor_label, action, subject_type, subject_id,"
+            " record_number, serial, old_values, new_values, request_id, prev_hash, row_hash)"
+            " VALUES (5, now(), 'x', 'x', 'x', 'x', '', '', '{}', '{}', '', %s, %s)",
+            ["a" * 64, "b" * 64],
+        )
+        assert "moves only forward" in refusal(
+            "UPDATE onestop_auditchainhead SET last_seq = 5, last_hash = %s", ["b" * 64]
+        )
+        # Nor a temporary table that shadows the audit table in the guard's queries.
+        run("CREATE TEMP TABLE onestop_auditevent (seq bigint, prev_hash text, row_hash text)")
+        run(
+            "INSERT INTO onestop_auditevent VALUES (4, %s, %s), (5, %s, %s)",
+            [head.last_hash, "c" * 64, "c" * 64, "d" * 64],
+        )
+        assert "moves only forward" in refusal(
+            "UPDATE onestop_auditchainhead SET last_seq = 5, last_hash = %s", ["d" * 64]
+        )
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+    assert AuditChainHead.objects.values_list("last_seq", "last_hash").get(pk=1) == (3, head.last_hash)
+
+
+def test_finding4_the_application_role_cannot_switch_a_guard_off(clerk):
+    with transaction.atomic():
+        audit_log(AuditEntry(action="test.role", subject_type="t", subject_id="1"))
+    as_application_role(clerk)
+    try:
+        # Trigger switches are the owner's or a superuser's; no setting of the session lifts a guard.
+        assert "permission denied to set parameter" in refusal("SET session_replication_role = replica")
+        for table in ("onestop_auditevent", "onestop_auditchainhead"):
+            assert "must be owner" in refusal(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            assert "must be owner" in refusal(f"ALTER TABLE {table} OWNER TO {APP_ROLE}")
+        assert "must be owner" in refusal("DROP TRIGGER onestop_auditchainhead_guard ON onestop_auditchainhead")
+        replaced = refusal(
+            "CREATE OR REPLACE FUNCTION onestop_audit_head_guard() RETURNS trigger LANGUAGE plpgsql"
+            " AS $$ BEGIN RETURN NEW; END $$"
+        )
+        assert "must be owner" in replaced or "permission denied for schema" in replaced
+        run("SET onestop.audit_truncate_allowed = on")  # the old switch: anyone may set it, nothing reads it
+        assert "permission denied" in refusal("TRUNCATE onestop_auditevent")
     finally:
         with connection.cursor() as cursor:
             cursor.execute("RESET ROLE")
