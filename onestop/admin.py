@@ -62,7 +62,7 @@ class AuditEventAdmin(CsvExportMixin, AppendOnlyAdmin):
     change_list_template = "admin/onestop/auditevent/change_list.html"
 
     def get_urls(self) -> list[URLPattern]:
-        view = require_GET(self.admin_site.admin_view(self.checkpoints_view))
+        view = self.admin_site.admin_view(require_GET(self.checkpoints_view))
         return [path("checkpoints/", view, name="onestop_auditevent_checkpoints"), *super().get_urls()]
 
     def checkpoints_view(self, request: HttpRequest) -> HttpResponse:

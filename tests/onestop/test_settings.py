@@ -49,8 +49,23 @@ def test_production_refuses_debug_and_demo_mode():
         "DATABASE_URL": "postgresql://db/onestop",
         "REDIS_URL": "redis://redis:6379/0",
         "JLIS_BASE_URL": "https://jlis.example",
+        "ONESTOP_AUDIT_PUBLIC_KEY": "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
     }
     assert _import_settings(base).returncode == 0
     assert "DJANGO_DEBUG is not allowed" in _import_settings({**base, "DJANGO_DEBUG": "1"}).stderr
     assert "ONESTOP_DEMO is not allowed" in _import_settings({**base, "ONESTOP_DEMO": "1"}).stderr
     assert "ONESTOP_JPKI_TRUST must be 'production'" in _import_settings({**base, "ONESTOP_JPKI_TRUST": "test"}).stderr
+
+
+def test_production_refuses_to_start_without_the_audit_checkpoints_public_key():
+    base = {
+        "ONESTOP_ENV": "production",
+        "DJANGO_SECRET_KEY": "s" * 60,
+        "DJANGO_ALLOWED_HOSTS": "onestop.example",
+        "DATABASE_URL": "postgresql://db/onestop",
+        "REDIS_URL": "redis://redis:6379/0",
+        "JLIS_BASE_URL": "https://jlis.example",
+    }
+    assert "ONESTOP_AUDIT_PUBLIC_KEY must be set in production" in _import_settings(base).stderr
+    malformed = _import_settings({**base, "ONESTOP_AUDIT_PUBLIC_KEY": "not-a-key"})
+    assert "ONESTOP_AUDIT_PUBLIC_KEY must be raw Ed25519 public keys in base64" in malformed.stderr

@@ -30,6 +30,7 @@ def test_check_deploy_is_clean_under_production_settings():
         DATABASE_URL="postgresql://onestop@db.invalid:5432/onestop",
         REDIS_URL="redis://redis.invalid:6379/0",
         JLIS_BASE_URL="https://jlis.invalid",
+        ONESTOP_AUDIT_PUBLIC_KEY="11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
