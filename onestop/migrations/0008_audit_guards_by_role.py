@@ -1,3 +1,5 @@
+import importlib
+
 from django.db import migrations
 
 # The audit trail's guards, on PostgreSQL. No session setting turns them off: TRUNCATE is left
@@ -49,17 +51,6 @@ CREATE TRIGGER onestop_auditchainhead_guard
 CREATE TRIGGER onestop_auditchainhead_no_truncate
   BEFORE TRUNCATE ON onestop_auditchainhead FOR EACH STATEMENT EXECUTE FUNCTION onestop_audit_head_guard();
 """
-# 0003's function, to go back to.
-APPEND_ONLY_0003 = """
-CREATE OR REPLACE FUNCTION onestop_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP = 'TRUNCATE' AND current_setting('onestop.audit_truncate_allowed', true) = 'on' THEN
-    RETURN NULL;
-  END IF;
-  RAISE EXCEPTION 'the audit trail is append-only: % refused', TG_OP
-    USING ERRCODE = 'insufficient_privilege';
-END $$;
-"""
 DROP_HEAD_GUARD = """
 DROP TRIGGER IF EXISTS onestop_auditchainhead_guard ON onestop_auditchainhead;
 DROP TRIGGER IF EXISTS onestop_auditchainhead_no_truncate ON onestop_auditchainhead;
@@ -83,7 +74,9 @@ def forwards(apps, schema_editor):
 def backwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(DROP_HEAD_GUARD, params=None)
-        schema_editor.execute(APPEND_ONLY_0003, params=None)
+        append_only_0003 = importlib.import_module("onestop.migrations.0003_audit_append_only")
+        append_only_0003.backwards(apps, schema_editor)  # 0003's triggers and function, as they were
+        append_only_0003.forwards(apps, schema_editor)
 
 
 class Migration(migrations.Migration):

@@ -17,9 +17,11 @@ from django.urls import reverse
 
 from onestop.audit import AuditEntry, audit_log_many
 from onestop.audit_checkpoints import audit_checkpoint_write
-from onestop.audit_signing import public_key_text, signing_key_load
+from onestop.audit_signing import checkpoints_read, public_key_text, signing_key_load, trusted_public_keys
 from onestop.demo import seed_demo
+from onestop.models import AuditEvent
 from onestop.tasks import audit_checkpoint_task
+from tests.jlis_fixtures import wait_until, worker_start
 
 
 def chain_append(count: int) -> None:
@@ -151,3 +153,32 @@ def test_demo_mode_makes_its_signing_key_and_starts_a_new_database_with_new_chec
     audit_checkpoint_write()
     seed_demo()  # a database with a chain keeps its checkpoints
     assert settings.AUDIT_CHECKPOINT_FILE.exists()
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_signs_the_checkpoint_that_beat_queues(tmp_path, audit_signing_key_file, settings):
+    from onestop.celery import app
+
+    with app.connection_for_write() as broker:
+        broker.default_channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE)  # earlier tests' tasks
+    chain_append(3)
+    checkpoints = tmp_path / "worker-checkpoints.jsonl"
+    worker = worker_start(
+        log=tmp_path / "worker.log",
+        env={
+            "ONESTOP_AUDIT_SIGNING_KEY_FILE": str(audit_signing_key_file),
+            "ONESTOP_AUDIT_CHECKPOINT_FILE": str(checkpoints),
+        },
+    )
+    try:
+        app.send_task("onestop.audit_checkpoint")  # what beat sends, by name
+        wait_until(lambda: checkpoints.exists() and checkpoints.read_text().strip(), 60, f"a checkpoint ({worker.log})")
+    finally:
+        worker.stop()
+    read = checkpoints_read(checkpoints, trusted_public_keys())
+    assert read.problems == [] and [(c.seq, c.hash) for c in read.checkpoints] == [(3, row_hash_at(3))]
+
+
+def row_hash_at(seq: int) -> str:
+    return AuditEvent.objects.get(seq=seq).row_hash

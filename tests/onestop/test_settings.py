@@ -9,6 +9,16 @@ from django.core.exceptions import ImproperlyConfigured
 from onestop import settings as onestop_settings
 
 ROOT = Path(__file__).resolve().parents[2]
+# Everything production requires, each well formed.
+PRODUCTION_ENV = {
+    "ONESTOP_ENV": "production",
+    "DJANGO_SECRET_KEY": "s" * 60,
+    "DJANGO_ALLOWED_HOSTS": "onestop.example",
+    "DATABASE_URL": "postgresql://db/onestop",
+    "REDIS_URL": "redis://redis:6379/0",
+    "JLIS_BASE_URL": "https://jlis.example",
+    "ONESTOP_AUDIT_PUBLIC_KEY": "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",  # RFC 8032's first test key
+}
 
 
 def test_env_bool_refuses_a_malformed_value(monkeypatch):
@@ -42,15 +52,7 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 
 def test_production_refuses_debug_and_demo_mode():
-    base = {
-        "ONESTOP_ENV": "production",
-        "DJANGO_SECRET_KEY": "s" * 60,
-        "DJANGO_ALLOWED_HOSTS": "onestop.example",
-        "DATABASE_URL": "postgresql://db/onestop",
-        "REDIS_URL": "redis://redis:6379/0",
-        "JLIS_BASE_URL": "https://jlis.example",
-        "ONESTOP_AUDIT_PUBLIC_KEY": "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
-    }
+    base = PRODUCTION_ENV
     assert _import_settings(base).returncode == 0
     assert "DJANGO_DEBUG is not allowed" in _import_settings({**base, "DJANGO_DEBUG": "1"}).stderr
     assert "ONESTOP_DEMO is not allowed" in _import_settings({**base, "ONESTOP_DEMO": "1"}).stderr
@@ -58,14 +60,7 @@ def test_production_refuses_debug_and_demo_mode():
 
 
 def test_production_refuses_to_start_without_the_audit_checkpoints_public_key():
-    base = {
-        "ONESTOP_ENV": "production",
-        "DJANGO_SECRET_KEY": "s" * 60,
-        "DJANGO_ALLOWED_HOSTS": "onestop.example",
-        "DATABASE_URL": "postgresql://db/onestop",
-        "REDIS_URL": "redis://redis:6379/0",
-        "JLIS_BASE_URL": "https://jlis.example",
-    }
+    base = {k: v for k, v in PRODUCTION_ENV.items() if k != "ONESTOP_AUDIT_PUBLIC_KEY"}
     assert "ONESTOP_AUDIT_PUBLIC_KEY must be set in production" in _import_settings(base).stderr
     malformed = _import_settings({**base, "ONESTOP_AUDIT_PUBLIC_KEY": "not-a-key"})
     assert "ONESTOP_AUDIT_PUBLIC_KEY must be raw Ed25519 public keys in base64" in malformed.stderr
