@@ -175,6 +175,13 @@ def celery_env(
         "CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
         "JLIS_BASE_URL": settings.JLIS_BASE_URL,
         "ONESTOP_VAR_DIR": str(settings.VAR_DIR),
+        # The test's own audit checkpoints and key (tests/conftest.py), not a developer's under var/.
+        "ONESTOP_AUDIT_CHECKPOINT_FILE": str(settings.AUDIT_CHECKPOINT_FILE),
+        **(
+            {"ONESTOP_AUDIT_SIGNING_KEY_FILE": key}
+            if (key := settings.AUDIT_SIGNING_KEY_FILE) and os.path.exists(key)
+            else {}
+        ),
         **(env or {}),
     }
 
