@@ -25,9 +25,11 @@ BEGIN
   IF TG_OP = 'TRUNCATE' AND (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
     RETURN NULL;
   ELSIF TG_OP = 'INSERT' THEN
-    -- Only the genesis head of an empty trail (the first writer creates it).
+    -- Only the genesis head of an empty trail (the first writer creates it). A writer that
+    -- raced another first writer gets the primary key's error, which its get_or_create expects.
     IF NEW.id = 1 AND NEW.last_seq = 0 AND NEW.last_hash = repeat('0', 64)
-       AND NOT EXISTS (SELECT 1 FROM onestop_auditevent) THEN
+       AND (NOT EXISTS (SELECT 1 FROM onestop_auditevent)
+            OR EXISTS (SELECT 1 FROM onestop_auditchainhead WHERE id = 1)) THEN
       RETURN NEW;
     END IF;
   ELSIF TG_OP = 'UPDATE' THEN

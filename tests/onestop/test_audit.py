@@ -167,3 +167,25 @@ def test_bulk_rows_join_the_chain_between_single_rows_and_verify(clerk):
     assert rows[1].prev_hash == rows[0].row_hash and rows[-1].prev_hash == rows[-2].row_hash
     assert (rows[0].actor_id, rows[1].actor_id, rows[-1].office_id) == (clerk.pk, None, clerk.office_id)
     assert audit_chain_verify() is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_first_writers_of_an_empty_trail_both_append():
+    """The second finds no head, then the first creates it and commits: the second's insert of
+    the genesis head meets the primary key (which get_or_create expects), not the head's guard."""
+    import psycopg
+
+    from onestop.models import AuditChainHead
+
+    settings_dict = connection.settings_dict
+    with psycopg.connect(
+        host=settings_dict["HOST"] or "127.0.0.1", port=settings_dict["PORT"] or 5432,
+        user=settings_dict["USER"] or None, dbname=settings_dict["NAME"],
+    ) as second:  # fmt: skip
+        assert second.execute("SELECT 1 FROM onestop_auditchainhead WHERE id = 1 FOR UPDATE").fetchone() is None
+        with transaction.atomic():
+            audit_log(AuditEntry(action="first", subject_type="t", subject_id="1"))
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            second.execute("INSERT INTO onestop_auditchainhead (id, last_seq, last_hash) VALUES (1, 0, %s)", ["0" * 64])
+    assert AuditChainHead.objects.get(pk=1).last_seq == 1
