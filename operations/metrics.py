@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 
 from django.conf import settings
 from prometheus_client import CollectorRegistry, generate_latest
@@ -17,6 +18,7 @@ from consents.selectors import consent_counts_by_status
 from driver_records.selectors import serials_linked
 from jlis_gateway.models import EventKind
 from jlis_gateway.selectors import events_oldest_pending, gateway_backlog
+from onestop.audit_checkpoints import checkpoint_last
 from onestop.metrics import COUNTERS, metric_counters
 
 from .health import heartbeat_age
@@ -92,6 +94,14 @@ def _gauges() -> list[Metric]:
     for component in (BEAT, WORKER):
         age = heartbeat_age(component)
         heartbeats.add_metric([component], -1.0 if age is None else age)
+    checkpoint = checkpoint_last(settings.AUDIT_CHECKPOINT_FILE)
+    gauges.append(
+        _gauge(
+            "onestop_audit_checkpoint_age_seconds",
+            "Seconds since the audit chain's head was last signed (-1: never, or no trusted checkpoint).",
+            -1.0 if checkpoint is None else _age(datetime.fromisoformat(checkpoint.at)),
+        )
+    )
     return [*gauges, outbox, consents, heartbeats]
 
 

@@ -214,3 +214,12 @@ def test_an_event_waiting_for_its_serial_is_not_due_one_about_a_linked_serial_is
     _event(2, EventStatus.PENDING, 1200)  # serial 900002: linked, so it can be applied now
     samples = scrape(client)
     assert 1200 <= value(samples, "onestop_jlis_events_oldest_due_age_seconds") < 1300
+
+
+@pytest.mark.django_db
+def test_the_audit_checkpoint_age_is_that_of_the_last_signed_checkpoint(client, metrics_on):
+    from onestop.audit_checkpoints import audit_checkpoint_write
+
+    assert value(scrape(client), "onestop_audit_checkpoint_age_seconds") == -1  # never signed
+    audit_checkpoint_write()
+    assert 0 <= value(scrape(client), "onestop_audit_checkpoint_age_seconds") < 60
