@@ -107,6 +107,9 @@ class Consent(models.Model):
     consent_date = models.DateField(_("consent date"), null=True, blank=True)
     first_day = models.DateField(_("first day"), null=True, blank=True)
     last_valid_day = models.DateField(_("last valid day"), null=True, blank=True)
+    # J-LIS's order (R6): the holder sequence of the event that reflected or registered it. With
+    # the consent date it decides which consent governs (consents/governing.py); 0 before then.
+    jlis_seq = models.BigIntegerField(_("J-LIS order"), default=0)
     rejected_reason = models.CharField(max_length=200, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(

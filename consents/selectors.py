@@ -6,11 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from driver_records.access import holders_readable, office_serves
-from driver_records.feed import recent_consents
 from driver_records.models import DriverRecord
 from driver_records.selectors import Eligibility, record_eligibility
 from onestop.models import AuditEvent, Office
@@ -18,11 +17,13 @@ from safeguards.messages import SERVICE_SUSPENDED
 from safeguards.status import record_suspended
 
 from .errors import ConsentRefused
+from .governing import governing_consent
 from .models import Consent, ConsentItem, ConsentStatement, ConsentStatus, MynaportalLink, TermsVersion
 from .period import japan_date, period_in_force
 
 # Audit actions whose reason the holder page shows: J-LIS events that were not applied.
 EVENT_REFUSAL_ACTION = "consent.event_not_applied"
+RECENT_CONSENTS = 20  # the holder page lists at most this many waiting or refused consents
 
 
 def terms_version_current(*, on: date | None = None) -> TermsVersion | None:
@@ -65,11 +66,12 @@ class ConsentStatusView:
 
     record: DriverRecord
     eligibility: Eligibility
-    current: Consent | None  # the active consent, else the newest one of any status
-    pending: list[Consent]
+    current: Consent | None  # the consent that governs the record (R6: governing.py)
+    pending: list[Consent]  # the others J-LIS has not reflected yet, newest first
     in_force: bool
     mynaportal_link: MynaportalLink | None
     not_applied: list[AuditEvent] = field(default_factory=list)
+    rejected: list[Consent] = field(default_factory=list)  # registered after it, refused by J-LIS
 
     @property
     def status(self) -> str:
@@ -103,10 +105,14 @@ def consent_in_force(consent: Consent, *, at: datetime | None = None) -> bool:
 
 
 def consent_status(*, record: DriverRecord, at: datetime | None = None) -> ConsentStatusView:
-    consents = recent_consents(record)
-    active = next((c for c in consents if c.status == ConsentStatus.ACTIVE), None)
-    current = active or (consents[0] if consents else None)
-    pending = [c for c in consents if c.status == ConsentStatus.PENDING and c is not current]
+    current = governing_consent(record)
+    since = current.pk if current else 0
+    rows = record.consents.select_related("terms_version", "office").filter(
+        Q(status=ConsentStatus.PENDING) | Q(status=ConsentStatus.REJECTED, pk__gt=since)
+    )
+    if current is not None:
+        rows = rows.exclude(pk=current.pk)
+    others = list(rows.order_by("-id")[:RECENT_CONSENTS])
     not_applied = list(
         AuditEvent.objects.filter(record_number=record.number, action=EVENT_REFUSAL_ACTION).order_by("-seq")[:5]
     )
@@ -114,10 +120,11 @@ def consent_status(*, record: DriverRecord, at: datetime | None = None) -> Conse
         record=record,
         eligibility=record_eligibility(record),
         current=current,
-        pending=pending,
+        pending=[c for c in others if c.status == ConsentStatus.PENDING],
         in_force=consent_in_force(current, at=at) if current else False,
         mynaportal_link=MynaportalLink.objects.filter(record=record).select_related("linked_by").first(),
         not_applied=not_applied,
+        rejected=[c for c in others if c.status == ConsentStatus.REJECTED],
     )
 
 

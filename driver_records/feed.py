@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.timezone import localdate as japan_date  # TIME_ZONE is Asia/Tokyo
 from django.utils.translation import gettext_lazy as _
 
+from consents.governing import governing_consent
 from consents.models import Consent, ConsentStatus, RevokedCertificate
 from jlis_gateway.models import JlisEvent
 from safeguards.status import record_suspended
@@ -49,39 +50,8 @@ class Feed:
         return self.state == FeedState.ACTIVE
 
 
-RECENT_CONSENTS = 20
-GOVERNING_WINDOW = 5
-
-
-def recent_consents(record: DriverRecord) -> list[Consent]:
-    """The record's latest consents, newest first, with their terms and office: read once per
-    record instance, as the holder page's feed and consent sections both show them."""
-    cached = getattr(record, "_onestop_recent_consents", None)
-    if cached is None:
-        cached = list(
-            record.consents.select_related("terms_version", "office").order_by("-created_at", "-id")[:RECENT_CONSENTS]
-        )
-        record._onestop_recent_consents = cached  # type: ignore[attr-defined]
-    return cached
-
-
-def governing_consent(record: DriverRecord) -> Consent | None:
-    """The active consent, else the latest one that decides what the holder sees (of the latest
-    five that are neither superseded nor rejected)."""
-    recent = recent_consents(record)
-    deciding = [c for c in recent if c.status not in (ConsentStatus.SUPERSEDED, ConsentStatus.REJECTED)]
-    if len(recent) == RECENT_CONSENTS and len(deciding) < GOVERNING_WINDOW:  # older ones may count: read them
-        deciding = list(
-            record.consents.exclude(status__in=[ConsentStatus.SUPERSEDED, ConsentStatus.REJECTED]).order_by(
-                "-created_at", "-id"
-            )[:GOVERNING_WINDOW]
-        )
-    deciding = deciding[:GOVERNING_WINDOW]
-    active = next((c for c in deciding if c.status == ConsentStatus.ACTIVE), None)
-    return active or (deciding[0] if deciding else None)
-
-
 def record_feed(record: DriverRecord, *, at: datetime | None = None) -> Feed:
+    """The feed follows the consent that governs the record (R6: consents/governing.py)."""
     at = at or timezone.now()
     consent = governing_consent(record)
     if record_suspended(record):  # R15: whatever the consents' statuses were

@@ -140,6 +140,7 @@ class ConsentSerializer(AnswerOnly, serializers.ModelSerializer):
             "in_force",
             "revoked_at",
             "revoked_channel",
+            "rejected_reason",
         ]
 
     def get_in_force(self, consent: Consent) -> bool:
@@ -156,10 +157,11 @@ class ConsentStatusSerializer(AnswerOnly, serializers.Serializer):
     record_id = serializers.IntegerField(source="record.pk")
     record_number = serializers.CharField(source="record.number")
     eligibility = EligibilitySerializer()
-    status = serializers.CharField(help_text="The current consent's status, or 'none'.")
+    status = serializers.CharField(help_text="The status of the consent that governs the record, or 'none'.")
     in_force = serializers.BooleanField()
     consent = serializers.SerializerMethodField()
     pending = ConsentSerializer(many=True)
+    rejected = ConsentSerializer(many=True, help_text="Consents registered after it that J-LIS refused.")
     mynaportal_linked = serializers.SerializerMethodField()
     feed_state = serializers.SerializerMethodField(help_text="Whether J-LIS updates reach the record, or why not.")
 

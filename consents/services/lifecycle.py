@@ -25,6 +25,7 @@ from onestop.roles import is_supervisor
 from onestop.validators import contains_my_number
 
 from ..errors import ConsentRefused
+from ..governing import consent_outranking
 from ..models import Channel, Consent, ConsentStatus, MynaportalLink
 from ..period import consent_period, japan_date
 from ..selectors import EVENT_REFUSAL_ACTION
@@ -114,21 +115,43 @@ def serial_linked_elsewhere(*, record: DriverRecord, serial: str, issuer_key_id:
 
 
 def consent_activate(
-    *, record: DriverRecord, consent: Consent, consent_date: date, jlis_consent_id: str, event_id: str
+    *,
+    record: DriverRecord,
+    consent: Consent,
+    consent_date: date,
+    jlis_consent_id: str,
+    event_id: str,
+    jlis_seq: int,
 ) -> EventOutcome:
-    """Make a consent J-LIS reflected the active one (R5, R6); record and consent are locked."""
+    """Make a consent J-LIS dated the governing one, unless J-LIS dated another of the record's
+    consents after it (R5, R6: consents/governing.py); record and consent are locked."""
     now = timezone.now()
     first_day, last_day = consent_period(consent_date)
     consent.consent_date, consent.first_day, consent.last_valid_day = consent_date, first_day, last_day
     consent.jlis_consent_id = jlis_consent_id or consent.jlis_consent_id
-    fields = ["status", "consent_date", "first_day", "last_valid_day", "jlis_consent_id"]
-    previous = Consent.objects.select_for_update().filter(record=record, status=ConsentStatus.ACTIVE).first()
-    if previous is not None and previous.created_at > consent.created_at:
-        # An older registration reflected after a newer one never replaces the newer consent.
-        consent.status, consent.superseded_by = ConsentStatus.SUPERSEDED, previous
+    consent.jlis_seq = jlis_seq
+    fields = ["status", "consent_date", "first_day", "last_valid_day", "jlis_consent_id", "jlis_seq"]
+    newer = consent_outranking(consent)
+    if newer is not None:
+        # J-LIS gave the holder a newer consent already (it may reach us first, or have ended):
+        # this one never governs, whenever it reaches us.
+        consent.status, consent.superseded_by = ConsentStatus.SUPERSEDED, newer
         consent.save(update_fields=[*fields, "superseded_by"])
-        audit_consent("consent.supersede", consent, actor=None, new={"superseded_by": previous.reference})
+        audit_consent(
+            "consent.supersede",
+            consent,
+            actor=None,
+            old={"status": ConsentStatus.PENDING},
+            new={
+                "status": consent.status,
+                "consent_date": consent_date,
+                "jlis_seq": jlis_seq,
+                "superseded_by": newer.reference,
+                "event_id": event_id,
+            },
+        )
         return EventOutcome(True, "", consent)
+    previous = Consent.objects.select_for_update().filter(record=record, status=ConsentStatus.ACTIVE).first()
     if previous is not None:
         previous.status, previous.superseded_by = ConsentStatus.SUPERSEDED, consent
         previous.save(update_fields=["status", "superseded_by"])
@@ -152,6 +175,7 @@ def consent_activate(
             "first_day": first_day,
             "last_valid_day": last_day,
             "jlis_consent_id": consent.jlis_consent_id,
+            "jlis_seq": jlis_seq,
             "event_id": event_id,
         },
     )
@@ -160,9 +184,11 @@ def consent_activate(
 
 
 def consent_reflect(
-    *, consent_id: int, consent_date: date, jlis_consent_id: str = "", event_id: str = ""
+    *, consent_id: int, consent_date: date, jlis_consent_id: str = "", event_id: str = "", jlis_seq: int = 0
 ) -> EventOutcome:
-    """J-LIS reflected the consent: its consent date is J-LIS's day (R5), and it becomes active."""
+    """J-LIS reflected the consent: its consent date is J-LIS's day (R5), and it becomes active
+    unless J-LIS dated a newer consent of the holder (R6). `jlis_seq` is the holder sequence of
+    J-LIS's event (0 when unknown: of two consents dated the same day, the later reflected wins)."""
     with transaction.atomic(savepoint=False):
         locked = _locked(consent_id)
         if locked is None:
@@ -182,6 +208,7 @@ def consent_reflect(
             consent_date=consent_date,
             jlis_consent_id=jlis_consent_id,
             event_id=event_id,
+            jlis_seq=jlis_seq,
         )
 
 

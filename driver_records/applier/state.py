@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.db import connection
 
-from consents.models import Consent, ConsentStatus
+from consents.governing import governing_consents
 from jlis_gateway.models import EventStatus, JlisEvent
 from onestop.sql_params import fetch_rows, json_values
 
@@ -26,7 +26,6 @@ RECORD_FIELDS = (
     "name", "address", "birth_date", "version",
 )  # fmt: skip
 EVENT_FIELDS = ("id", "event_id", "kind", "holder_seq", "serial", "occurred_at", "payload", "received_at")
-NOT_GOVERNING = (ConsentStatus.PENDING, ConsentStatus.REJECTED, ConsentStatus.SUPERSEDED)
 
 
 class EventRow(NamedTuple):
@@ -114,27 +113,9 @@ def serials_seen_before(serials: Iterable[str]) -> set[str]:
 
 
 def consents_for(record_ids: Iterable[int]) -> dict[int, ConsentView]:
-    """Each record's consent that governs the feed: the active one, else its latest."""
-    if _postgres():
-        rows = fetch_rows(
-            "SELECT record_id, status, items, last_valid_day, created_at FROM consents_consent"  # noqa: S608
-            f" WHERE record_id = {_any('bigint')} AND NOT status = ANY(%s)"
-            " ORDER BY record_id, created_at DESC, id DESC",
-            [json_values(set(record_ids)), list(NOT_GOVERNING)],
-        )
-    else:
-        rows = list(
-            Consent.objects.filter(record_id__in=set(record_ids))
-            .exclude(status__in=NOT_GOVERNING)
-            .order_by("record_id", "-created_at", "-id")
-            .values_list("record_id", "status", "items", "last_valid_day", "created_at")
-        )
-    chosen: dict[int, tuple[str, Any, date | None, datetime]] = {}
-    for record_id, status, items, last_valid_day, created_at in rows:
-        current = chosen.get(record_id)
-        if current is None or (status == ConsentStatus.ACTIVE and current[0] != ConsentStatus.ACTIVE):
-            chosen[record_id] = (status, items, last_valid_day, created_at)
+    """Each record's consent that governs the feed (R6: consents/governing.py)."""
+    rows = governing_consents(record_ids, "status", "items", "last_valid_day", "created_at")
     return {
         record_id: ConsentView(status, frozenset(json.loads(items) if isinstance(items, str) else items), day, at)
-        for record_id, (status, items, day, at) in chosen.items()
+        for record_id, (status, items, day, at) in rows.items()
     }

@@ -88,14 +88,57 @@ def test_r06_a_new_consent_supersedes_the_active_one_and_restarts_the_ten_years(
     assert record.cert_serial == second.cert_serial
 
 
-def test_r06_an_older_consent_reflected_late_never_replaces_the_newer_one(register, record):
-    older, newer = register(record), register(record)
-    consent_reflect(consent_id=newer.pk, consent_date=date(2026, 4, 2))
-    consent_reflect(consent_id=older.pk, consent_date=date(2026, 4, 3))
-    older.refresh_from_db()
-    newer.refresh_from_db()
-    assert (older.status, older.superseded_by) == (ConsentStatus.SUPERSEDED, newer)
-    assert newer.status == ConsentStatus.ACTIVE
+def test_r06_the_consent_jlis_dated_later_governs_whichever_we_registered_first(register, record):
+    # The terms: the period restarts from the procedure done again, whose consent date is the day
+    # J-LIS reflects it (R5). J-LIS reflected the first registration a day after the second.
+    first, second = register(record, ("address",)), register(record, ("name",))
+    consent_reflect(consent_id=second.pk, consent_date=date(2026, 4, 2), jlis_seq=5)
+    consent_reflect(consent_id=first.pk, consent_date=date(2026, 4, 3), jlis_seq=6)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, first.last_valid_day) == (ConsentStatus.ACTIVE, date(2036, 4, 3))
+    assert (second.status, second.superseded_by) == (ConsentStatus.SUPERSEDED, first)
+    record.refresh_from_db()
+    assert record.cert_serial == first.cert_serial
+
+
+def test_r06_a_consent_jlis_dated_earlier_that_reaches_us_late_is_superseded_at_once(register, record):
+    first, second = register(record, ("address",)), register(record, ("name",))
+    consent_reflect(consent_id=second.pk, consent_date=date(2026, 4, 3), jlis_seq=7)
+    late = consent_reflect(consent_id=first.pk, consent_date=date(2026, 4, 2), jlis_seq=6)
+    assert late.applied  # the consent is recorded with J-LIS's date, and governs nothing
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, first.superseded_by, first.consent_date) == (
+        ConsentStatus.SUPERSEDED,
+        second,
+        date(2026, 4, 2),
+    )
+    assert second.status == ConsentStatus.ACTIVE
+    assert consent_status(record=record).current == second
+
+
+def test_r06_on_the_same_consent_date_jlis_order_decides(register, record):
+    first, second = register(record), register(record)
+    consent_reflect(consent_id=first.pk, consent_date=date(2026, 4, 2), jlis_seq=9)
+    consent_reflect(consent_id=second.pk, consent_date=date(2026, 4, 2), jlis_seq=8)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status, second.superseded_by) == (
+        ConsentStatus.ACTIVE,
+        ConsentStatus.SUPERSEDED,
+        first,
+    )
+
+
+def test_r06_a_newer_consent_since_revoked_still_outranks_one_dated_before_it(register, record, supervisor):
+    first, second = register(record), register(record)
+    consent_reflect(consent_id=second.pk, consent_date=date(2026, 4, 3), jlis_seq=7)
+    consent_revoke(consent_id=second.pk, actor=supervisor, reason="本人からの申出")
+    consent_reflect(consent_id=first.pk, consent_date=date(2026, 4, 2), jlis_seq=6)
+    first.refresh_from_db()
+    assert (first.status, first.superseded_by) == (ConsentStatus.SUPERSEDED, second)
+    assert consent_status(record=record).current == second  # revoked: nothing governs the feed
 
 
 def test_r07_certificate_expiring_or_revoked_leaves_the_consent_as_it_is(register, record, jpki_hierarchy):

@@ -107,6 +107,26 @@ def test_r04_mynaportal_consent_with_linkage_is_active_at_once_and_supersedes(li
     assert (again.applied, again.reason) == (False, "duplicate")
 
 
+def test_r06_a_mynaportal_consent_dated_before_the_active_one_reaches_us_late_and_governs_nothing(
+    linked_record, new_card
+):
+    # The counter consent J-LIS reflected on 2026-04-01 (linked_record) is the newer one: the
+    # holder had consented through Mynaportal on 2026-03-31, and that event reaches us only now.
+    active = Consent.objects.get(record=linked_record, status=ConsentStatus.ACTIVE)
+    serial = linked_record.cert_serial
+
+    outcome = from_mynaportal(linked_record, new_card, consent_date=date(2026, 3, 31))
+
+    assert outcome.applied  # recorded with J-LIS's date, superseded at once
+    late = outcome.consent
+    assert (late.status, late.superseded_by, late.consent_date) == (ConsentStatus.SUPERSEDED, active, date(2026, 3, 31))
+    active.refresh_from_db()
+    assert active.status == ConsentStatus.ACTIVE
+    assert consent_status(record=linked_record).current == active
+    linked_record.refresh_from_db()
+    assert linked_record.cert_serial == serial  # the late consent's certificate is not linked
+
+
 def test_r01_mynaportal_consent_for_an_ineligible_holder_is_not_applied(linked_record, new_card):
     type(linked_record).objects.filter(pk=linked_record.pk).update(holding_status="licence_both")
     linked_record.refresh_from_db()

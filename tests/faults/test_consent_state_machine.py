@@ -81,6 +81,7 @@ class ModelConsent:
     cert_not_after: datetime
     status: str = ConsentStatus.PENDING
     consent_date: date | None = None
+    jlis_order: int = 0  # the J-LIS sequence that reflected it
     history: list[str] = field(default_factory=lambda: [ConsentStatus.PENDING])
 
 
@@ -121,18 +122,18 @@ class ConsentLifecycle(RuleBasedStateMachine):
         return datetime.combine(self.today, time(12), tzinfo=JST)
 
     def governing(self) -> ModelConsent | None:
-        """The consent the feed follows: the active one, else the latest that is not pending,
-        rejected or superseded (driver_records.applier.state.consents_for)."""
+        """The consent the feed follows (R6, as tests/model/holders.py reads it): the active one,
+        else the latest registered that is neither superseded nor rejected."""
         active = [c for c in self.consents if c.status == ConsentStatus.ACTIVE]
         if active:
             return active[0]
-        ended = [c for c in self.consents if c.status in (ConsentStatus.REVOKED, ConsentStatus.EXPIRED)]
-        return max(ended, key=lambda c: c.order, default=None)
+        deciding = [c for c in self.consents if c.status not in (ConsentStatus.SUPERSEDED, ConsentStatus.REJECTED)]
+        return max(deciding, key=lambda c: c.order, default=None)
 
     def why_not_applied(self, occurred_at: datetime) -> str:
         """Why latest information is not applied now ("" when it is), in the rules' order."""
         consent, (_serial, not_after) = self.governing(), self.linked
-        if consent is None:
+        if consent is None or consent.status == ConsentStatus.PENDING:
             return "no_active_consent"
         if consent.status == ConsentStatus.REVOKED:
             return "consent_revoked"
@@ -192,11 +193,15 @@ class ConsentLifecycle(RuleBasedStateMachine):
     @precondition(lambda self: self.consents)
     @rule(data=st.data())
     def jlis_reflects(self, data: st.DataObject) -> None:
-        """R5, R6: reflected on J-LIS's day; the newer registration is the active one."""
+        """R5, R6: reflected on J-LIS's day; the one J-LIS reflected last is the active one,
+        whichever we registered first."""
         self.reflect(data.draw(st.sampled_from(self.consents)))
 
     def reflect(self, consent: ModelConsent) -> None:
-        outcome = consent_reflect(consent_id=consent.pk, consent_date=self.today, event_id=f"r{next(self.serials)}")
+        jlis_order = next(self.serials)  # J-LIS's sequence for the holder: it reflects in this order
+        outcome = consent_reflect(
+            consent_id=consent.pk, consent_date=self.today, event_id=f"r{jlis_order}", jlis_seq=jlis_order
+        )
         if consent.status != ConsentStatus.PENDING:
             same_day = consent.status == ConsentStatus.ACTIVE and consent.consent_date == self.today
             reason = "duplicate" if same_day else f"consent_{consent.status}"
@@ -204,12 +209,15 @@ class ConsentLifecycle(RuleBasedStateMachine):
             event(f"reflect: not applied ({reason})")
             return
         assert outcome.applied
-        consent.consent_date = self.today
+        consent.consent_date, consent.jlis_order = self.today, jlis_order
+        rank = (consent.consent_date, consent.jlis_order)
+        if any(c.consent_date is not None and (c.consent_date, c.jlis_order) > rank for c in self.consents):
+            self.set_status(consent, ConsentStatus.SUPERSEDED)  # J-LIS dated another one after it
+            event("reflect: outranked, superseded at once")
+            return
         active = next((c for c in self.consents if c.status == ConsentStatus.ACTIVE), None)
         if active is not None and active.order > consent.order:
-            self.set_status(consent, ConsentStatus.SUPERSEDED)  # an older registration reflected late
-            event("reflect: reflected late, superseded at once")
-            return
+            event("reflect: an older registration reflected later governs")
         if active is not None:
             self.set_status(active, ConsentStatus.SUPERSEDED)
             event("reflect: supersedes the active consent")

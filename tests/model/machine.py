@@ -61,10 +61,8 @@ HOLDING = ["licence_card_only", "licence_both", "licence_plastic_only"]
 # remove the name here when it does.
 KNOWN_OPEN: set[str] = {
     "M1 prefecture follows the address",
-    "M2 R6 by consent date",
     "M3 R9 every J-LIS revocation honoured",
     "M4 order for every event kind",
-    "M5 an active consent behind five pending ones governs the feed",
 }
 STATS: Counter[str] = Counter()  # what the sequences did, printed at the end (the long run's figures)
 PERSONAL = {"name", "address", "birth_date", "certificate"}  # what an event may carry about the holder

@@ -45,9 +45,6 @@ def test_r04_r10_the_prefecture_follows_a_move_to_another_prefecture(
     machine.check()
 
 
-@pytest.mark.xfail(
-    strict=True, reason="NOTES-rules.md M2: R6 decided by our row's age, not J-LIS's consent date (rules-fix)"
-)
 def test_r06_a_late_mynaportal_consent_with_an_older_consent_date_does_not_govern(
     machine: HoldersAgainstTheModel,
 ) -> None:
@@ -117,9 +114,6 @@ def test_order_a_mynaportal_registration_older_than_the_data_applied_changes_nei
     machine.check()  # the consent is recorded; the name stays 高橋, the serial the renamed card's
 
 
-@pytest.mark.xfail(
-    strict=True, reason="NOTES-rules.md M5: the feed shows pending behind five newer pending consents (rules-fix)"
-)
 def test_r06_an_active_consent_behind_five_newer_pending_ones_still_governs_the_feed(
     machine: HoldersAgainstTheModel,
 ) -> None:

@@ -1,0 +1,91 @@
+"""Which of a record's consents governs it (R6): the one definition that the applier, the feed
+state, the holder page and the API all read.
+
+- Taking effect. Of the consents J-LIS has dated, the later consent date governs, then the later
+  in J-LIS's order (`jlis_seq`: the holder sequence of the event that reflected or registered
+  it). When our row was made never counts: a consent given through Mynaportal yesterday can
+  reach us after today's counter consent was reflected. A consent that another one outranks when
+  it takes effect is superseded at once; on equal rank the one taking effect now wins.
+- Governing now. The active consent (at most one per record, a unique index). When none is
+  active, the latest one we registered that is neither superseded nor rejected: it says why
+  nothing governs (pending, revoked, expired, suspended). Every other consent of the record is
+  looked at, however many there are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from django.db import connection
+from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
+
+from onestop.sql_params import json_values
+
+from .models import Consent, ConsentStatus
+
+NEVER_GOVERN = (ConsentStatus.SUPERSEDED, ConsentStatus.REJECTED)
+# The active consent first, then the latest registered (the id is the order we stored them in).
+GOVERNING_ORDER = (Case(When(status=ConsentStatus.ACTIVE, then=Value(0)), default=Value(1)).asc(), F("id").desc())
+
+
+def consent_rank(consent: Consent) -> tuple[date, int]:
+    """Where a consent J-LIS has dated stands in R6's order: (consent date, J-LIS's order)."""
+    assert consent.consent_date is not None, "only a consent J-LIS has dated has a rank"
+    return consent.consent_date, consent.jlis_seq
+
+
+def consent_outranking(consent: Consent) -> Consent | None:
+    """The consent of the same record that J-LIS dated after this one (the highest-ranked, of
+    any status), or None when this one may govern. Rows are locked: the caller holds the record."""
+    day, seq = consent_rank(consent)
+    return (
+        Consent.objects.select_for_update()
+        .filter(record_id=consent.record_id, consent_date__isnull=False)
+        .filter(Q(consent_date__gt=day) | Q(consent_date=day, jlis_seq__gt=seq))
+        .exclude(pk=consent.pk)
+        .order_by("-consent_date", "-jlis_seq", "-id")
+        .first()
+    )
+
+
+def consents_governing_first(consents: QuerySet[Consent]) -> QuerySet[Consent]:
+    """These consents less those that never govern, the governing one of each record first."""
+    return consents.exclude(status__in=NEVER_GOVERN).order_by(*GOVERNING_ORDER)
+
+
+def governing_consent(record: Any) -> Consent | None:
+    """The consent that governs the record now (read once per record instance: the holder page's
+    feed and consent sections both ask)."""
+    cache = getattr(record, "_onestop_governing", None)
+    if cache is None:
+        consents = Consent.objects.filter(record_id=record.pk).select_related("terms_version", "office")
+        cache = [consents_governing_first(consents).first()]
+        record._onestop_governing = cache
+    return cache[0]
+
+
+def governing_consents(record_ids: Iterable[int], *fields: str) -> dict[int, tuple[Any, ...]]:
+    """For many records at once (the applier's batch), the `fields` of each record's governing
+    consent, by record id; a record with none is left out. One query."""
+    ids = set(record_ids)
+    if not ids:
+        return {}
+    if connection.vendor == "postgresql":
+        # The ids as one JSON parameter (an IN list of a thousand placeholders costs more to send
+        # and plan), and DISTINCT ON keeps each record's first row in GOVERNING_ORDER.
+        keys = RawSQL("SELECT json_array_elements_text(%s::json)::bigint", [json_values(ids)])
+        rows = (
+            consents_governing_first(Consent.objects.filter(record_id__in=keys))
+            .order_by("record_id", *GOVERNING_ORDER)
+            .distinct("record_id")
+            .values_list("record_id", *fields)
+        )
+        return {row[0]: row[1:] for row in rows}
+    chosen: dict[int, tuple[Any, ...]] = {}
+    rows = consents_governing_first(Consent.objects.filter(record_id__in=ids)).values_list("record_id", *fields)
+    for row in rows:
+        chosen.setdefault(row[0], row[1:])
+    return chosen
