@@ -121,7 +121,7 @@ def consent_activate(
     consent_date: date,
     jlis_consent_id: str,
     event_id: str,
-    jlis_seq: int,
+    holder_seq: int,
 ) -> EventOutcome:
     """Make a consent J-LIS dated the governing one, unless J-LIS dated another of the record's
     consents after it (R5, R6: consents/governing.py); record and consent are locked."""
@@ -129,7 +129,7 @@ def consent_activate(
     first_day, last_day = consent_period(consent_date)
     consent.consent_date, consent.first_day, consent.last_valid_day = consent_date, first_day, last_day
     consent.jlis_consent_id = jlis_consent_id or consent.jlis_consent_id
-    consent.jlis_seq = jlis_seq
+    consent.jlis_seq = holder_seq
     fields = ["status", "consent_date", "first_day", "last_valid_day", "jlis_consent_id", "jlis_seq"]
     newer = consent_outranking(consent)
     if newer is not None:
@@ -145,7 +145,7 @@ def consent_activate(
             new={
                 "status": consent.status,
                 "consent_date": consent_date,
-                "jlis_seq": jlis_seq,
+                "jlis_seq": holder_seq,
                 "superseded_by": newer.reference,
                 "event_id": event_id,
             },
@@ -175,7 +175,7 @@ def consent_activate(
             "first_day": first_day,
             "last_valid_day": last_day,
             "jlis_consent_id": consent.jlis_consent_id,
-            "jlis_seq": jlis_seq,
+            "jlis_seq": holder_seq,
             "event_id": event_id,
         },
     )
@@ -184,10 +184,10 @@ def consent_activate(
 
 
 def consent_reflect(
-    *, consent_id: int, consent_date: date, jlis_consent_id: str = "", event_id: str = "", jlis_seq: int = 0
+    *, consent_id: int, consent_date: date, jlis_consent_id: str = "", event_id: str = "", holder_seq: int = 0
 ) -> EventOutcome:
     """J-LIS reflected the consent: its consent date is J-LIS's day (R5), and it becomes active
-    unless J-LIS dated a newer consent of the holder (R6). `jlis_seq` is the holder sequence of
+    unless J-LIS dated a newer consent of the holder (R6). `holder_seq` is the holder sequence of
     J-LIS's event (0 when unknown: of two consents dated the same day, the later reflected wins)."""
     with transaction.atomic(savepoint=False):
         locked = _locked(consent_id)
@@ -208,7 +208,7 @@ def consent_reflect(
             consent_date=consent_date,
             jlis_consent_id=jlis_consent_id,
             event_id=event_id,
-            jlis_seq=jlis_seq,
+            holder_seq=holder_seq,
         )
 
 

@@ -99,10 +99,10 @@ def consent_register_from_mynaportal(
     certificate_der: bytes,
     jlis_consent_id: str,
     event_id: str = "",
-    jlis_seq: int = 0,
+    holder_seq: int = 0,
 ) -> EventOutcome:
     """A consent the holder gave through Mynaportal, reported by J-LIS already reflected, with
-    the certificate it was signed with (its serial becomes the record's, R13). `jlis_seq`, the
+    the certificate it was signed with (its serial becomes the record's, R13). `holder_seq`, the
     holder sequence of J-LIS's event, places it in J-LIS's order (R6).
 
     It counts only for a record with Mynaportal linkage (R4); otherwise it is not applied and the
@@ -163,7 +163,7 @@ def consent_register_from_mynaportal(
             consent_date=consent_date,
             jlis_consent_id=jlis_consent_id,
             event_id=event_id,
-            jlis_seq=jlis_seq,
+            holder_seq=holder_seq,
         )
 
 

@@ -57,7 +57,7 @@ def _registered(event: JlisEvent, at: datetime) -> EventOutcome:
         certificate_der=certificate_der,
         jlis_consent_id=event.payload["consent_id"],
         event_id=event.event_id,
-        jlis_seq=event.holder_seq,
+        holder_seq=event.holder_seq,
     )
     if outcome.reason == SERVICE_SUSPENDED:
         # R15: nothing more is kept from a holder the service is stopped for.
@@ -99,7 +99,7 @@ def consent_event_apply(event: JlisEvent, at: datetime) -> EventOutcome:
             consent_date=date.fromisoformat(payload["consent_date"]),
             jlis_consent_id=payload["consent_id"],
             event_id=event.event_id,
-            jlis_seq=event.holder_seq,
+            holder_seq=event.holder_seq,
         )
     if event.kind == EventKind.CONSENT_REJECTED:
         return consent_reject(consent_id=consent_pk, reason=payload["reason"], event_id=event.event_id)

@@ -92,8 +92,8 @@ def test_r06_the_consent_jlis_dated_later_governs_whichever_we_registered_first(
     # The terms: the period restarts from the procedure done again, whose consent date is the day
     # J-LIS reflects it (R5). J-LIS reflected the first registration a day after the second.
     first, second = register(record, ("address",)), register(record, ("name",))
-    consent_reflect(consent_id=second.pk, consent_date=date(2026, 4, 2), jlis_seq=5)
-    consent_reflect(consent_id=first.pk, consent_date=date(2026, 4, 3), jlis_seq=6)
+    consent_reflect(consent_id=second.pk, consent_date=date(2026, 4, 2), holder_seq=5)
+    consent_reflect(consent_id=first.pk, consent_date=date(2026, 4, 3), holder_seq=6)
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.status, first.last_valid_day) == (ConsentStatus.ACTIVE, date(2036, 4, 3))
@@ -104,8 +104,8 @@ def test_r06_the_consent_jlis_dated_later_governs_whichever_we_registered_first(
 
 def test_r06_a_consent_jlis_dated_earlier_that_reaches_us_late_is_superseded_at_once(register, record):
     first, second = register(record, ("address",)), register(record, ("name",))
-    consent_reflect(consent_id=second.pk, consent_date=date(2026, 4, 3), jlis_seq=7)
-    late = consent_reflect(consent_id=first.pk, consent_date=date(2026, 4, 2), jlis_seq=6)
+    consent_reflect(consent_id=second.pk, consent_date=date(2026, 4, 3), holder_seq=7)
+    late = consent_reflect(consent_id=first.pk, consent_date=date(2026, 4, 2), holder_seq=6)
     assert late.applied  # the consent is recorded with J-LIS's date, and governs nothing
     first.refresh_from_db()
     second.refresh_from_db()
@@ -120,8 +120,8 @@ def test_r06_a_consent_jlis_dated_earlier_that_reaches_us_late_is_superseded_at_
 
 def test_r06_on_the_same_consent_date_jlis_order_decides(register, record):
     first, second = register(record), register(record)
-    consent_reflect(consent_id=first.pk, consent_date=date(2026, 4, 2), jlis_seq=9)
-    consent_reflect(consent_id=second.pk, consent_date=date(2026, 4, 2), jlis_seq=8)
+    consent_reflect(consent_id=first.pk, consent_date=date(2026, 4, 2), holder_seq=9)
+    consent_reflect(consent_id=second.pk, consent_date=date(2026, 4, 2), holder_seq=8)
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.status, second.status, second.superseded_by) == (
@@ -133,9 +133,9 @@ def test_r06_on_the_same_consent_date_jlis_order_decides(register, record):
 
 def test_r06_a_newer_consent_since_revoked_still_outranks_one_dated_before_it(register, record, supervisor):
     first, second = register(record), register(record)
-    consent_reflect(consent_id=second.pk, consent_date=date(2026, 4, 3), jlis_seq=7)
+    consent_reflect(consent_id=second.pk, consent_date=date(2026, 4, 3), holder_seq=7)
     consent_revoke(consent_id=second.pk, actor=supervisor, reason="本人からの申出")
-    consent_reflect(consent_id=first.pk, consent_date=date(2026, 4, 2), jlis_seq=6)
+    consent_reflect(consent_id=first.pk, consent_date=date(2026, 4, 2), holder_seq=6)
     first.refresh_from_db()
     assert (first.status, first.superseded_by) == (ConsentStatus.SUPERSEDED, second)
     assert consent_status(record=record).current == second  # revoked: nothing governs the feed

@@ -200,7 +200,7 @@ class ConsentLifecycle(RuleBasedStateMachine):
     def reflect(self, consent: ModelConsent) -> None:
         jlis_order = next(self.serials)  # J-LIS's sequence for the holder: it reflects in this order
         outcome = consent_reflect(
-            consent_id=consent.pk, consent_date=self.today, event_id=f"r{jlis_order}", jlis_seq=jlis_order
+            consent_id=consent.pk, consent_date=self.today, event_id=f"r{jlis_order}", holder_seq=jlis_order
         )
         if consent.status != ConsentStatus.PENDING:
             same_day = consent.status == ConsentStatus.ACTIVE and consent.consent_date == self.today
