@@ -79,7 +79,7 @@ def second_clerk(tokyo_office):
     return _staff("frank", Role.CLERK, tokyo_office)
 
 
-def test_r06_two_clerks_registering_one_holder_at_once_make_two_pending_consents_and_the_newer_wins(
+def test_r06_two_clerks_registering_one_holder_at_once_make_two_pending_consents_and_jlis_order_decides(
     record, make_statement, clerk, second_clerk, issue_card_for
 ):
     card = issue_card_for(record)
@@ -99,20 +99,23 @@ def test_r06_two_clerks_registering_one_holder_at_once_make_two_pending_consents
     assert sorted(submissions.values_list("consent_id", flat=True)) == sorted(r.pk for r in results)
     assert AuditEvent.objects.filter(action="consent.register").count() == 2
 
-    # J-LIS reflects both, at once: whatever the order, the newer registration is the active
-    # consent and the older is superseded by it (at most one active per record).
+    # J-LIS reflects both on the same day, the older registration last in its order; the two
+    # events are applied at once. R6: the later in J-LIS's order governs, whichever we registered
+    # first and whichever is applied first; the other is superseded by it (one active per record).
     older, newer = sorted(results, key=lambda c: (c.created_at, c.pk))
     reflect = [
-        lambda c=c, n=n: consent_reflect(consent_id=c.pk, consent_date=date(2026, 4, 1), event_id=f"ev-{n}")
-        for n, c in enumerate((newer, older))
+        lambda c=c, seq=seq: consent_reflect(
+            consent_id=c.pk, consent_date=date(2026, 4, 1), event_id=f"ev-{seq}", holder_seq=seq
+        )
+        for c, seq in ((newer, 1), (older, 2))
     ]
     outcomes, waiting = at_once(record, reflect)
     assert waiting == 2
     assert all(o.applied for o in outcomes), outcomes
     older.refresh_from_db()
     newer.refresh_from_db()
-    assert (newer.status, older.status, older.superseded_by_id) == (ConsentStatus.ACTIVE, "superseded", newer.pk)
-    assert newer.last_valid_day == date(2036, 4, 1)
+    assert (older.status, newer.status, newer.superseded_by_id) == (ConsentStatus.ACTIVE, "superseded", older.pk)
+    assert older.last_valid_day == date(2036, 4, 1)
     record.refresh_from_db()
     assert record.cert_serial == card.serial
 
