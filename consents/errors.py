@@ -44,7 +44,6 @@ EXPLANATIONS: dict[str, Promise] = {
     "forbidden": _("Only a supervisor may do this."),
     "reason_required": _("Enter the reason."),
     "reason_too_long": _("The reason is too long (500 characters at most)."),
-    "contains_my_number": _("This looks like a My Number (個人番号). It must not be entered here."),
     "consent_not_found": _("This consent does not exist."),
     "not_revocable": _("Only a pending or active consent can be revoked."),
     "no_linked_certificate": _(

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from onestop.validators import reject_my_number
+from onestop.validators import NoMyNumber
 
 from .errors import EXPLANATIONS
 from .models import ConsentItem
@@ -25,7 +25,7 @@ class RevokeForm(forms.Form):
         label=_("Reason for revoking"),
         max_length=REVOKE_REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
-        validators=[reject_my_number],
+        validators=[NoMyNumber(_("Reason for revoking"))],
     )
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 

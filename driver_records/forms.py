@@ -18,7 +18,7 @@ class RecordSearchForm(forms.Form):
     def clean_q(self) -> str:
         value: str = self.cleaned_data["q"]
         # R14: a whole record number is accepted even when it passes the My Number check.
-        if (refusal := search_refusal(value)) is not None:
+        if (refusal := search_refusal(value, self.fields["q"].label)) is not None:
             raise forms.ValidationError(refusal, code="my_number")
         number = record_number_input(value)
         if number.isdigit() and len(number) != 12:

@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from driver_records.access import model_rows_readable
 
 from .forms import StaffAdminAuthenticationForm
-from .validators import is_free_text_model_field, reject_my_number, search_refusal
+from .validators import NoMyNumber, is_free_text_model_field, search_refusal
 
 
 def search_refused(request: HttpRequest) -> HttpResponse | None:
@@ -39,7 +39,7 @@ class GuardedModelAdmin(admin.ModelAdmin):
     def formfield_for_dbfield(self, db_field: Field, request: HttpRequest, **kwargs: Any) -> forms.Field | None:
         formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
         if isinstance(formfield, forms.CharField) and is_free_text_model_field(db_field):
-            formfield.validators.append(reject_my_number)
+            formfield.validators.append(NoMyNumber(formfield.label or db_field.name))
         return formfield
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:

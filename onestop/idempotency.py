@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from .errors import error_answer
 from .models import IdempotentAnswerHolder, IdempotentRequest
-from .request_context import idempotent_answer_var
+from .request_context import RefusalNote, idempotent_answer_var, my_number_refusal_var
 
 HEADER = "Idempotency-Key"
 FORM_FIELD = "idempotency_key"
@@ -89,8 +89,10 @@ def _replay(row: IdempotentRequest) -> HttpResponse:
     return response
 
 
-def _keep(row: IdempotentRequest, response: HttpResponse) -> None:
-    if response.streaming or response.status_code in NOT_KEPT or response.status_code >= 500:
+def _keep(row: IdempotentRequest, response: HttpResponse, refusal: RefusalNote) -> None:
+    # R14: an answer that refused a My Number shows the refused text again (a form keeps what was
+    # typed); nothing refused is stored, so neither is the answer nor the request's fingerprint.
+    if refusal.refused or response.streaming or response.status_code in NOT_KEPT or response.status_code >= 500:
         row.delete()
         return
     # A conditional UPDATE: if a suspension erased the answer while it was being made, it stays erased.
@@ -102,11 +104,15 @@ def _keep(row: IdempotentRequest, response: HttpResponse) -> None:
     )
 
 
-def _answer(get_response: Callable[[HttpRequest], HttpResponse], request: HttpRequest, row_id: int) -> HttpResponse:
+def _answer(
+    get_response: Callable[[HttpRequest], HttpResponse], request: HttpRequest, row_id: int, refusal: RefusalNote
+) -> HttpResponse:
     token = idempotent_answer_var.set(row_id)
+    refusal_token = my_number_refusal_var.set(refusal)
     try:
         return get_response(request)
     finally:
+        my_number_refusal_var.reset(refusal_token)
         idempotent_answer_var.reset(token)
 
 
@@ -142,8 +148,9 @@ class IdempotencyMiddleware:
                 if row is None:  # the first attempt failed and let go of the key: try again
                     continue
             else:
-                response = _answer(self.get_response, request, row.pk)
-                _keep(row, response)
+                refusal = RefusalNote()
+                response = _answer(self.get_response, request, row.pk, refusal)
+                _keep(row, response, refusal)
                 return response
             if row.fingerprint != fingerprint:
                 return _refusal(

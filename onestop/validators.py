@@ -1,78 +1,69 @@
 """R14: the police never collect a My Number (個人番号)."""
 
-import unicodedata
+from __future__ import annotations
+
+from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.deconstruct import deconstructible
+from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-MY_NUMBER_MESSAGE = _("This looks like a My Number (個人番号). It must not be entered here.")
+from .my_number import contains_my_number, digits_only, my_number_check_digit
+from .request_context import my_number_refusal_var
+
+__all__ = ["NoMyNumber", "contains_my_number", "my_number_check_digit", "my_number_refusal", "search_refusal"]
+
+SEARCH_LABEL = _("Search")
 
 
-# What people type between groups of digits: hyphens, dashes, minus signs and the long-vowel
-# mark of a Japanese keyboard, spaces (full-width ones become spaces under NFKC).
-SEPARATORS = frozenset("-‐‑‒–—―−ーｰ ")
+def my_number_refusal(field: str | Promise) -> str:
+    """Why a field's text is refused (R14), naming the field; marks the request as carrying a
+    My Number, so its answer (which may show the text again) is not kept (onestop.idempotency)."""
+    note = my_number_refusal_var.get()
+    if note is not None:
+        note.refused = True
+    return gettext(
+        '"%(field)s" contains a number written like a My Number (個人番号: twelve digits with a valid '
+        "check digit). The police never collect My Numbers, so it cannot be entered here, and nothing "
+        "you typed has been kept. Remove the number and send again. If it is a licence number, leave "
+        "it out: the record already has it."
+    ) % {"field": field}
 
 
-def _without_separators(text: str) -> str:
-    return "".join(ch for ch in unicodedata.normalize("NFKC", text) if ch not in SEPARATORS)
+@deconstructible
+class NoMyNumber:
+    """Validator for a free-text field (R14); never attach it to a record-number field, whose
+    twelve digits pass the My Number check about 18% of the time (DOMAIN.md)."""
+
+    code = "my_number"
+
+    def __init__(self, field: str | Promise) -> None:
+        self.field = field
+
+    def __call__(self, value: Any) -> None:
+        if isinstance(value, str) and value and contains_my_number(value):
+            raise ValidationError(my_number_refusal(self.field), code=self.code)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NoMyNumber) and str(other.field) == str(self.field)
+
+    def __hash__(self) -> int:
+        return hash(str(self.field))
 
 
-def my_number_check_digit(first_eleven: str) -> int:
-    """The check digit of a My Number (総務省令第85号 第5条) for its first eleven digits."""
-    total = 0
-    for n, digit in enumerate(reversed(first_eleven), start=1):
-        weight = n + 1 if n <= 6 else n - 5
-        total += int(digit) * weight
-    remainder = total % 11
-    return 0 if remainder <= 1 else 11 - remainder
-
-
-def is_my_number(value: str) -> bool:
-    """A 12-digit string whose last digit is a valid My Number check digit."""
-    digits = _without_separators(value)
-    if len(digits) != 12 or not digits.isascii() or not digits.isdigit():
-        return False
-    return my_number_check_digit(digits[:11]) == int(digits[11])
-
-
-def contains_my_number(text: str) -> bool:
-    """Whether any 12-digit run in free text (hyphens and spaces allowed) is a My Number."""
-    normalised = unicodedata.normalize("NFKC", text)
-    run = ""
-    for char in normalised + "\n":
-        if char.isascii() and char.isdigit():
-            run += char
-        elif char in SEPARATORS and run:
-            continue
-        else:
-            if len(run) == 12 and is_my_number(run):
-                return True
-            run = ""
-    return False
-
-
-def reject_my_number(value: str) -> None:
-    """Validator for free-text fields; never attach it to a record-number field."""
-    if value and contains_my_number(value):
-        raise ValidationError(MY_NUMBER_MESSAGE, code="my_number")
-
-
-def _is_whole_number(text: str) -> bool:
-    digits = _without_separators(text)
-    return digits.isascii() and digits.isdigit()
-
-
-def search_refusal(query: str) -> str | None:
+def search_refusal(query: str, field: str | Promise = SEARCH_LABEL) -> str | None:
     """Why a search box refuses its input, or None.
 
-    A search box takes a record number or text. Input made only of digits is a record number
-    and is always accepted, even when it passes the My Number check (about 18% of licence
-    numbers do, DOMAIN.md); text that carries a My Number among other characters is refused.
+    A search box takes a record number or text. Input made only of digits and separators is a
+    record number and is always accepted, even when it passes the My Number check (about 18% of
+    licence numbers do, DOMAIN.md); text that carries a My Number among other characters is refused.
     """
     if "\x00" in query:
         return str(_("The search contains a character that cannot be searched for."))
-    if not _is_whole_number(query) and contains_my_number(query):
-        return str(MY_NUMBER_MESSAGE)
+    if not digits_only(query) and contains_my_number(query):
+        return my_number_refusal(field)
     return None
 
 

@@ -18,7 +18,6 @@ EXPLANATIONS: dict[str, Promise] = {
     "not_found": _("This request does not exist."),
     "note_required": _("Enter a note: what was done, and how it came to light."),
     "note_too_long": _("The note is too long (1,000 characters at most)."),
-    "contains_my_number": _("This looks like a My Number (個人番号). It must not be entered here."),
     "not_in_order": _(
         "This step cannot be taken now. A disclosure request goes through its steps in order: received, "
         "identity checked, fee paid, answered, closed."
@@ -32,7 +31,7 @@ def explain(code: str) -> str:
 
 
 class SafeguardRefused(Exception):
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, message: str | None = None) -> None:
         self.code = code
-        self.message = explain(code)
+        self.message = message or explain(code)
         super().__init__(f"{code}: {self.message}")

@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from onestop.validators import reject_my_number
+from onestop.validators import NoMyNumber
 
 from .models import AnswerMethod, Grounds, IdentityDocument, ProhibitedAct, Requester
 from .services._common import NOTE_MAX
@@ -26,7 +26,7 @@ class SuspensionProposeForm(forms.Form):
         label=_("Note: what was done, and how it came to light"),
         max_length=NOTE_MAX,
         widget=forms.Textarea(attrs={"rows": 4}),
-        validators=[reject_my_number],
+        validators=[NoMyNumber(_("Note: what was done, and how it came to light"))],
     )
 
 
@@ -45,7 +45,7 @@ class SuspensionDecisionForm(forms.Form):
         max_length=NOTE_MAX,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        validators=[reject_my_number],
+        validators=[NoMyNumber(_("Note (required when rejecting)"))],
     )
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
@@ -59,7 +59,9 @@ class SuspensionDecisionForm(forms.Form):
 class DisclosureRegisterForm(forms.Form):
     requester_kind = forms.ChoiceField(label=_("Requested by"), choices=Requester.choices, widget=forms.RadioSelect)
     requester_name = forms.CharField(
-        label=_("Requester's name (as written on the form)"), max_length=NAME_MAX, validators=[reject_my_number]
+        label=_("Requester's name (as written on the form)"),
+        max_length=NAME_MAX,
+        validators=[NoMyNumber(_("Requester's name (as written on the form)"))],
     )
     received_on = forms.DateField(label=_("Form received on"), initial=_today, widget=DateInput)
 
@@ -70,14 +72,16 @@ class IdentityCheckForm(forms.Form):
         label=_("How it was checked (optional)"),
         max_length=IDENTITY_NOTE_MAX,
         required=False,
-        validators=[reject_my_number],
+        validators=[NoMyNumber(_("How it was checked (optional)"))],
         help_text=_("Never write down the My Number or a document's number."),
     )
 
 
 class FeeForm(forms.Form):
     amount = forms.IntegerField(label=_("Fee received (yen)"), min_value=1, max_value=1_000_000)
-    receipt_number = forms.CharField(label=_("Receipt number"), max_length=RECEIPT_MAX, validators=[reject_my_number])
+    receipt_number = forms.CharField(
+        label=_("Receipt number"), max_length=RECEIPT_MAX, validators=[NoMyNumber(_("Receipt number"))]
+    )
     paid_on = forms.DateField(label=_("Paid on"), initial=_today, widget=DateInput)
 
 

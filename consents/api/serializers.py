@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from driver_records.feed import FeedState, record_feed
-from onestop.validators import reject_my_number
+from onestop.validators import NoMyNumber
 
 from ..models import Consent, ConsentItem, ConsentStatement
 from ..selectors import ConsentStatusView, consent_in_force
@@ -53,7 +53,7 @@ class ItemsField(serializers.ListField):
 class StatementCreateSerializer(serializers.Serializer):
     record_id = serializers.IntegerField(min_value=1)
     items = ItemsField(
-        child=serializers.CharField(max_length=20, validators=[reject_my_number]),
+        child=serializers.CharField(max_length=20, validators=[NoMyNumber("items")]),
         max_length=len(ConsentItem.values),
         help_text="At least one of: " + ", ".join(ConsentItem.values),
     )

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from driver_records.access import office_serves
 from driver_records.models import ChangeSource, DriverRecord, RecordChange
@@ -22,7 +23,7 @@ from jlis_gateway.outbox import outbox_enqueue
 from onestop.audit import AuditEntry, audit_log, audit_log_many
 from onestop.models import User
 from onestop.roles import is_supervisor
-from onestop.validators import contains_my_number
+from onestop.validators import contains_my_number, my_number_refusal
 
 from ..errors import ConsentRefused
 from ..governing import consent_outranking
@@ -282,7 +283,7 @@ def consent_revoke(*, consent_id: int, actor: User, reason: str) -> Consent:
     if len(reason) > REVOKE_REASON_MAX:
         raise ConsentRefused("reason_too_long")
     if contains_my_number(reason):  # R14
-        raise ConsentRefused("contains_my_number")
+        raise ConsentRefused("contains_my_number", my_number_refusal(_("Reason for revoking")))
     with transaction.atomic(durable=True):
         locked = _locked(consent_id)
         if locked is None:

@@ -6,13 +6,14 @@ import hashlib
 import secrets
 from datetime import datetime
 
+from django.utils.functional import Promise
 from django.utils.timezone import localdate  # TIME_ZONE is Asia/Tokyo
 
 from driver_records.access import office_serves
 from driver_records.models import DriverRecord
 from onestop.models import User
 from onestop.roles import is_supervisor
-from onestop.validators import contains_my_number
+from onestop.validators import contains_my_number, my_number_refusal
 
 from ..errors import SafeguardRefused
 
@@ -35,14 +36,15 @@ def require_supervisor_for(actor: User, record: DriverRecord) -> None:
         raise SafeguardRefused("wrong_prefecture")
 
 
-def clean_text(value: str, *, required: bool, max_length: int = NOTE_MAX) -> str:
+def clean_text(value: str, *, field: str | Promise, required: bool, max_length: int = NOTE_MAX) -> str:
+    """Typed text, stripped and checked; `field` is its label, which a refusal names."""
     value = value.strip()
     if required and not value:
         raise SafeguardRefused("note_required")
     if len(value) > max_length:
         raise SafeguardRefused("note_too_long")
     if contains_my_number(value):  # R14
-        raise SafeguardRefused("contains_my_number")
+        raise SafeguardRefused("contains_my_number", my_number_refusal(field))
     return value
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from driver_records.models import DriverRecord
 from onestop.audit import AuditEntry, audit_log
@@ -44,7 +45,9 @@ def disclosure_register(
     require_supervisor(actor)
     if requester_kind not in Requester.values:
         raise ValueError(f"unknown requester kind {requester_kind!r}")
-    requester_name = clean_text(requester_name, required=True, max_length=NAME_MAX)
+    requester_name = clean_text(
+        requester_name, field=_("Requester's name (as written on the form)"), required=True, max_length=NAME_MAX
+    )
     with transaction.atomic(durable=True):
         record = DriverRecord.objects.filter(pk=record_id).first()
         if record is None:
@@ -105,7 +108,7 @@ def disclosure_identity_check(*, request_id: int, actor: User, document: str, no
     """The requester's identity was checked, by this supervisor, with this document."""
     if document not in IdentityDocument.values:
         raise ValueError(f"unknown identity document {document!r}")
-    note = clean_text(note, required=False, max_length=IDENTITY_NOTE_MAX)
+    note = clean_text(note, field=_("How it was checked (optional)"), required=False, max_length=IDENTITY_NOTE_MAX)
     return _advance(
         request_id=request_id,
         actor=actor,
@@ -126,7 +129,7 @@ def disclosure_fee_record(
 ) -> DisclosureRequest:
     if amount <= 0:
         raise ValueError("a fee is a positive number of yen")
-    receipt_number = clean_text(receipt_number, required=True, max_length=RECEIPT_MAX)
+    receipt_number = clean_text(receipt_number, field=_("Receipt number"), required=True, max_length=RECEIPT_MAX)
     return _advance(
         request_id=request_id,
         actor=actor,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from consents.models import Consent, ConsentStatus
 from driver_records.models import DriverRecord
@@ -42,7 +43,7 @@ def suspension_propose(*, record_id: int, actor: User, reason_code: str, grounds
     require_supervisor(actor)
     if reason_code not in ProhibitedAct.values or grounds not in Grounds.values:
         raise ValueError("unknown reason code or grounds")
-    note = clean_text(note, required=True)
+    note = clean_text(note, field=_("Note: what was done, and how it came to light"), required=True)
     with transaction.atomic(durable=True):
         record = DriverRecord.objects.select_for_update().filter(pk=record_id).first()
         if record is None:
@@ -95,7 +96,7 @@ def _decidable(request_id: int, actor: User) -> SuspensionRequest:
 def suspension_reject(*, request_id: int, actor: User, note: str) -> SuspensionRequest:
     """A second supervisor rejects the proposal, saying why; nothing else changes."""
     require_supervisor(actor)
-    note = clean_text(note, required=True)
+    note = clean_text(note, field=_("Note (required when rejecting)"), required=True)
     with transaction.atomic(durable=True):
         request = _decidable(request_id, actor)
         request.status, request.decided_by, request.decided_at = SuspensionStatus.REJECTED, actor, timezone.now()
@@ -124,7 +125,7 @@ def suspension_confirm(*, request_id: int, actor: User, note: str = "") -> Suspe
     Locks in the applier's order, J-LIS events before the record, so the two cannot deadlock.
     """
     require_supervisor(actor)
-    note = clean_text(note, required=False)
+    note = clean_text(note, field=_("Note (required when rejecting)"), required=False)
     proposal = SuspensionRequest.objects.select_related("record").filter(pk=request_id).first()
     if proposal is None:
         raise SafeguardRefused("not_found")

@@ -24,15 +24,10 @@ from consents.api.serializers import Base64Field
 from consents.models import ConsentStatus
 from driver_records.models import DriverRecord
 from onestop.models import AuditEvent, User
-from onestop.validators import (
-    NOT_FREE_TEXT,
-    contains_my_number,
-    my_number_check_digit,
-    reject_my_number,
-    search_refusal,
-)
+from onestop.validators import NOT_FREE_TEXT, NoMyNumber, contains_my_number, search_refusal
 from tests.conftest import StaffClient
 from tests.factories import DriverRecordFactory
+from tests.security.r14_text import check_digit as my_number_check_digit
 
 PROJECT_PACKAGES = ("onestop", "driver_records", "consents", "jlis_gateway", "safeguards")
 # Form fields that take a record number or text: refused only when the input is not a whole
@@ -68,8 +63,9 @@ def test_r14_the_check_digit_is_the_one_of_the_ordinance():
 @pytest.mark.parametrize("text", VARIANTS)
 def test_r14_a_my_number_is_refused_however_it_is_typed(text):
     with pytest.raises(ValidationError) as refused:
-        reject_my_number(text)
+        NoMyNumber("メモ")(text)
     assert refused.value.code == "my_number"
+    assert "「メモ」" in refused.value.messages[0]  # the refusal names the field
 
 
 @given(st.text(alphabet="0123456789", min_size=11, max_size=11))
@@ -93,7 +89,7 @@ def test_r14_every_valid_check_digit_is_refused_and_every_other_digit_accepted(f
     ],
 )
 def test_r14_other_numbers_and_text_are_accepted(text):
-    reject_my_number(text)
+    NoMyNumber("メモ")(text)
 
 
 def test_r14_a_search_takes_a_whole_record_number_even_one_passing_the_check():
@@ -125,12 +121,14 @@ def _ours(cls: type) -> bool:
     return cls.__module__.split(".")[0] in PROJECT_PACKAGES
 
 
-def _refuses(field: forms.Field | serializers.Field, value: str) -> bool:
+def _refusal(field: forms.Field | serializers.Field, value: str | list[str]) -> str | None:
     try:
         field.clean(value) if isinstance(field, forms.Field) else field.run_validation(value)
-    except (ValidationError, serializers.ValidationError):
-        return True
-    return False
+    except ValidationError as refused:
+        return " ".join(refused.messages)
+    except serializers.ValidationError as refused:
+        return str(refused.detail)
+    return None
 
 
 def test_r14_every_free_text_field_of_every_form_refuses_a_my_number():
@@ -144,7 +142,8 @@ def test_r14_every_free_text_field_of_every_form_refuses_a_my_number():
             if label in SEARCH_FIELDS or (field.max_length is not None and field.max_length < 12):
                 continue
             checked.append(label)
-            if not _refuses(field, f"メモ {MY_NUMBER}"):
+            refusal = _refusal(field, f"メモ {MY_NUMBER}")
+            if refusal is None or f"「{field.label}」" not in refusal:  # refused, naming the field
                 unguarded.append(label)
     assert unguarded == []
     assert "consents.forms.RevokeForm.reason" in checked
@@ -163,7 +162,8 @@ def test_r14_every_free_text_field_of_every_api_request_refuses_a_my_number():
                 continue  # base64 carries binary (a signature, a certificate), not typed text
             label = f"{serializer_class.__name__}.{name}"
             checked.append(label)
-            if not _refuses(field, [MY_NUMBER] if inner is not field else MY_NUMBER):
+            refusal = _refusal(field, [MY_NUMBER] if inner is not field else MY_NUMBER)
+            if refusal is None or f"「{name}」" not in refusal:
                 unguarded.append(label)
     assert unguarded == []
     assert "StatementCreateSerializer.items" in checked
@@ -192,7 +192,9 @@ def test_r14_every_free_text_field_of_every_admin_form_refuses_a_my_number(world
                 label = f"{model._meta.label_lower}.{name}"
                 free_text = label not in NOT_FREE_TEXT and (field.max_length is None or field.max_length >= 12)
                 checked.append(label)
-                if free_text != (reject_my_number in field.validators):
+                guarded = any(isinstance(v, NoMyNumber) for v in field.validators)
+                names_field = f"「{field.label}」" in (_refusal(field, MY_NUMBER) or "")
+                if free_text != guarded or (guarded and not names_field):
                     wrong.append(label)
     assert wrong == []
     for label in ("driver_records.driverrecord.name", "driver_records.driverrecord.address", "onestop.user.username"):
