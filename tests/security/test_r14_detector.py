@@ -11,10 +11,16 @@ import re
 from pathlib import Path
 
 import pytest
+from django import forms
+from django.contrib import admin
+from django.test import RequestFactory
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from onestop.validators import contains_my_number
+from driver_records.forms import RecordSearchForm
+from driver_records.models import DriverRecord
+from onestop.models import User
+from onestop.validators import contains_my_number, search_refusal
 from tests.security import r14_text as t
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
@@ -150,3 +156,35 @@ def test_r14_the_false_positive_rates_in_the_docs_are_the_measured_ones():
     block = re.search(r"<!-- r14-corpus -->\n(.*?)\n<!-- /r14-corpus -->", DOC.read_text(), re.S)
     assert block is not None, "docs/security.md has no r14-corpus table"
     assert block.group(1) == _table(measured), "update docs/security.md's table to:\n" + _table(measured)
+
+
+# --- a licence-number field is never refused ---------------------------------------------------
+
+
+def _admin_number_field() -> forms.Field:
+    request = RequestFactory().get("/admin/")
+    request.user = User(username="root", is_superuser=True, is_staff=True, is_active=True)
+    form_class = admin.site._registry[DriverRecord].get_form(request, None)
+    return form_class.base_fields["number"]
+
+
+@settings(max_examples=300)
+@given(st.one_of(t.licence_numbers(), t.licence_numbers(passing=True)))
+def test_r14_a_licence_number_field_takes_every_licence_number(number):
+    """Those built to pass the My Number check too (about 18% of real ones do, DOMAIN.md)."""
+    model_field = DriverRecord._meta.get_field("number")
+    model_field.run_validators(model_field.clean(number, None))
+    assert _admin_number_field().clean(number) == number
+    search = RecordSearchForm({"q": number})
+    assert search.is_valid(), search.errors
+    grouped = f"{number[:4]}-{number[4:8]}-{number[8:]}"  # typed at the counter with hyphens
+    assert RecordSearchForm({"q": grouped}).is_valid()
+    assert search_refusal(number) is None
+
+
+def test_r14_the_licence_numbers_generated_include_ones_that_pass_the_check():
+    """Otherwise the test above would prove nothing."""
+    rng = random.Random(7)
+    numbers = [_licence_number(rng) for _ in range(20_000)]
+    share = sum(map(t.passes_check, numbers)) / len(numbers)
+    assert 0.15 < share < 0.19  # DOMAIN.md: about 18%
