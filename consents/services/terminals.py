@@ -7,9 +7,11 @@ import secrets
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from onestop.audit import AuditEntry, audit_log
 from onestop.models import Office, User
+from onestop.validators import contains_my_number, my_number_refusal
 
 from ..models import CounterTerminal
 
@@ -23,6 +25,8 @@ def terminal_token_hash(token: str) -> str:
 
 def terminal_create(*, name: str, office: Office, actor: User | None) -> tuple[CounterTerminal, str]:
     """A terminal for an office's counter, and its token (returned once, never stored)."""
+    if contains_my_number(name):  # R14: the name is typed, and reaches the append-only audit trail
+        raise ValueError(my_number_refusal(_("Terminal name")))
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic(durable=True):
         terminal = CounterTerminal.objects.create(

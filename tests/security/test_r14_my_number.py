@@ -5,6 +5,7 @@ checked against it, since about 18% of them pass the check digit."""
 from __future__ import annotations
 
 import importlib
+import io
 import pkgutil
 from collections.abc import Iterator
 
@@ -280,3 +281,19 @@ def test_r14_the_admin_search_takes_record_numbers_and_refuses_a_my_number_in_te
     exported = client.get(reverse("admin:driver_records_driverrecord_export"), {"q": f"山田 {MY_NUMBER}"})
     assert exported.status_code == 302 and exported["Location"] == listing
     assert not AuditEvent.objects.filter(action="admin.export").exists()  # the search never reached the trail
+
+
+@pytest.mark.django_db
+def test_r14_a_terminals_name_with_a_my_number_is_refused_before_it_reaches_the_audit_trail(tokyo_office):
+    from django.core.management import CommandError, call_command
+
+    from consents.models import CounterTerminal
+
+    with pytest.raises(CommandError, match="個人番号"):
+        call_command(
+            "terminal_create", office=tokyo_office.code, name=f"端末 {MY_NUMBER[:4]}.{MY_NUMBER[4:8]}.{MY_NUMBER[8:]}"
+        )
+    assert not CounterTerminal.objects.exists()
+    assert not AuditEvent.objects.filter(action="terminal.create").exists()
+    call_command("terminal_create", office=tokyo_office.code, name="窓口端末2", stdout=io.StringIO())
+    assert CounterTerminal.objects.get().name == "窓口端末2"

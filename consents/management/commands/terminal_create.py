@@ -15,6 +15,9 @@ class Command(BaseCommand):
         found = Office.objects.filter(code=office).first()
         if found is None:
             raise CommandError(f"no office with code {office}")
-        terminal, token = terminal_create(name=name, office=found, actor=None)
+        try:
+            terminal, token = terminal_create(name=name, office=found, actor=None)
+        except ValueError as refused:
+            raise CommandError(str(refused)) from None
         self.stdout.write(f"terminal {terminal.pk} ({terminal.name}, {found.code})")
         self.stdout.write(f"token: {token}")
