@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint format bench install migrate messages clean browser promtool screenshots
+.PHONY: run test lint format bench install migrate messages clean browser promtool pcsc screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ run: migrate
 	@echo ""
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile
 
-test: install browser promtool
+test: install browser promtool pcsc
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -50,6 +50,19 @@ promtool:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
 	  else echo "promtool is not installed and cannot be installed here: the alert tests will say so"; fi; }
+
+# The counter terminal's card tests run a private pcscd with the vsmartcard virtual reader and a
+# virtual JPKI card, cross-checked by OpenSC; pyscard (the `terminal` extra) builds against
+# pcsc-lite with swig. All Debian's, installed when missing and possible.
+PCSC_PACKAGES := pcscd vsmartcard-vpcd opensc swig libpcsclite-dev
+pcsc: install
+	@dpkg-query -W -f='$${Status}\n' $(PCSC_PACKAGES) 2>/dev/null | grep -c '^install ok installed' | grep -qx 5 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(PCSC_PACKAGES) >/dev/null; \
+	  else echo "pcscd, vsmartcard-vpcd, opensc, swig or libpcsclite-dev is missing and cannot be installed here: the card tests will say so"; fi; }
+	@$(BIN)/python -c 'import smartcard' 2>/dev/null || { \
+	  if command -v swig >/dev/null && [ -f /usr/include/PCSC/winscard.h ]; then $(BIN)/python -m pip install --quiet -e '.[dev,terminal]'; \
+	  else echo "pyscard cannot be built here (no swig or pcsc-lite headers): the card tests will say so"; fi; }
 
 # Refreshes docs/screenshots/ from the end-to-end journeys.
 screenshots: install browser

@@ -23,6 +23,7 @@ from .jlis_fixtures import (  # noqa: F401 (shared fixtures)
     jlis_simulator,
     jlis_simulator_server,
 )
+from .pcsc_fixtures import auth_card_key, pcscd, virtual_card  # noqa: F401 (shared fixtures)
 from .services import missing_service, require_or_skip, skip_marker
 
 
@@ -34,7 +35,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     if settings.REQUIRE_SERVICES:
-        reasons = {r for m in ("postgres", "redis", "e2e", "promtool") if (r := missing_service(m))}
+        reasons = {r for m in ("postgres", "redis", "e2e", "promtool", "pcsc") if (r := missing_service(m))}
         if reasons:
             pytest.exit("ONESTOP_REQUIRE_SERVICES=1 but " + "; ".join(sorted(reasons)), returncode=1)
 

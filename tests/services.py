@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 
-SERVICE_MARKERS = ("postgres", "redis", "celery_worker", "e2e", "promtool")
+SERVICE_MARKERS = ("postgres", "redis", "celery_worker", "e2e", "promtool", "pcsc")
+VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 
 
 def missing_service(marker: str) -> str | None:
@@ -20,6 +23,8 @@ def missing_service(marker: str) -> str | None:
         return "a real Celery worker shares the test database, which needs PostgreSQL"
     if marker == "promtool" and shutil.which("promtool") is None:
         return "promtool is not installed (make test installs Debian's prometheus package when run as root)"
+    if marker == "pcsc":
+        return missing_pcsc()
     if marker == "e2e":
         if not settings.USING_POSTGRES:
             return "the end-to-end journeys run on PostgreSQL, which this run does not have"
@@ -46,3 +51,22 @@ def require_or_skip(item: pytest.Item) -> None:
         if settings.REQUIRE_SERVICES:
             pytest.fail(f"ONESTOP_REQUIRE_SERVICES=1 but {reason}", pytrace=False)
         pytest.skip(reason)
+
+
+def missing_pcsc() -> str | None:
+    """The card tests' stack: pcscd with vsmartcard's virtual reader, OpenSC, pyscard, and
+    unshare (each test run's pcscd gets its own /run/pcscd in a mount namespace)."""
+    needed = {
+        "pcscd": shutil.which("pcscd"),
+        "vsmartcard-vpcd": VPCD_DRIVER.exists(),
+        "opensc": shutil.which("pkcs15-tool"),
+        "unshare": shutil.which("unshare"),
+        "pyscard": importlib.util.find_spec("smartcard") is not None,
+    }
+    missing = [name for name, found in needed.items() if not found]
+    if missing:
+        return (
+            f"the card tests need {', '.join(missing)} (make test installs Debian's pcscd, vsmartcard-vpcd, "
+            "opensc, swig and libpcsclite-dev when run as root, then pyscard)"
+        )
+    return None
