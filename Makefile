@@ -82,7 +82,7 @@ bench: install
 	DATABASE_URL="$${DATABASE_URL:-postgresql://127.0.0.1:5432/onestop}" $(BIN)/python -m bench $(BENCH)
 
 # Each app keeps its own catalogue (app/locale); locale/ holds onestop/ and templates/.
-APPS := driver_records consents jlis_gateway safeguards operations
+APPS := driver_records consents jlis_gateway safeguards operations terminal
 messages: install
 	$(BIN)/python manage.py makemessages -l ja --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' \
 		--ignore 'bench/*' $(foreach app,$(APPS),--ignore '$(app)/*')

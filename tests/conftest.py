@@ -23,7 +23,7 @@ from .jlis_fixtures import (  # noqa: F401 (shared fixtures)
     jlis_simulator,
     jlis_simulator_server,
 )
-from .pcsc_fixtures import auth_card_key, pcscd, virtual_card  # noqa: F401 (shared fixtures)
+from .pcsc_fixtures import auth_card_key, pcscd, start_terminal, virtual_card  # noqa: F401 (shared fixtures)
 from .services import missing_service, require_or_skip, skip_marker
 
 

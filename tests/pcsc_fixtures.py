@@ -256,3 +256,56 @@ def virtual_card(
     for virtual in started:
         virtual.stop()
     _wait(lambda: not pcscd.card_present(), 30, "pcscd to see the card gone")
+
+
+@dataclass
+class TerminalProcess:
+    """`python -m terminal` as a counter PC runs it: its screen's URL and its log."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@pytest.fixture
+def start_terminal(pcscd: PcscDaemon, tmp_path: Path) -> Iterator[Callable[..., TerminalProcess]]:
+    """start_terminal(server_url, token) -> the terminal, reading the virtual reader."""
+    from .jlis_fixtures import free_port
+
+    started: list[TerminalProcess] = []
+
+    def start(server_url: str, token: str, *, reader: str = READER) -> TerminalProcess:
+        port = free_port()
+        log = tmp_path / f"terminal-{len(started)}.log"
+        env = {**os.environ, "ONESTOP_TERMINAL_TOKEN": token, "PCSCLITE_CSOCK_NAME": str(pcscd.socket_path)}
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        with open(log, "wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "terminal", "--server", server_url, "--port", str(port), "--reader", reader],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        terminal = TerminalProcess(f"http://127.0.0.1:{port}", process, log)
+        started.append(terminal)
+
+        def ready() -> bool:
+            if process.poll() is not None:
+                pytest.fail(f"the terminal exited: {terminal.log_text()[-2000:]}")
+            return "ready on" in terminal.log_text()
+
+        _wait(ready, 60, "the terminal to serve its screen")
+        return terminal
+
+    yield start
+    for terminal in started:
+        terminal.process.terminate()
+        try:
+            terminal.process.wait(10)
+        except subprocess.TimeoutExpired:
+            terminal.process.kill()
+            terminal.process.wait(5)
