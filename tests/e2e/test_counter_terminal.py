@@ -56,7 +56,9 @@ def test_the_holder_signs_on_the_terminal_and_the_clerk_sees_the_pending_consent
     record, card, terminal = counter
     statement_id = make_statement(page, record)
 
-    holder_screen = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", viewport={"width": 1280, "height": 1000})
+    holder_screen = browser.new_context(
+        locale="ja-JP", timezone_id="Asia/Tokyo", viewport={"width": 1280, "height": 1000}
+    )
     holder_screen.set_default_timeout(30_000)
     screen = holder_screen.new_page()
     screen.goto(terminal.url + "/")
