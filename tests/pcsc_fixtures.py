@@ -272,15 +272,21 @@ class TerminalProcess:
 
 @pytest.fixture
 def start_terminal(pcscd: PcscDaemon, tmp_path: Path) -> Iterator[Callable[..., TerminalProcess]]:
-    """start_terminal(server_url, token) -> the terminal, reading the virtual reader."""
+    """start_terminal(server_url, token) -> the terminal, reading the virtual reader.
+
+    `pcsc_socket` points it at another PC/SC service (a path where none runs: no reader service)."""
     from .jlis_fixtures import free_port
 
     started: list[TerminalProcess] = []
 
-    def start(server_url: str, token: str, *, reader: str = READER) -> TerminalProcess:
+    def start(server_url: str, token: str, *, reader: str = READER, pcsc_socket: Path | None = None) -> TerminalProcess:
         port = free_port()
         log = tmp_path / f"terminal-{len(started)}.log"
-        env = {**os.environ, "ONESTOP_TERMINAL_TOKEN": token, "PCSCLITE_CSOCK_NAME": str(pcscd.socket_path)}
+        env = {
+            **os.environ,
+            "ONESTOP_TERMINAL_TOKEN": token,
+            "PCSCLITE_CSOCK_NAME": str(pcsc_socket or pcscd.socket_path),
+        }
         env.pop("DJANGO_SETTINGS_MODULE", None)
         with open(log, "wb") as out:
             process = subprocess.Popen(

@@ -8,33 +8,23 @@ import pytest
 from playwright.sync_api import expect
 
 from consents.models import Consent, ConsentStatus
-from consents.services.terminals import terminal_create
 from driver_records.models import DriverRecord
-from onestop.demo import DEMO_LOGINS, seed_demo
-from onestop.models import User
+from onestop.demo import DEMO_LOGINS
 from tests.e2e.conftest import log_in
+from tests.e2e.counter_terminal import holder_screen, tokyo_counter
 from tests.pcsc_fixtures import SIGNING_PIN
 
 pytestmark = [pytest.mark.pcsc, pytest.mark.redis]
 LOGINS = {login.username: login for login in DEMO_LOGINS}
 
 
-def holder_of(record: DriverRecord):
-    from consents.jpki.testcard import CardHolder
-
-    return CardHolder(name=record.name, address=record.address, birth_date=record.birth_date)
-
-
 @pytest.fixture
 def counter(live_server, virtual_card, start_terminal):
     """The demo's Tokyo counter with its terminal running, and the holder's card on the reader."""
-    seed_demo()
-    record = DriverRecord.objects.filter(prefecture="13", holding_status="licence_card_only").order_by("pk").first()
-    clerk = User.objects.get(username="clerk")
-    _terminal, token = terminal_create(name="counter 1", office=clerk.office, actor=None)
-    card = virtual_card(holder_of(record))
-    terminal = start_terminal(live_server.url, token)
-    return record, card, terminal
+    desk = tokyo_counter()
+    card = virtual_card(desk.holder)
+    terminal = start_terminal(live_server.url, desk.token)
+    return desk.record, card, terminal
 
 
 def make_statement(page, record: DriverRecord) -> str:
@@ -56,11 +46,7 @@ def test_the_holder_signs_on_the_terminal_and_the_clerk_sees_the_pending_consent
     record, card, terminal = counter
     statement_id = make_statement(page, record)
 
-    holder_screen = browser.new_context(
-        locale="ja-JP", timezone_id="Asia/Tokyo", viewport={"width": 1280, "height": 1000}
-    )
-    holder_screen.set_default_timeout(30_000)
-    screen = holder_screen.new_page()
+    context, screen = holder_screen(browser)
     screen.goto(terminal.url + "/")
     expect(screen.get_by_role("heading", level=1)).to_have_text("署名する同意文")
     assert axe(screen) == []
@@ -90,14 +76,13 @@ def test_the_holder_signs_on_the_terminal_and_the_clerk_sees_the_pending_consent
     expect(page.get_by_role("heading", level=1)).to_contain_text("受付票")
     expect(page.get_by_text("J-LIS反映待ち").first).to_be_visible()
     expect(page.get_by_text(consent.reference).first).to_be_visible()
-    holder_screen.close()
+    context.close()
 
 
 def test_the_holders_screen_is_in_english_too(page, browser, counter, axe):
     record, _card, terminal = counter
     statement_id = make_statement(page, record)
-    context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 1000})
-    screen = context.new_page()
+    context, screen = holder_screen(browser, locale="en-GB")
     screen.goto(terminal.url + "/")
     screen.get_by_role("link", name="English").click()
     expect(screen.get_by_role("heading", level=1)).to_have_text("Statements to sign")

@@ -9,6 +9,7 @@ JSON object a line):
     remove            take it off (close the connection)
     remove_on 2A      take it off when the next command with this INS arrives, unanswered
     state             {"present", "sign_tries", "auth_tries", "signatures", "commands"}
+                      (commands: "CLA INS P1 P2", plus " +data" when it carried data)
     quit
 
 The commands and their answers, with their public sources, are in docs/jpki-card.md: OpenSC's
@@ -113,8 +114,8 @@ class JpkiCardState:
             return SW_WRONG_LENGTH
         cla, ins, p1, p2 = apdu[:4]
         body, le = _parse(apdu)
-        # Logged without the data: a VERIFY carries the PIN.
-        self.commands.append(f"{cla:02X} {ins:02X} {p1:02X} {p2:02X}")
+        # Logged without the data (a VERIFY carries the PIN): only whether there was some.
+        self.commands.append(f"{cla:02X} {ins:02X} {p1:02X} {p2:02X}" + (" +data" if body else ""))
         if ins == 0xA4 and cla == 0x00:
             return self._select(p1, p2, body)
         if ins == 0xB0 and cla == 0x00:
