@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 from pathlib import Path
 
@@ -64,6 +65,8 @@ def missing_pcsc() -> str | None:
         "pyscard": importlib.util.find_spec("smartcard") is not None,
     }
     missing = [name for name, found in needed.items() if not found]
+    if not missing and os.geteuid() != 0:
+        return "the card tests run pcscd in a mount namespace of its own (unshare --mount), which needs root"
     if missing:
         return (
             f"the card tests need {', '.join(missing)} (make test installs Debian's pcscd, vsmartcard-vpcd, "

@@ -49,3 +49,10 @@ def test_a_statement_signed_and_not_yet_delivered_is_never_signed_again(virtual_
         counter.sign(statement(), SIGNING_PIN, last_try_confirmed=False)
     assert card.state()["signatures"] == 1
     assert counter.undelivered[7] == first
+
+
+def test_without_root_the_card_tests_say_why_they_cannot_run(monkeypatch):
+    from tests.services import missing_pcsc
+
+    monkeypatch.setattr("os.geteuid", lambda: 1000)
+    assert "needs root" in (missing_pcsc() or "")
