@@ -95,7 +95,7 @@ def records_create(*, count: int, linked: int, now: datetime, first_id: int = 1)
         cursor.execute(
             f"""
             INSERT INTO driver_records_driverrecord (id, kind, number, name, name_key, birth_date, address,
-                prefecture, holding_status, holding_status_changed_at, feed_stopped_at, cert_serial,
+                holding_status, holding_status_changed_at, feed_stopped_at, cert_serial,
                 cert_issuer_key_id, cert_not_after, jlis_seq, version, created_at, updated_at)
             OVERRIDING SYSTEM VALUE
             SELECT i,
@@ -105,7 +105,6 @@ def records_create(*, count: int, linked: int, now: datetime, first_id: int = 1)
                    (%(keys)s::text[])[1 + (i * 7919) %% %(n)s],
                    %(birth_base)s::date + ((i * 37) %% 25000)::int,
                    (%(addresses)s::text[])[1 + i %% %(a)s],
-                   lpad((1 + i %% 47)::text, 2, '0'),
                    CASE WHEN i >= %(linked_end)s THEN {unlinked_status}
                         WHEN {category} = 'two_cards' THEN
                             CASE WHEN i %% 7 = 0 THEN 'history_both' ELSE 'licence_both' END
@@ -322,14 +321,14 @@ def simulator_holders_create(holders: list[dict[str, Any]], *, first_id: int, no
     terms = terms_version().pk  # before the COPY: the connection runs nothing else meanwhile
     with connection.cursor() as cursor:
         with cursor.cursor.copy(
-            "COPY driver_records_driverrecord (id, kind, number, name, name_key, birth_date, address, prefecture,"
+            "COPY driver_records_driverrecord (id, kind, number, name, name_key, birth_date, address,"
             " holding_status, cert_serial, cert_issuer_key_id, cert_not_after, jlis_seq, version, created_at,"
             " updated_at) FROM STDIN"
         ) as copy:
             for n, h in enumerate(holders):
                 copy.write_row(
                     (first_id + n, "licence", f"50{first_id + n:010d}", h["name"], name_search_key(h["name"]),
-                     h["birth_date"], h["address"], "13", "licence_card_only", h["serial"], ISSUER_KEY_ID,
+                     h["birth_date"], h["address"], "licence_card_only", h["serial"], ISSUER_KEY_ID,
                      now + timedelta(days=3 * 365), 0, 1, created, created)
                 )  # fmt: skip
         with cursor.cursor.copy(

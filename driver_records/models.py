@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from onestop.prefectures import PREFECTURE_CHOICES
+from onestop.prefectures import PREFECTURE_CHOICES, prefecture_of_address, prefecture_of_address_sql
 
 record_number_validator = RegexValidator(
     r"^[0-9]{12}$", _("A record number is exactly 12 digits."), code="record_number_shape"
 )
+
+
+
+def address_begins_with_prefecture(value: str) -> None:
+    """R4: the holder's prefecture of residence is read from the address, which JPKI writes from
+    the prefecture on."""
+    if prefecture_of_address(value) is None:
+        raise ValidationError(
+            _("An address begins with its prefecture (for example 東京都 or 大阪府)."), code="address_prefecture"
+        )
 
 
 class RecordKind(models.TextChoices):
@@ -46,8 +59,16 @@ class DriverRecord(models.Model):
     name = models.CharField(_("name"), max_length=100)
     name_key = models.CharField(_("search key"), max_length=100, db_index=True, editable=False)
     birth_date = models.DateField(_("date of birth"))
-    address = models.CharField(_("address"), max_length=200)
-    prefecture = models.CharField(_("prefecture of residence"), max_length=2, choices=PREFECTURE_CHOICES)
+    address = models.CharField(_("address"), max_length=200, validators=[address_begins_with_prefecture])
+    # R4: the prefecture of residence follows the address wherever it changes: the database derives
+    # it ("" for an address that names no prefecture: no office serves such a record).
+    prefecture = models.GeneratedField(
+        expression=prefecture_of_address_sql("address"),
+        output_field=models.CharField(max_length=2, choices=PREFECTURE_CHOICES),
+        db_persist=True,
+        verbose_name=_("prefecture of residence"),
+        choices=PREFECTURE_CHOICES,
+    )
     holding_status = models.CharField(_("holding status"), max_length=24, choices=HoldingStatus.choices)
     holding_status_changed_at = models.DateTimeField(_("holding status changed at"), null=True, blank=True)
     # Set when the holding status leaves the card-only statuses (R12): the feed stays stopped for
@@ -83,6 +104,11 @@ class DriverRecord(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        # The database recomputed the prefecture from the address: read it again when next needed.
+        self.__dict__.pop("prefecture", None)
 
     @property
     def holds_card_only(self) -> bool:

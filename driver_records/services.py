@@ -14,10 +14,11 @@ from onestop.audit import AuditEntry, audit_log, mask_personal
 from onestop.models import User
 
 from .access import HolderAccess, holder_require
-from .models import CARD_ONLY_STATUSES, ChangeSource, DriverRecord, RecordChange
+from .models import CARD_ONLY_STATUSES, ChangeSource, DriverRecord, RecordChange, address_begins_with_prefecture
 from .normalise import name_search_key
 
-EDITABLE_FIELDS = ("name", "birth_date", "address", "prefecture", "holding_status")
+# The prefecture is not among them: the database derives it from the address (R4).
+EDITABLE_FIELDS = ("name", "birth_date", "address", "holding_status")
 
 
 class StaleRecordError(Exception):
@@ -43,11 +44,14 @@ def record_update(
 ) -> DriverRecord:
     """Change fields of a record if nobody changed it since `expected_version` was read.
 
-    A stale edit raises StaleRecordError instead of overwriting the newer data.
+    A stale edit raises StaleRecordError instead of overwriting the newer data. An address must
+    begin with its prefecture (ValidationError): the record's prefecture follows it (R4).
     """
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
+    if "address" in changes:
+        address_begins_with_prefecture(changes["address"])  # R4: the prefecture is read from it
     with transaction.atomic(durable=True):
         record = DriverRecord.objects.select_for_update().get(pk=record_id)
         if actor is not None:  # staff change only the holders of their prefecture (read under the lock)

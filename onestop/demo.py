@@ -138,8 +138,7 @@ def demo_holders(count: int = 50, seed: int = 20260324) -> list[DriverRecord]:
                 name=name,
                 name_key=name_search_key(name),
                 birth_date=birth,
-                address=rng.choice(ADDRESSES[prefecture]),
-                prefecture=prefecture,
+                address=rng.choice(ADDRESSES[prefecture]),  # the prefecture follows from it (R4)
                 holding_status=status,
             )
         )

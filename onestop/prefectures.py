@@ -1,4 +1,6 @@
-"""Prefectures by their JIS X 0401 code."""
+"""Prefectures by their JIS X 0401 code, and the prefecture an address begins with."""
+
+from django.db.models import Case, Value, When
 
 PREFECTURES: dict[str, str] = {
     "01": "北海道", "02": "青森県", "03": "岩手県", "04": "宮城県", "05": "秋田県",
@@ -22,3 +24,14 @@ def prefecture_of_address(address: str) -> str | None:
         if address.startswith(name):
             return code
     return None
+
+
+def prefecture_of_address_sql(field: str) -> Case:
+    """prefecture_of_address as a database expression ("" when the address names none): a record's
+    prefecture of residence is computed from its address by the database itself (R4), so no path
+    that writes the address (the applier, a service, the admin, a shell, a bulk update) can leave
+    it behind."""
+    return Case(
+        *(When(**{f"{field}__startswith": name}, then=Value(code)) for code, name in PREFECTURES.items()),
+        default=Value(""),
+    )

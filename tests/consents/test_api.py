@@ -87,7 +87,7 @@ def test_r01_r04_refusals_carry_their_codes(client, clerk, terms):
     two_cards = DriverRecordFactory(holding_status="licence_both")
     message = error(post(client, STATEMENTS, {"record_id": two_cards.pk, "items": ["address"]}), 422, "not_eligible")
     assert "2枚持ち" in message
-    osaka = DriverRecordFactory(prefecture="27")
+    osaka = DriverRecordFactory(address="大阪府門真市一番町２３番１６号")
     error(
         post(client, STATEMENTS, {"record_id": osaka.pk, "items": ["address"]}, key="key-00000002"),
         422,

@@ -20,7 +20,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 def _race(monkeypatch, supervisor, *, lock_records: bool) -> tuple[bool, JlisEvent, str]:
     record = holder(serial="1001", prefecture="13")
     consent = record.consents.get()
-    event = latest_info(seq=1, old="1001", new="2002", address="大阪府門真市１")
+    # A move within Tokyo: the Tokyo supervisor still serves the holder after it (R4).
+    event = latest_info(seq=1, old="1001", new="2002", address="東京都府中市多磨町３丁目１番地")
     seen: dict[str, bool] = {}
     consents_read, revoked = threading.Event(), threading.Event()
     original_consents_for = batch.consents_for

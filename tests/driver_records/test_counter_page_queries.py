@@ -66,7 +66,7 @@ def test_name_search_reads_the_prefix_as_a_range_of_the_search_index():
         [
             DriverRecord(
                 kind="licence", number=f"40{n:010d}", name=name, name_key=name.replace("　", ""),
-                birth_date=date(1980, 1, 1), address="東京都", prefecture="13", holding_status="licence_card_only",
+                birth_date=date(1980, 1, 1), address="東京都", holding_status="licence_card_only",
             )
             for n, name in enumerate(["佐藤　一郎"] * 4000 + ["山田　太郎"] * 1500 + ["渡辺　花子"] * 1000)
         ]

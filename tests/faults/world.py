@@ -133,7 +133,6 @@ def records_for_generated(holders: list[dict[str, Any]]) -> list[int]:
                 name_key=name_search_key(h["name"]),
                 birth_date=date.fromisoformat(h["birth_date"]),
                 address=h["address"],
-                prefecture="13",
                 holding_status="licence_card_only",
                 cert_serial=h["serial"],
                 cert_issuer_key_id=ISSUER_KEY_ID,

@@ -30,7 +30,6 @@ def registered_and_reflected(run: HoldersAgainstTheModel, i: int, items: set[str
     run.check()
 
 
-@pytest.mark.xfail(strict=True, reason="NOTES-rules.md M1: the prefecture does not follow a move (rules-fix)")
 @pytest.mark.parametrize("path", ["batch", "single"])
 def test_r04_r10_the_prefecture_follows_a_move_to_another_prefecture(
     machine: HoldersAgainstTheModel, path: str
@@ -42,6 +41,24 @@ def test_r04_r10_the_prefecture_follows_a_move_to_another_prefecture(
     machine.apply(path)
     machine.check()  # the record's prefecture is Osaka's (27): Osaka's counter serves the holder now
     machine.register(0, {"address"}, "27")
+    machine.check()
+
+
+def test_r04_r11_the_prefecture_follows_the_address_a_mynaportal_registration_applies(
+    machine: HoldersAgainstTheModel,
+) -> None:
+    machine.add_holders(1)
+    registered_and_reflected(machine, 0, {"address"})
+    machine.link(0, "13")
+    machine.made(machine.jlis.revoke(machine.jlis_consent_of(0), "jpki_mobile"))
+    assert machine.jlis.change(machine.jholders[0], address="大阪府大阪市北区梅田一丁目１番３号") is None  # no consent
+    # The holder registers again through Mynaportal, signed with the new card (an Osaka address).
+    registration = machine.jlis.register(machine.jholders[0], ["address"], japan_date(machine.now))
+    machine.made(registration, machine_certificate(machine, 0))
+    machine.deliver(list(machine.jlis.made))
+    machine.apply("batch")
+    machine.check()  # the certificate's address applied, and with it Osaka's prefecture (27)
+    machine.link(0, "27")
     machine.check()
 
 
