@@ -27,7 +27,7 @@ from onestop.validators import contains_my_number, my_number_refusal
 
 from ..errors import ConsentRefused
 from ..governing import consent_outranking
-from ..models import Channel, Consent, ConsentStatus, MynaportalLink
+from ..models import Channel, Consent, ConsentStatus
 from ..period import consent_period, japan_date
 from ..selectors import EVENT_REFUSAL_ACTION
 from ._common import audit_consent
@@ -241,7 +241,8 @@ def consent_revoke_elsewhere(
 ) -> EventOutcome:
     """J-LIS says the holder revoked through Mynaportal or JPKI Mobile (R9).
 
-    A revocation through Mynaportal counts only for a record with Mynaportal linkage (R4).
+    J-LIS has revoked already: the revocation is honoured whatever we hold locally (a Mynaportal
+    revocation with or without a linkage row recorded here), and nothing is applied after it.
     """
     if channel not in (Channel.MYNAPORTAL, Channel.JPKI_MOBILE):
         raise ValueError(f"not a J-LIS revocation channel: {channel}")
@@ -249,14 +250,11 @@ def consent_revoke_elsewhere(
         locked = _locked(consent_id)
         if locked is None:
             return EventOutcome(False, "unknown_consent")
-        record, consent = locked
+        _record, consent = locked
         if consent.status == ConsentStatus.REVOKED:
             return EventOutcome(False, "duplicate", consent)
         if consent.status not in REVOCABLE:
             return EventOutcome(False, f"consent_{consent.status}", consent)
-        if channel == Channel.MYNAPORTAL and not MynaportalLink.objects.filter(record=record).exists():
-            event_not_applied(record=record, reason="no_mynaportal_link", event="revoke", event_id=event_id)
-            return EventOutcome(False, "no_mynaportal_link", consent)
         old_status = consent.status
         consent.status, consent.revoked_at, consent.revoked_channel = ConsentStatus.REVOKED, revoked_at, channel
         consent.save(update_fields=["status", "revoked_at", "revoked_channel"])

@@ -134,15 +134,19 @@ def test_r01_mynaportal_consent_for_an_ineligible_holder_is_not_applied(linked_r
     assert (outcome.applied, outcome.reason) == (False, "not_eligible")
 
 
-def test_r04_mynaportal_revocation_without_linkage_is_not_applied(register, record):
+@pytest.mark.parametrize("status", [ConsentStatus.ACTIVE, ConsentStatus.PENDING])
+def test_r09_a_mynaportal_revocation_jlis_reports_is_honoured_without_a_local_linkage_row(register, record, status):
+    # R9: J-LIS has revoked already; whether we recorded the holder's Mynaportal linkage is ours.
     consent = register(record)
-    consent_reflect(consent_id=consent.pk, consent_date=date(2026, 4, 1))
+    if status == ConsentStatus.ACTIVE:
+        consent_reflect(consent_id=consent.pk, consent_date=date(2026, 4, 1))
     outcome = consent_revoke_elsewhere(
         consent_id=consent.pk, channel=Channel.MYNAPORTAL, revoked_at=datetime(2026, 5, 1, tzinfo=UTC)
     )
-    assert (outcome.applied, outcome.reason) == (False, "no_mynaportal_link")
-    assert Consent.objects.get(pk=consent.pk).status == ConsentStatus.ACTIVE
-    assert consent_status(record=record).not_applied[0].new_values["reason"] == "no_mynaportal_link"
+    assert (outcome.applied, outcome.reason) == (True, "")
+    revoked = Consent.objects.get(pk=consent.pk)
+    assert (revoked.status, revoked.revoked_channel) == (ConsentStatus.REVOKED, Channel.MYNAPORTAL)
+    assert consent_status(record=record).not_applied == []
 
 
 def test_r09_mynaportal_revocation_with_linkage_is_applied(linked_record):

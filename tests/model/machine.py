@@ -44,7 +44,7 @@ from jlis_gateway.services.relay import outbox_send
 from safeguards.services.suspension import suspension_confirm, suspension_propose
 from tests.factories import DriverRecordFactory
 
-from .holders import LIVE, Event, Model, Refused
+from .holders import Event, Model, Refused
 from .japan import JST, consent_period, japan_date
 from .jlis_double import JConsent, JHolder, Jlis
 
@@ -60,7 +60,6 @@ HOLDING = ["licence_card_only", "licence_both", "licence_plastic_only"]
 # named regression test (tests/model/test_regressions.py, xfail strict until the fix lands);
 # remove the name here when it does.
 KNOWN_OPEN: set[str] = {
-    "M3 R9 every J-LIS revocation honoured",
     "M4 order for every event kind",
 }
 STATS: Counter[str] = Counter()  # what the sequences did, printed at the end (the long run's figures)
@@ -409,11 +408,6 @@ class HoldersAgainstTheModel(RuleBasedStateMachine):
                     for k in differ
                 ):
                     known("M2 R6 by consent date")
-                if differ and all(
-                    actual[k][1:] == expected[k][1:] and expected[k][0] == "revoked" and actual[k][0] in LIVE
-                    for k in differ
-                ):
-                    known("M3 R9 every J-LIS revocation honoured")
             assert actual == expected, f"consents of record {record.pk}: {differences(actual, expected)}"
 
     @invariant()
@@ -421,8 +415,6 @@ class HoldersAgainstTheModel(RuleBasedStateMachine):
         stored = {e: (s, r) for e, s, r in JlisEvent.objects.values_list("event_id", "status", "reason")}
         expected = {e.id: (e.status, e.reason if e.status == "skipped" else "") for e in self.model.events.values()}
         actual = {k: (s, r if s == "skipped" else "") for k, (s, r) in stored.items()}
-        if any(actual.get(k) == ("skipped", "no_mynaportal_link") and expected[k] != actual.get(k) for k in expected):
-            known("M3 R9 every J-LIS revocation honoured")
         if actual != expected:
             about = {
                 k: (e.kind, e.holder_seq, e.holder, e.serial[:8], e.data.get("new_serial", "")[:8])

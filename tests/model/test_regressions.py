@@ -94,9 +94,6 @@ def machine_certificate(machine: HoldersAgainstTheModel, i: int) -> dict[str, ob
     }
 
 
-@pytest.mark.xfail(
-    strict=True, reason="NOTES-rules.md M3: a Mynaportal revocation without a local linkage row is ignored"
-)
 def test_r09_a_revocation_through_mynaportal_is_honoured_without_a_local_linkage_row(
     machine: HoldersAgainstTheModel,
 ) -> None:
