@@ -35,6 +35,7 @@ from driver_records.services import record_update
 from jlis_gateway.models import EventKind, EventStatus, JlisEvent, OutboxMessage, PollState, QuarantinedEvent
 from onestop.models import AuditEvent, Office, User
 from onestop.permission_matrix import Place, Principal
+from onestop.prefectures import PREFECTURES
 from onestop.roles import Role
 from safeguards.models import DisclosureRequest, SuspensionRequest
 from safeguards.services import (
@@ -118,8 +119,8 @@ def _holder_objects(
 ) -> _Made:
     """A holder of the staff's prefecture with a pending consent and an open statement, Mynaportal
     linkage, a disclosure request whose fee is paid, and another holder proposed for suspension."""
-    prefecture = clerk.office.prefecture
-    record = DriverRecordFactory(prefecture=prefecture, holding_status="licence_card_only")
+    address = f"{PREFECTURES[clerk.office.prefecture]}中央区一丁目１番"  # R4: the holder lives there
+    record = DriverRecordFactory(address=address, holding_status="licence_card_only")
     items = ["address", "name", "birth_date"]
     signed = statement_create(record_id=record.pk, items=items, actor=clerk)
     card = issue_card_for(record)
@@ -134,7 +135,7 @@ def _holder_objects(
     link = MynaportalLink.objects.create(
         record=record, linked_at=timezone.now(), linked_by=clerk, cert_serial=card.serial
     )
-    other = DriverRecordFactory(prefecture=prefecture, holding_status="licence_card_only")
+    other = DriverRecordFactory(address=address, holding_status="licence_card_only")
     record_update(
         record_id=other.pk, expected_version=other.version, changes={"holding_status": "licence_both"}, actor=clerk
     )

@@ -193,7 +193,7 @@ def test_a_terminal_lists_no_open_statement_of_a_holder_who_moved_away(world):
     statements = reverse("api:statements")
     listed = world.client("terminal").get(statements).json()
     assert world.statement.pk in [s["id"] for s in listed]
-    DriverRecord.objects.filter(pk=world.record.pk).update(prefecture=OSAKA)  # the holder moved to Osaka
+    DriverRecord.objects.filter(pk=world.record.pk).update(address="大阪府門真市一番町２３番１６号")  # moved to Osaka
     listed = world.client("terminal").get(statements).json()
     assert world.statement.pk not in [s["id"] for s in listed]
     assert world.client("terminal").get(reverse("api:statement", args=[world.statement.pk])).status_code == 403
