@@ -18,7 +18,6 @@ record_number_validator = RegexValidator(
 )
 
 
-
 def address_begins_with_prefecture(value: str) -> None:
     """R4: the holder's prefecture of residence is read from the address, which JPKI writes from
     the prefecture on."""
