@@ -11,7 +11,7 @@ class DriverRecordAdmin(CsvExportMixin, admin.ModelAdmin):
     list_display = ["number", "name", "kind", "holding_status", "prefecture", "cert_serial", "updated_at"]
     list_filter = ["kind", "holding_status", "prefecture"]
     search_fields = ["number", "name_key", "cert_serial"]
-    readonly_fields = ["name_key", "version", "jlis_seq", "created_at", "updated_at"]
+    readonly_fields = ["name_key", "version", "jlis_seq", "cert_seq", "created_at", "updated_at"]
     show_full_result_count = False
 
 

@@ -77,6 +77,9 @@ class DriverRecord(models.Model):
     cert_issuer_key_id = models.CharField(_("issuer key id"), max_length=64, blank=True)
     cert_not_after = models.DateTimeField(_("certificate valid until"), null=True, blank=True)
     jlis_seq = models.BigIntegerField(_("last applied J-LIS sequence"), default=0)
+    # R10/R13: the holder sequence of the J-LIS event the linked serial comes from. The link only
+    # moves forward (applier/decide.py: link_moves); the data follow their own sequence (jlis_seq).
+    cert_seq = models.BigIntegerField(_("J-LIS sequence of the linked serial"), default=0)
     version = models.PositiveIntegerField(_("version"), default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from driver_records.access import office_serves
+from driver_records.linking import Link, link_moves
 from driver_records.models import ChangeSource, DriverRecord, RecordChange
 from jlis_gateway.models import OutboxKind
 from jlis_gateway.outbox import outbox_enqueue
@@ -69,17 +70,32 @@ def event_not_applied(*, record: DriverRecord, reason: str, event: str, event_id
     )
 
 
-def _record_link(*, record: DriverRecord, consent: Consent, event_id: str, at: datetime) -> None:
-    """R13: the record is linked to the consent's certificate (serial, issuer key, validity)."""
-    wanted = {
-        "cert_serial": consent.cert_serial,
-        "cert_issuer_key_id": consent.cert_issuer_key_id,
-        "cert_not_after": consent.cert_not_after,
-    }
+def _record_link(
+    *, record: DriverRecord, consent: Consent, serial: str, holder_seq: int, event_id: str, at: datetime
+) -> None:
+    """R10/R13: the record is linked to the serial J-LIS named for the holder (`serial`; "" names
+    the consent's certificate), if J-LIS named it after the serial linked now (link_moves). The
+    consent's certificate gives the issuer key and validity when it is that serial."""
+    serial = serial or consent.cert_serial
+    signed_with = serial == consent.cert_serial
+    named = Link(serial, holder_seq, consent.cert_not_after if signed_with else None)
+    moved = link_moves(Link(record.cert_serial, record.cert_seq, record.cert_not_after), named)
+    if moved is None:
+        return
+    issuer_key_id = record.cert_issuer_key_id
+    if moved.serial != record.cert_serial:
+        issuer_key_id = consent.cert_issuer_key_id if signed_with or not issuer_key_id else issuer_key_id
+        if serial_linked_elsewhere(record=record, serial=moved.serial, issuer_key_id=issuer_key_id):
+            event_not_applied(record=record, reason="certificate_linked_elsewhere", event="link", event_id=event_id)
+            return
+    wanted = {"cert_serial": moved.serial, "cert_issuer_key_id": issuer_key_id, "cert_not_after": moved.not_after}
     changed = {f: v for f, v in wanted.items() if getattr(record, f) != v}
+    DriverRecord.objects.filter(pk=record.pk).update(
+        **changed, cert_seq=moved.seq, version=F("version") + (1 if changed else 0), updated_at=at
+    )
+    record.cert_seq = moved.seq
     if not changed:
         return
-    DriverRecord.objects.filter(pk=record.pk).update(**changed, version=F("version") + 1, updated_at=at)
     old = {f: getattr(record, f) for f in changed}
     RecordChange.objects.bulk_create(
         RecordChange(
@@ -100,7 +116,7 @@ def _record_link(*, record: DriverRecord, consent: Consent, event_id: str, at: d
             subject_id=str(record.pk),
             actor_label="jlis",
             record_number=record.number,
-            serial=consent.cert_serial,
+            serial=moved.serial,
             old_values=old,
             new_values=changed,
         )
@@ -123,9 +139,11 @@ def consent_activate(
     jlis_consent_id: str,
     event_id: str,
     holder_seq: int,
+    serial: str = "",
 ) -> EventOutcome:
     """Make a consent J-LIS dated the governing one, unless J-LIS dated another of the record's
-    consents after it (R5, R6: consents/governing.py); record and consent are locked."""
+    consents after it (R5, R6: consents/governing.py); record and consent are locked. The record
+    follows the serial J-LIS named (`serial` at `holder_seq`: _record_link)."""
     now = timezone.now()
     first_day, last_day = consent_period(consent_date)
     consent.consent_date, consent.first_day, consent.last_valid_day = consent_date, first_day, last_day
@@ -151,6 +169,10 @@ def consent_activate(
                 "event_id": event_id,
             },
         )
+        if holder_seq:  # J-LIS's event names the holder's serial as of its sequence
+            _record_link(
+                record=record, consent=consent, serial=serial, holder_seq=holder_seq, event_id=event_id, at=now
+            )
         return EventOutcome(True, "", consent)
     previous = Consent.objects.select_for_update().filter(record=record, status=ConsentStatus.ACTIVE).first()
     if previous is not None:
@@ -180,16 +202,27 @@ def consent_activate(
             "event_id": event_id,
         },
     )
-    _record_link(record=record, consent=consent, event_id=event_id, at=now)
+    _record_link(record=record, consent=consent, serial=serial, holder_seq=holder_seq, event_id=event_id, at=now)
     return EventOutcome(True, "", consent)
 
 
 def consent_reflect(
-    *, consent_id: int, consent_date: date, jlis_consent_id: str = "", event_id: str = "", holder_seq: int = 0
+    *,
+    consent_id: int,
+    consent_date: date,
+    jlis_consent_id: str = "",
+    event_id: str = "",
+    holder_seq: int = 0,
+    serial: str = "",
 ) -> EventOutcome:
     """J-LIS reflected the consent: its consent date is J-LIS's day (R5), and it becomes active
     unless J-LIS dated a newer consent of the holder (R6). `holder_seq` is the holder sequence of
-    J-LIS's event (0 when unknown: of two consents dated the same day, the later reflected wins)."""
+    J-LIS's event (0 when unknown: of two consents dated the same day, the later reflected wins).
+
+    `serial` is the holder's current serial at J-LIS, which the event names (the holder may have
+    moved since signing: the record is linked to it, not to the certificate the consent was
+    signed with; "" for the latter).
+    """
     with transaction.atomic(savepoint=False):
         locked = _locked(consent_id)
         if locked is None:
@@ -210,6 +243,7 @@ def consent_reflect(
             jlis_consent_id=jlis_consent_id,
             event_id=event_id,
             holder_seq=holder_seq,
+            serial=serial,
         )
 
 

@@ -16,6 +16,7 @@ from django.utils.timezone import localdate as japan_date  # TIME_ZONE is Asia/T
 
 from jlis_gateway.models import EventKind, JlisEvent
 
+from ..linking import Link, link_moves
 from .consent_events import WAIT_REASONS, consent_event_apply
 from .decide import Decision, EventView, RecordState, Skip, decide_latest_info
 from .state import (
@@ -71,14 +72,18 @@ def apply_latest_info(
     for item, value in decision.changes.items():
         old[item], new[item] = getattr(record, item), value
         setattr(record, item, value)
-    if decision.new_serial != record.cert_serial:
-        old["cert_serial"], new["cert_serial"] = record.cert_serial, decision.new_serial
-        index.pop(record.cert_serial, None)
-        record.cert_serial = decision.new_serial
-        index[record.cert_serial] = record  # a later event of this batch may name the new serial
-    if decision.new_not_after != record.cert_not_after:
-        old["cert_not_after"], new["cert_not_after"] = record.cert_not_after, decision.new_not_after
-        record.cert_not_after = decision.new_not_after
+    linked = Link(record.cert_serial, record.cert_seq, record.cert_not_after)
+    moved = link_moves(linked, Link(decision.new_serial, event.holder_seq, decision.new_not_after))
+    if moved is not None:  # R10/R13: only forward, by the holder's sequence
+        if moved.serial != record.cert_serial:
+            old["cert_serial"], new["cert_serial"] = record.cert_serial, moved.serial
+            index.pop(record.cert_serial, None)
+            record.cert_serial = moved.serial
+            index[record.cert_serial] = record  # a later event of this batch may name the new serial
+        if moved.not_after != record.cert_not_after:
+            old["cert_not_after"], new["cert_not_after"] = record.cert_not_after, moved.not_after
+            record.cert_not_after = moved.not_after
+        record.cert_seq = moved.seq
     record.jlis_seq = event.holder_seq
     applied.append(Applied(record, event.event_id, old, new))
 

@@ -71,15 +71,19 @@ def _registered(event: JlisEvent, at: datetime) -> EventOutcome:
 def _apply_certificate_items(
     record_id: int, items: list[str], data: dict[str, object], event: JlisEvent, at: datetime
 ) -> None:
-    """R11: a re-registration through Mynaportal applies its certificate's data, only the items."""
+    """R11: a re-registration through Mynaportal applies its certificate's data, only the items,
+    unless data J-LIS sent later (by the holder's sequence) are applied already: the consent
+    counts, the older data do not."""
     row = DriverRecord.objects.select_for_update().filter(pk=record_id).values(*RECORD_FIELDS).get()
     record = RecordState(**row)
+    if event.holder_seq <= record.jlis_seq:
+        return
     old, new = {}, {}
     for item in items:
         if getattr(record, item) != data[item]:
             old[item], new[item] = getattr(record, item), data[item]
             setattr(record, item, data[item])
-    record.jlis_seq = max(record.jlis_seq, event.holder_seq)
+    record.jlis_seq = event.holder_seq
     records_write([record], {record.id: 1 if new else 0}, at)
     if new:
         history_and_audit_write([Applied(record, event.event_id, old, new)], at)
@@ -100,6 +104,7 @@ def consent_event_apply(event: JlisEvent, at: datetime) -> EventOutcome:
             jlis_consent_id=payload["consent_id"],
             event_id=event.event_id,
             holder_seq=event.holder_seq,
+            serial=event.serial,
         )
     if event.kind == EventKind.CONSENT_REJECTED:
         return consent_reject(consent_id=consent_pk, reason=payload["reason"], event_id=event.event_id)

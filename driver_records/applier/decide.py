@@ -37,6 +37,7 @@ class RecordState:
     holding_status: str
     cert_serial: str
     cert_not_after: datetime | None
+    cert_seq: int
     jlis_seq: int
     feed_stopped_at: datetime | None
     name: str

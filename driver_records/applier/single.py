@@ -60,6 +60,7 @@ def event_apply(*, event_pk: int, at: datetime | None = None) -> Decision | None
                 cert_serial=record.cert_serial,
                 cert_not_after=record.cert_not_after,
                 jlis_seq=record.jlis_seq,
+                cert_seq=record.cert_seq,
                 version=F("version") + 1,
                 updated_at=at,
             )

@@ -22,7 +22,7 @@ from ..models import DriverRecord, RecordChange
 from .decide import ConsentView, RecordState
 
 RECORD_FIELDS = (
-    "id", "number", "holding_status", "cert_serial", "cert_not_after", "jlis_seq", "feed_stopped_at",
+    "id", "number", "holding_status", "cert_serial", "cert_not_after", "cert_seq", "jlis_seq", "feed_stopped_at",
     "name", "address", "birth_date", "version",
 )  # fmt: skip
 EVENT_FIELDS = ("id", "event_id", "kind", "holder_seq", "serial", "occurred_at", "payload", "received_at")

@@ -48,7 +48,7 @@ def records_write(records: Sequence[RecordState], bumps: dict[int, int], now: da
     if connection.vendor == "postgresql":
         rows = (
             (r.id, r.name, name_search_key(r.name), r.address, r.birth_date, r.cert_serial, r.cert_not_after,
-             r.jlis_seq, bumps[r.id])
+             r.jlis_seq, bumps[r.id], r.cert_seq)
             for r in records
         )  # fmt: skip
         with connection.cursor() as cursor:
@@ -57,7 +57,7 @@ def records_write(records: Sequence[RecordState], bumps: dict[int, int], now: da
                 UPDATE driver_records_driverrecord AS r
                 SET name = e->>1, name_key = e->>2, address = e->>3, birth_date = (e->>4)::date,
                     cert_serial = e->>5, cert_not_after = (e->>6)::timestamptz, jlis_seq = (e->>7)::bigint,
-                    version = r.version + (e->>8)::int, updated_at = %s
+                    version = r.version + (e->>8)::int, cert_seq = (e->>9)::bigint, updated_at = %s
                 FROM json_array_elements(%s::json) AS e
                 WHERE r.id = (e->>0)::bigint
                 """,
@@ -68,14 +68,14 @@ def records_write(records: Sequence[RecordState], bumps: dict[int, int], now: da
     for r in records:
         obj = DriverRecord(
             pk=r.id, name=r.name, name_key=name_search_key(r.name), address=r.address, birth_date=r.birth_date,
-            cert_serial=r.cert_serial, cert_not_after=r.cert_not_after, jlis_seq=r.jlis_seq,
+            cert_serial=r.cert_serial, cert_not_after=r.cert_not_after, jlis_seq=r.jlis_seq, cert_seq=r.cert_seq,
             version=r.version + bumps[r.id], updated_at=now,
         )  # fmt: skip
         objects.append(obj)
     DriverRecord.objects.bulk_update(
         objects,
-        ["name", "name_key", "address", "birth_date", "cert_serial", "cert_not_after", "jlis_seq", "version",
-         "updated_at"],
+        ["name", "name_key", "address", "birth_date", "cert_serial", "cert_not_after", "jlis_seq", "cert_seq",
+         "version", "updated_at"],
     )  # fmt: skip
 
 

@@ -60,7 +60,6 @@ HOLDING = ["licence_card_only", "licence_both", "licence_plastic_only"]
 # named regression test (tests/model/test_regressions.py, xfail strict until the fix lands);
 # remove the name here when it does.
 KNOWN_OPEN: set[str] = {
-    "M4 order for every event kind",
 }
 STATS: Counter[str] = Counter()  # what the sequences did, printed at the end (the long run's figures)
 PERSONAL = {"name", "address", "birth_date", "certificate"}  # what an event may carry about the holder
@@ -387,8 +386,6 @@ class HoldersAgainstTheModel(RuleBasedStateMachine):
             stored = DriverRecord.objects.get(pk=record.pk)
             expected = self.model.holders[record.pk].fields()
             actual = {name: getattr(stored, name) for name in expected}
-            if actual != expected and "registration older than the data" in self.model.holders[record.pk].seen:
-                known("M4 order for every event kind")
             assert actual == expected, f"record {record.pk}: {differences(actual, expected)}"
 
     @invariant()

@@ -84,6 +84,25 @@ def test_r06_a_late_mynaportal_consent_with_an_older_consent_date_does_not_gover
     machine.check()  # today's counter consent stays active; the late one is superseded at once
 
 
+@pytest.mark.parametrize("path", ["batch", "single"])
+def test_r10_r13_a_consent_reflected_after_a_move_does_not_relink_the_replaced_serial(
+    machine: HoldersAgainstTheModel, path: str
+) -> None:
+    machine.add_holders(1)
+    registered_and_reflected(machine, 0, {"address"})
+    machine.register(0, {"address", "name"}, "13")  # signed with the card the move below replaces
+    renewal = machine.jlis_consent_of(0)
+    machine.made(machine.jlis.change(machine.jholders[0], address="東京都府中市多磨町３丁目１番地"))  # sequence 2
+    machine.made(machine.jlis.reflect(renewal, japan_date(machine.now)))  # sequence 3: names the new serial
+    machine.deliver(list(machine.jlis.made))
+    machine.apply(path)
+    machine.check()  # linked to the new card's serial, not to the one the consent was signed with
+    machine.made(machine.jlis.change(machine.jholders[0], address="東京都新宿区西新宿二丁目８番１号"))  # sequence 4
+    machine.deliver(list(machine.jlis.made))
+    machine.apply(path)
+    machine.check()  # the next move is applied, not skipped as stale
+
+
 def machine_certificate(machine: HoldersAgainstTheModel, i: int) -> dict[str, object]:
     holder = machine.jholders[i]
     return {
@@ -106,9 +125,6 @@ def test_r09_a_revocation_through_mynaportal_is_honoured_without_a_local_linkage
     machine.check()  # the consent is revoked, the event applied
 
 
-@pytest.mark.xfail(
-    strict=True, reason="NOTES-rules.md M4: an older Mynaportal registration overwrites newer data (rules-fix)"
-)
 @pytest.mark.parametrize("path", ["batch", "single"])
 def test_order_a_mynaportal_registration_older_than_the_data_applied_changes_neither_data_nor_serial(
     machine: HoldersAgainstTheModel, path: str
