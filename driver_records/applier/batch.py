@@ -77,9 +77,8 @@ def apply_latest_info(
     if moved is not None:  # R10/R13: only forward, by the holder's sequence
         if moved.serial != record.cert_serial:
             old["cert_serial"], new["cert_serial"] = record.cert_serial, moved.serial
-            index.pop(record.cert_serial, None)
             record.cert_serial = moved.serial
-            index[record.cert_serial] = record  # a later event of this batch may name the new serial
+            index[record.cert_serial] = record  # a later event of this batch may name either serial
         if moved.not_after != record.cert_not_after:
             old["cert_not_after"], new["cert_not_after"] = record.cert_not_after, moved.not_after
             record.cert_not_after = moved.not_after
@@ -94,7 +93,7 @@ def _latest_info_segment(
     index = lock_records_by_serial(e.serial for e in events)
     consents = consents_for(r.id for r in index.values())
     unknown = {e.serial for e in events if e.serial not in index}
-    old_serials = serials_seen_before(unknown) if unknown else set()
+    held = serials_seen_before(unknown) if unknown else set()  # their records are another applier's now
     today = japan_date(at)
     applied: list[Applied] = []
     bumps: dict[int, int] = defaultdict(int)
@@ -102,16 +101,10 @@ def _latest_info_segment(
     decisions: dict[int, Decision] = {}
     for event in events:
         record = index.get(event.serial)
-        if record is None and event.serial not in old_serials and at - event.received_at < grace:
+        if record is None and (event.serial in held or at - event.received_at < grace):
             waiting.append(event.pk)  # an earlier event not yet applied may link this serial
             continue
-        decision = decide_latest_info(
-            _view(event),
-            record,
-            consents.get(record.id) if record else None,
-            today,
-            stale=event.serial in old_serials,
-        )
+        decision = decide_latest_info(_view(event), record, consents.get(record.id) if record else None, today)
         decisions[event.pk] = decision
         outcomes[decision.skip].append(event.pk)
         if decision.skip:

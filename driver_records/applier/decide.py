@@ -91,7 +91,7 @@ def parse_item(name: str, value: str) -> Any:
 
 
 def decide_latest_info(
-    event: EventView, record: RecordState | None, consent: ConsentView | None, today: date, *, stale: bool = False
+    event: EventView, record: RecordState | None, consent: ConsentView | None, today: date
 ) -> Decision:
     """Apply only to a card-only holder with an active, unexpired consent, only its items.
 
@@ -101,7 +101,7 @@ def decide_latest_info(
     consented = consent.items if consent is not None and record is not None else frozenset()
     dropped = tuple(item for item in sent if item not in consented)
     if record is None:
-        return Decision(skip=Skip.STALE if stale else Skip.UNKNOWN_SERIAL, dropped_items=dropped)
+        return Decision(skip=Skip.UNKNOWN_SERIAL, dropped_items=dropped)  # no record is or was linked to it
     if event.holder_seq <= record.jlis_seq:
         return Decision(skip=Skip.STALE, dropped_items=dropped)  # never overwrite newer data
     if reason := _consent_skip(consent, today):
@@ -111,7 +111,8 @@ def decide_latest_info(
         return Decision(skip=Skip.NOT_ELIGIBLE, dropped_items=dropped)  # R12
     if record.feed_stopped_at is not None and consent.created_at < record.feed_stopped_at:
         return Decision(skip=Skip.FEED_STOPPED, dropped_items=dropped)  # R12: until a new registration
-    if record.cert_not_after is not None and record.cert_not_after < event.occurred_at:
+    not_after = record.cert_not_after if event.serial == record.cert_serial else None  # of the serial it names
+    if not_after is not None and not_after < event.occurred_at:
         return Decision(skip=Skip.CERTIFICATE_EXPIRED, dropped_items=dropped)  # R11: J-LIS gives nothing
     changes = {}
     for item in sent:

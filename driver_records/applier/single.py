@@ -16,7 +16,7 @@ from ..normalise import name_search_key
 from .batch import ApplyResult, _view, apply_latest_info
 from .consent_events import WAIT_REASONS, consent_event_apply
 from .decide import Decision, RecordState, decide_latest_info
-from .state import RECORD_FIELDS, consents_for, serials_seen_before
+from .state import RECORD_FIELDS, consents_for, serials_linked_before
 from .write import Applied, events_mark, history_and_audit_write, now
 
 
@@ -35,19 +35,11 @@ def event_apply(*, event_pk: int, at: datetime | None = None) -> Decision | None
             reason = "" if outcome.applied else outcome.reason
             events_mark({reason: [event.pk]}, {}, at)
             return Decision(skip=reason)
-        row = (
-            DriverRecord.objects.select_for_update()
-            .filter(cert_serial=event.serial)
-            .exclude(cert_serial="")
-            .values(*RECORD_FIELDS)
-            .first()
-        )
-        record = RecordState(**row) if row else None
-        stale = record is None and bool(serials_seen_before([event.serial]))
-        if record is None and not stale and at - event.received_at < grace:
+        record = _record_named(event.serial)
+        if record is None and at - event.received_at < grace:
             return None
         consent = consents_for([record.id]).get(record.id) if record else None
-        decision = decide_latest_info(_view(event), record, consent, japan_date(at), stale=stale)
+        decision = decide_latest_info(_view(event), record, consent, japan_date(at))
         applied: list[Applied] = []
         if not decision.skip:
             assert record is not None
@@ -67,6 +59,15 @@ def event_apply(*, event_pk: int, at: datetime | None = None) -> Decision | None
             history_and_audit_write(applied, at)
         events_mark({decision.skip: [event.pk]}, {event.pk: decision}, at)
         return decision
+
+
+def _record_named(serial: str) -> RecordState | None:
+    """The record linked to the serial, else the one it was linked to before (R13), locked."""
+    rows = DriverRecord.objects.select_for_update().exclude(cert_serial="").values(*RECORD_FIELDS)
+    row = rows.filter(cert_serial=serial).first()
+    if row is None and (record_id := serials_linked_before([serial]).get(serial)) is not None:
+        row = DriverRecord.objects.select_for_update().filter(pk=record_id).values(*RECORD_FIELDS).first()
+    return RecordState(**row) if row else None
 
 
 def events_apply_one_by_one(*, at: datetime | None = None) -> ApplyResult:

@@ -87,7 +87,26 @@ def _event_rows(where: str, params: list[Any], limit: int) -> list[EventRow]:
 
 
 def lock_records_by_serial(serials: Iterable[str]) -> dict[str, RecordState]:
-    """The records linked to these serials, locked in id order (every writer's order)."""
+    """The records these serials name, locked, by serial.
+
+    First the records linked to them now, locked in id order (every writer's order). Then, for a
+    serial no record is linked to now, the record it was linked to once (R13: J-LIS's events that
+    reached us late name it, and the link only moves forward: whether one is stale is for the
+    holder's sequence to say); these are locked only if no one else holds them (never waiting
+    out of id order), else the event waits for the next run.
+    """
+    wanted = set(serials)
+    index = _lock_linked(wanted)
+    before = serials_linked_before(wanted - index.keys())
+    if before:
+        locked = {state.id: state for state in index.values()}
+        ids = set(before.values()) - locked.keys()
+        locked |= {state.id: state for state in _lock_free(ids)} if ids else {}
+        index |= {serial: locked[record_id] for serial, record_id in before.items() if record_id in locked}
+    return index
+
+
+def _lock_linked(serials: set[str]) -> dict[str, RecordState]:
     if _postgres():
         rows = fetch_rows(
             f"SELECT {', '.join(RECORD_FIELDS)} FROM driver_records_driverrecord"  # noqa: S608 (fixed names)
@@ -103,6 +122,29 @@ def lock_records_by_serial(serials: Iterable[str]) -> dict[str, RecordState]:
             .values_list(*RECORD_FIELDS)
         )
     return {state.cert_serial: state for state in (RecordState(*row) for row in rows)}
+
+
+def _lock_free(record_ids: set[int]) -> list[RecordState]:
+    rows = (
+        DriverRecord.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=record_ids)
+        .order_by("pk")
+        .values_list(*RECORD_FIELDS)
+    )
+    return [RecordState(*row) for row in rows]
+
+
+def serials_linked_before(serials: Iterable[str]) -> dict[str, int]:
+    """serial -> the record it was linked to before its present serial (the latest such)."""
+    wanted = set(serials)
+    if not wanted:
+        return {}
+    rows = (
+        RecordChange.objects.filter(field="cert_serial", old_value__in=wanted)
+        .order_by("changed_at", "pk")
+        .values_list("old_value", "record_id")
+    )
+    return dict(rows)
 
 
 def serials_seen_before(serials: Iterable[str]) -> set[str]:

@@ -103,6 +103,25 @@ def test_r10_r13_a_consent_reflected_after_a_move_does_not_relink_the_replaced_s
     machine.check()  # the next move is applied, not skipped as stale
 
 
+@pytest.mark.parametrize("path", ["batch", "single"])
+def test_r10_r13_a_move_reaching_us_after_a_later_reflection_is_applied(
+    machine: HoldersAgainstTheModel, path: str
+) -> None:
+    machine.add_holders(1)
+    registered_and_reflected(machine, 0, {"address"})
+    machine.register(0, {"address", "name"}, "13")
+    renewal = machine.jlis_consent_of(0)
+    move = machine.jlis.change(machine.jholders[0], address="東京都府中市多磨町３丁目１番地")  # sequence 2
+    machine.made(move)
+    machine.made(machine.jlis.reflect(renewal, japan_date(machine.now)))  # sequence 3: links the new serial
+    machine.deliver([e for e in machine.jlis.made if e is not move])
+    machine.apply(path)
+    machine.check()
+    machine.deliver([move])  # names the serial the record was linked to before: found, and newer than its data
+    machine.apply(path)
+    machine.check()
+
+
 def machine_certificate(machine: HoldersAgainstTheModel, i: int) -> dict[str, object]:
     holder = machine.jholders[i]
     return {
