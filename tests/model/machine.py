@@ -59,8 +59,7 @@ HOLDING = ["licence_card_only", "licence_both", "licence_plastic_only"]
 # that runs into one is discarded (and counted), so the others can still be found. Each has its
 # named regression test (tests/model/test_regressions.py, xfail strict until the fix lands);
 # remove the name here when it does.
-KNOWN_OPEN: set[str] = {
-}
+KNOWN_OPEN: set[str] = set()  # none open now
 STATS: Counter[str] = Counter()  # what the sequences did, printed at the end (the long run's figures)
 PERSONAL = {"name", "address", "birth_date", "certificate"}  # what an event may carry about the holder
 CARD_DAYS = 45  # a certificate ends this many days after it is issued: the clock can pass it
