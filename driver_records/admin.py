@@ -1,4 +1,7 @@
+from __future__ import annotations
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from onestop.admin import AppendOnlyAdmin
 from onestop.admin_export import CsvExportMixin
@@ -12,7 +15,15 @@ class DriverRecordAdmin(CsvExportMixin, admin.ModelAdmin):
     list_filter = ["kind", "holding_status", "prefecture"]
     search_fields = ["number", "name_key", "cert_serial"]
     readonly_fields = ["name_key", "version", "jlis_seq", "cert_seq", "created_at", "updated_at"]
+    # R12: the counter of residence records a holding status through its service (history, audit
+    # trail, the feed stopped); the admin's plain save shows it and the stop, and changes neither.
+    # (The database's trigger would stop the feed anyway: driver_records/migrations, R12.)
+    readonly_on_change = ["holding_status", "holding_status_changed_at", "feed_stopped_at"]
     show_full_result_count = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: DriverRecord | None = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields + self.readonly_on_change if obj is not None else fields
 
 
 @admin.register(RecordChange)

@@ -69,7 +69,7 @@ def record_feed(record: DriverRecord, *, at: datetime | None = None) -> Feed:
     if consent.last_valid_day is not None and consent.last_valid_day < japan_date(at):
         return Feed(FeedState.EXPIRED, consent)
     if record.holding_status not in CARD_ONLY_STATUSES or (
-        record.feed_stopped_at is not None and consent.created_at < record.feed_stopped_at
+        record.feed_stopped_at is not None and consent.created_at <= record.feed_stopped_at
     ):
         return Feed(FeedState.STOPPED_HOLDING_STATUS, consent)
     if record.cert_not_after is not None and record.cert_not_after < at:

@@ -81,6 +81,8 @@ def record_update(
             update["holding_status_changed_at"] = now
             if record.holds_card_only and changed["holding_status"] not in CARD_ONLY_STATUSES:
                 # R12: automatic updates stop at once, in this transaction, until a new registration.
+                # The database holds it for every other writer too, and moves the stop past any
+                # consent stamped later by a clock ahead of ours (feed_stop_guard.py).
                 update["feed_stopped_at"] = now
         # The version test in the WHERE clause is what refuses a lost update.
         updated = DriverRecord.objects.filter(pk=record.pk, version=expected_version).update(

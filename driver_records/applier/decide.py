@@ -109,7 +109,7 @@ def decide_latest_info(
     assert consent is not None
     if record.holding_status not in CARD_ONLY_STATUSES:
         return Decision(skip=Skip.NOT_ELIGIBLE, dropped_items=dropped)  # R12
-    if record.feed_stopped_at is not None and consent.created_at < record.feed_stopped_at:
+    if record.feed_stopped_at is not None and consent.created_at <= record.feed_stopped_at:
         return Decision(skip=Skip.FEED_STOPPED, dropped_items=dropped)  # R12: until a new registration
     not_after = record.cert_not_after if event.serial == record.cert_serial else None  # of the serial it names
     if not_after is not None and not_after < event.occurred_at:
