@@ -112,7 +112,8 @@ class ConsentLifecycle(RuleBasedStateMachine):
         self.holding = "licence_card_only"
         self.values = {"name": self.record.name, "address": self.record.address, "birth_date": self.record.birth_date}
         self.linked: tuple[str, datetime | None] = ("", None)  # serial, certificate end
-        self.seq = 0
+        self.current: tuple[str, datetime | None] = ("", None)  # the holder's certificate at J-LIS now
+        self.seq = 0  # the holder sequence of the data applied last
 
     def teardown(self) -> None:
         self.block.__exit__(_Rollback, _Rollback(), None)
@@ -177,6 +178,7 @@ class ConsentLifecycle(RuleBasedStateMachine):
             event("register: refused, not card-only")
             return
         assert self.holding in CARD_ONLY_STATUSES
+        self.current = (consent.cert_serial, consent.cert_not_after)  # the card issued is the holder's now
         self.consents.append(
             ModelConsent(consent.pk, next(self.orders), frozenset(items), self.epoch, consent.cert_serial,
                          consent.cert_not_after)
@@ -200,8 +202,9 @@ class ConsentLifecycle(RuleBasedStateMachine):
     def reflect(self, consent: ModelConsent) -> None:
         jlis_order = next(self.serials)  # J-LIS's sequence for the holder: it reflects in this order
         outcome = consent_reflect(
-            consent_id=consent.pk, consent_date=self.today, event_id=f"r{jlis_order}", holder_seq=jlis_order
-        )
+            consent_id=consent.pk, consent_date=self.today, event_id=f"r{jlis_order}", holder_seq=jlis_order,
+            serial=self.current[0],
+        )  # fmt: skip
         if consent.status != ConsentStatus.PENDING:
             same_day = consent.status == ConsentStatus.ACTIVE and consent.consent_date == self.today
             reason = "duplicate" if same_day else f"consent_{consent.status}"
@@ -209,6 +212,10 @@ class ConsentLifecycle(RuleBasedStateMachine):
             event(f"reflect: not applied ({reason})")
             return
         assert outcome.applied
+        # R10/R13: J-LIS's event names the holder's serial now, and it is the newest in J-LIS's order.
+        serial = self.current[0]
+        known = {consent.cert_serial: consent.cert_not_after, self.linked[0]: self.linked[1]}
+        self.linked = (serial, known.get(serial))
         consent.consent_date, consent.jlis_order = self.today, jlis_order
         rank = (consent.consent_date, consent.jlis_order)
         if any(c.consent_date is not None and (c.consent_date, c.jlis_order) > rank for c in self.consents):
@@ -222,7 +229,6 @@ class ConsentLifecycle(RuleBasedStateMachine):
             self.set_status(active, ConsentStatus.SUPERSEDED)
             event("reflect: supersedes the active consent")
         self.set_status(consent, ConsentStatus.ACTIVE)
-        self.linked = (consent.cert_serial, consent.cert_not_after)  # R13
 
     @precondition(lambda self: self.consents)
     @rule(data=st.data())
@@ -301,16 +307,18 @@ class ConsentLifecycle(RuleBasedStateMachine):
         """R2, R10-R12: applied only when the rules allow, and only the consented items."""
         serial = self.linked[0]
         occurred_at = self.now() - timedelta(minutes=1)
-        new_serial, new_not_after = f"9{next(self.serials):08d}", self.now() + timedelta(days=5 * 365)
+        seq = next(self.serials)  # J-LIS's one sequence for the holder's events
+        new_serial, new_not_after = f"9{seq:08d}", self.now() + timedelta(days=5 * 365)
         sent = {"address": address, "name": name, "birth_date": birth_date}
         JlisEvent.objects.create(
-            event_id=f"li{next(self.serials)}", kind=EventKind.LATEST_INFO, holder_seq=self.seq + 1, serial=serial,
+            event_id=f"li{seq}", kind=EventKind.LATEST_INFO, holder_seq=seq, serial=serial,
             occurred_at=occurred_at, received_at=self.now(),
             payload={"old_serial": serial, "new_serial": new_serial, "not_after": new_not_after.isoformat(),
                      **{k: v.isoformat() if isinstance(v, date) else v for k, v in sent.items()}},
         )  # fmt: skip
         why = self.why_not_applied(occurred_at)
         event(f"latest information: {why or 'applied'}")
+        self.current = (new_serial, new_not_after)  # the holder's new certificate, applied or not
         result = events_apply_pending(at=self.now())
         assert (result.applied, dict(result.skipped_by_reason), result.waiting) == (
             (1, {}, 0) if not why else (0, {why: 1}, 0)
@@ -320,7 +328,7 @@ class ConsentLifecycle(RuleBasedStateMachine):
             assert consent is not None
             for item in consent.items:
                 self.values[item] = sent[item]
-            self.linked, self.seq = (new_serial, new_not_after), self.seq + 1
+            self.linked, self.seq = (new_serial, new_not_after), seq
 
     # --- what must hold after every step ------------------------------------------------------
     @invariant()
