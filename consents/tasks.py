@@ -18,6 +18,14 @@ def crl_import_file(path: str) -> int:
     return crl_import(der=Path(path).read_bytes(), actor_label="celery:crl_import_file").pk
 
 
+@shared_task(name="consents.demo_crl_refresh", **RETRY_ON_DATABASE_LOSS)
+def demo_crl_refresh_task() -> int:
+    """Demo mode (beat): keep the JPKI-TEST CA's CRL current, as the daily J-LIS import would."""
+    from consents.jpki.democard import demo_crl_refresh  # demo-only: production never loads test keys
+
+    return demo_crl_refresh(actor_label="celery:demo_crl_refresh").pk
+
+
 @shared_task(name="consents.expire_due", **RETRY_ON_DATABASE_LOSS)
 def consent_expire_due_task() -> int:
     """Daily (beat): active consents past their last valid day become expired."""

@@ -1,9 +1,11 @@
-"""The gateway monitor: is J-LIS being read and written, and what is stuck (oversight roles)."""
+"""The gateway monitor: is J-LIS being read and written, what is stuck, and whether each CA's CRL is
+current enough for consents to be accepted (oversight roles)."""
 
 from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 from kombu.exceptions import OperationalError
 
+from consents.jpki.revocation import crl_states
 from onestop.permissions import OVERSIGHT, SUPERVISORS, role_required
 
 from .selectors import gateway_status
@@ -25,7 +28,13 @@ logger = logging.getLogger(__name__)
 def monitor(request: HttpRequest) -> HttpResponse:
     status = gateway_status()
     polling = bool(status.poll and status.poll.claimed_until and status.poll.claimed_until > timezone.now())
-    return render(request, "jlis_gateway/monitor.html", {"status": status, "polling": polling})
+    context = {
+        "status": status,
+        "polling": polling,
+        "crls": crl_states(),
+        "crl_grace_hours": settings.JPKI_CRL_GRACE_HOURS,
+    }
+    return render(request, "jlis_gateway/monitor.html", context)
 
 
 @role_required(*SUPERVISORS)

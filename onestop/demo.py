@@ -169,6 +169,11 @@ def seed_demo() -> list[DemoLogin]:
             DriverRecord.objects.bulk_create(demo_holders())
         chain_empty = not AuditEvent.objects.exists()
     demo_checkpoints_prepare(chain_empty=chain_empty)
+    if settings.JPKI_TRUST == "test":
+        # A current CRL of the demo cards' CA, or every demo consent is refused (R3 fails closed).
+        from consents.jpki.democard import demo_crl_refresh
+
+        demo_crl_refresh(actor_label="seed_demo")
     return list(DEMO_LOGINS)
 
 

@@ -366,9 +366,21 @@ JPKI_TRUST = env_str("ONESTOP_JPKI_TRUST", "production" if PRODUCTION else "test
 if PRODUCTION and JPKI_TRUST != "production":
     raise ImproperlyConfigured("ONESTOP_JPKI_TRUST must be 'production' in production")
 JPKI_TEST_DIR = VAR_DIR / "jpki-test"
+# How long past its nextUpdate a CA's latest CRL still answers revocation checks (a late import);
+# after it, and with no CRL at all, consents are refused (revocation_status_unknown). Why 6 hours:
+# docs/security.md, "Revocation".
+JPKI_CRL_GRACE_HOURS = env_int("ONESTOP_JPKI_CRL_GRACE_HOURS", 6)
+if not 0 <= JPKI_CRL_GRACE_HOURS <= 48:
+    raise ImproperlyConfigured("ONESTOP_JPKI_CRL_GRACE_HOURS must be between 0 and 48")
 DEMO_MODE = env_bool("ONESTOP_DEMO", not PRODUCTION)
 if PRODUCTION and DEMO_MODE:
     raise ImproperlyConfigured("ONESTOP_DEMO is not allowed in production")
+if DEMO_MODE and JPKI_TRUST == "test":
+    # The demo CA's CRL lasts a day: reissued twice a day, a running demo never refuses for its age.
+    CELERY_BEAT_SCHEDULE["jpki-demo-crl"] = {
+        "task": "consents.demo_crl_refresh",
+        "schedule": crontab(minute=0, hour="*/12"),
+    }
 
 # Outside production the default is the simulator that `make run` starts (jlis_simulator/).
 JLIS_BASE_URL = env_str(

@@ -12,7 +12,9 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from consents.jpki.testcard import CardHolder, TestCard, TestHierarchy
+from consents.jpki.crl import crl_import
+from consents.jpki.testcard import CardHolder, TestCard, TestHierarchy, make_crl
+from consents.models import CrlImport
 from driver_records.models import DriverRecord
 from onestop.audit_signing import signing_key_create
 from onestop.models import Office, User
@@ -164,8 +166,18 @@ def holder_of_record(record: DriverRecord, **overrides: Any) -> CardHolder:
 
 
 @pytest.fixture
-def issue_card_for(jpki_hierarchy: TestHierarchy, jpki_card_key: rsa.RSAPrivateKey) -> Callable[..., TestCard]:
-    """issue_card_for(record, **options) -> a test card for the record's holder, trusted in tests.
+def jpki_crl(db: None, jpki_hierarchy: TestHierarchy) -> CrlImport:
+    """The test CA's current CRL (empty, valid for a day), imported as J-LIS's daily one is: without
+    it every consent is refused (R3 fails closed). Number 0, so a test's own CRLs (#1 on) are newer."""
+    return crl_import(der=make_crl(jpki_hierarchy.signing_ca, [], number=0), actor_label="tests")
+
+
+@pytest.fixture
+def issue_card_for(
+    jpki_hierarchy: TestHierarchy, jpki_card_key: rsa.RSAPrivateKey, jpki_crl: CrlImport
+) -> Callable[..., TestCard]:
+    """issue_card_for(record, **options) -> a test card for the record's holder, trusted in tests
+    (its CA's current CRL imported).
 
     Options go to `issue_certificate` (issued_at, not_after, key, key_bits, policy, serial, ...).
     The session's card key is used unless `key=` or `key_bits=` asks for another.

@@ -53,6 +53,9 @@ def crl_verify(der: bytes, *, trust: TrustStore) -> VerifiedCrl:
         raise CrlImportError("the CRL has no CRL number, so its order cannot be checked") from None
     if any(isinstance(extension.value, x509.DeltaCRLIndicator) for extension in extensions):
         raise CrlImportError("delta CRLs are not supported: import the full CRL")
+    if crl.next_update_utc is None:
+        # RFC 5280 5.1.2.5: without nextUpdate nothing says when this CRL stops being current.
+        raise CrlImportError("the CRL has no nextUpdate, so its freshness cannot be checked")
     issuer = _issuer_of(crl, trust)
     if issuer is None:
         raise CrlImportError("the CRL's signature does not verify with any trusted signing-CA key")

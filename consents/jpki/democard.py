@@ -1,4 +1,5 @@
-"""The demo card: each holder's own test card, for signing at the counter in demo mode.
+"""The demo card: each holder's own test card, for signing at the counter in demo mode; and the
+demo's CRL, published and imported as J-LIS's would be (consents are refused without one, R3).
 
 It carries the record's name, address and date of birth, is issued by the JPKI-TEST hierarchy,
 and is kept under settings.JPKI_TEST_DIR/cards/, so the same record signs with the same card
@@ -15,8 +16,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from consents.models import CrlImport
 from driver_records.models import DriverRecord
 
+from .crl import crl_import
 from .testcard import CardHolder, TestCard, TestHierarchy
 from .trust import TrustAnchor
 
@@ -25,6 +28,15 @@ def _cards_dir() -> Path:
     if settings.JPKI_TRUST != "test":
         raise ImproperlyConfigured("the demo card exists only when JPKI_TRUST is 'test'")
     return Path(settings.JPKI_TEST_DIR) / "cards"
+
+
+def demo_crl_refresh(*, actor_label: str = "demo") -> CrlImport:
+    """Reissue the JPKI-TEST signing CA's CRL (its revocations so far, the next number, a day's
+    validity) and import it, as an operator imports J-LIS's daily CRL."""
+    directory = Path(settings.JPKI_TEST_DIR)
+    _cards_dir()  # refuses unless JPKI_TRUST is "test"
+    der = TestHierarchy.load_or_create(directory).publish_crl()
+    return crl_import(der=der, actor_label=actor_label)
 
 
 def _holder(record: DriverRecord) -> CardHolder:

@@ -18,6 +18,7 @@ class JpkiErrorCode(StrEnum):
     CHAIN_NOT_TRUSTED = "chain_not_trusted"
     NOT_VALID_AT_SIGNING_TIME = "not_valid_at_signing_time"
     REVOKED = "revoked"
+    REVOCATION_STATUS_UNKNOWN = "revocation_status_unknown"
     KEY_TOO_SMALL = "key_too_small"
     SIGNATURE_MISMATCH = "signature_mismatch"
 
@@ -41,6 +42,11 @@ MESSAGES: dict[JpkiErrorCode, Promise] = {
     JpkiErrorCode.REVOKED: _(
         "The signing certificate has been revoked (for example after a change of address or name). "
         "The holder needs a new signing certificate from the municipal office."
+    ),
+    JpkiErrorCode.REVOCATION_STATUS_UNKNOWN: _(
+        "Whether the signing certificate has been revoked cannot be checked now: this service has no "
+        "current list of revoked certificates (CRL) from the certificate authority. Nothing was registered "
+        "or sent. Please try again later; if this persists, tell the system administrator."
     ),
     JpkiErrorCode.KEY_TOO_SMALL: _("The certificate's key is too short to be trusted (less than 2048 bits)."),
     JpkiErrorCode.SIGNATURE_MISMATCH: _(

@@ -292,6 +292,7 @@ class TestHierarchy:
     # Set by load_or_create: where revoke() keeps the CRL's entries and number between runs.
     directory: Path | None = field(default=None, repr=False, compare=False)
     _revoked: list[RevokedEntry] = field(default_factory=list, repr=False, compare=False)
+    _number: int = field(default=0, repr=False, compare=False)
 
     @classmethod
     def generate(cls) -> TestHierarchy:
@@ -316,14 +317,23 @@ class TestHierarchy:
         on the instance (tests use that, so they leave the shared directory alone).
         """
         entry = (int(serial), revoked_at or datetime.now(UTC).replace(microsecond=0), reason)
+        return self._next_crl([entry])
+
+    def publish_crl(self) -> bytes:
+        """The signing CA's CRL as it stands, reissued under the next number (J-LIS issues one daily)."""
+        return self._next_crl([])
+
+    def _next_crl(self, new_entries: list[RevokedEntry]) -> bytes:
         if self.directory is None:
-            self._revoked.append(entry)
-            return make_crl(self.signing_ca, self._revoked, number=len(self._revoked))
+            self._revoked.extend(new_entries)
+            self._number += 1
+            return make_crl(self.signing_ca, self._revoked, number=self._number)
         state_file = self.directory / "revocations.json"
         with open(self.directory / ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             state = json.loads(state_file.read_text()) if state_file.exists() else {"number": 0, "entries": []}
-            state["entries"].append([str(entry[0]), entry[1].isoformat(), reason.value if reason else ""])
+            for serial, at, reason in new_entries:
+                state["entries"].append([str(serial), at.isoformat(), reason.value if reason else ""])
             state["number"] += 1
             entries = [
                 (int(s), datetime.fromisoformat(at), x509.ReasonFlags(r) if r else None)

@@ -3,7 +3,8 @@
 The checks run so that each bad input gets the most precise reason: can it be read at all; is it
 from the user-authentication CA; which trusted key issued it; key size; the signing-certificate
 profile (key usage, policy, the four items); validity at the time of signing; the full path
-(cryptography's X.509 verifier); revocation; and last the signature over the exact statement.
+(cryptography's X.509 verifier); revocation (refused when no current CRL can tell); and last the
+signature over the exact statement.
 """
 
 from __future__ import annotations
@@ -115,6 +116,8 @@ class ConsentSignatureVerifier:
         status = self.revocation.status(issuer_key_id=anchor.key_id, serial=serial, at=at)
         if status.revoked:
             raise JpkiError(JpkiErrorCode.REVOKED, f"reason {status.reason or 'unspecified'}; {status.source}")
+        if not status.known:  # fails closed: no current CRL is no evidence of "not revoked"
+            raise JpkiError(JpkiErrorCode.REVOCATION_STATUS_UNKNOWN, status.source)
         try:
             public_key.verify(signature, statement, padding.PKCS1v15(), hashes.SHA256())
         except InvalidSignature:

@@ -13,7 +13,7 @@ import pytest
 from pytest_django.fixtures import Settings
 
 from consents.jpki.testcard import TestCard, TestHierarchy
-from consents.models import Consent, ConsentStatement, TermsVersion
+from consents.models import Consent, ConsentStatement, CrlImport, TermsVersion
 from consents.services import consent_register, statement_create
 from driver_records.models import DriverRecord
 from onestop.models import Office, User
@@ -87,7 +87,7 @@ def osaka_supervisor(osaka_office: Office) -> User:
 
 
 @pytest.fixture
-def demo_cards(jpki_test_dir: Path, settings: Settings) -> Path:
-    """Demo mode, with demo cards issued by the session's (trusted) test hierarchy."""
+def demo_cards(jpki_test_dir: Path, settings: Settings, jpki_crl: CrlImport) -> Path:
+    """Demo mode, with demo cards issued by the session's (trusted) test hierarchy (its CRL imported)."""
     settings.DEMO_MODE = True
     return jpki_test_dir

@@ -43,6 +43,7 @@ def verify(card: TestCard, statement: bytes, signature: bytes, at: datetime | No
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("jpki_crl")
 def test_r03_testcard_issue_sign_revoke_then_import_crl_refuses_the_card(jpki_test_dir: Path, tmp_path: Path) -> None:
     out = run("issue", *HOLDER_ARGS, "--sex", "2", "--out", str(tmp_path / "ito"))
     card = TestCard.load(tmp_path / "ito")
@@ -76,6 +77,7 @@ def test_r03_testcard_issue_sign_revoke_then_import_crl_refuses_the_card(jpki_te
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("jpki_crl")
 def test_r03_testcard_expired_issues_a_certificate_that_ended_at_23_59_59_jst(
     jpki_test_dir: Path, tmp_path: Path
 ) -> None:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import stat
 from datetime import UTC, datetime
+from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from consents.jpki import verify_consent_signature
-from consents.jpki.democard import demo_card_for
+from consents.jpki import JpkiError, JpkiErrorCode, verify_consent_signature
+from consents.jpki.democard import demo_card_for, demo_crl_refresh
 from tests.factories import DriverRecordFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +28,7 @@ def test_dir(jpki_test_dir: Path) -> Path:
 def test_demo_card_carries_the_records_data_and_its_signature_verifies(test_dir: Path) -> None:
     record = DriverRecordFactory(name="鈴木　一郎", address="大阪府大阪市北区梅田一丁目１番")
     card = demo_card_for(record)
+    demo_crl_refresh()  # the demo CA's current CRL, as seed_demo and the demo's beat import it
     statement = "同意します".encode()
 
     result = verify_consent_signature(
@@ -69,3 +73,36 @@ def test_demo_card_refuses_to_exist_outside_the_test_trust(test_dir: Path, setti
     settings.JPKI_TRUST = "production"
     with pytest.raises(ImproperlyConfigured):
         demo_card_for(DriverRecordFactory())
+
+
+def test_r03_demo_crl_refresh_reissues_the_demo_cas_crl_under_the_next_number_with_its_revocations(
+    test_dir: Path,
+) -> None:
+    record = DriverRecordFactory()
+    card = demo_card_for(record)
+    first = demo_crl_refresh()
+    second = demo_crl_refresh()
+    assert (first.crl_number, second.crl_number) == (1, 2)
+    assert second.next_update > timezone.now()  # current: consents are accepted (R3)
+    statement = "同意します".encode()
+    assert (
+        verify_consent_signature(
+            statement=statement,
+            signature=card.sign(statement),
+            certificate_der=card.certificate_der,
+            signed_at=datetime.now(UTC),
+        ).serial
+        == card.serial
+    )
+
+    call_command("testcard", "revoke", "--serial", card.serial, stdout=StringIO())  # CRL #3, written, not imported
+    fourth = demo_crl_refresh()
+    assert (fourth.crl_number, fourth.entries) == (4, 1)  # the revocation stays on every later CRL
+    with pytest.raises(JpkiError) as caught:
+        verify_consent_signature(
+            statement=statement,
+            signature=card.sign(statement),
+            certificate_der=card.certificate_der,
+            signed_at=datetime.now(UTC),
+        )
+    assert caught.value.code == JpkiErrorCode.REVOKED

@@ -57,6 +57,7 @@ def test_items_missing_the_name_are_refused() -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("jpki_crl")
 def test_r03_the_four_items_decode_with_substituted_character_markers_kept_as_data(
     jpki_hierarchy: TestHierarchy, jpki_card_key: rsa.RSAPrivateKey
 ) -> None:

@@ -16,9 +16,18 @@ from django.test import override_settings
 
 from consents.jpki import ConsentSignatureVerifier, JpkiError, JpkiErrorCode, verify_consent_signature
 from consents.jpki import trust as trust_module
+from consents.jpki.crl import crl_import
 from consents.jpki.profile import POLICY_PRODUCTION, POLICY_TEST
 from consents.jpki.revocation import CrlRevocationChecker
-from consents.jpki.testcard import CardHolder, CertificateAuthority, TestCard, TestHierarchy, issue_certificate, make_ca
+from consents.jpki.testcard import (
+    CardHolder,
+    CertificateAuthority,
+    TestCard,
+    TestHierarchy,
+    issue_certificate,
+    make_ca,
+    make_crl,
+)
 from consents.jpki.trust import (
     TrustAnchor,
     TrustStore,
@@ -28,6 +37,7 @@ from consents.jpki.trust import (
     signing_anchor,
     trust_store,
 )
+from consents.models import CrlImport
 
 # Computed with `openssl x509 -noout -fingerprint -sha256 -in ../shared/jpki/<file>`.
 PINNED = {
@@ -198,6 +208,7 @@ def test_r03_real_root_profile_and_real_card_profile_pass_the_path_policy(
     store = TrustStore(
         name="production", policy=POLICY_PRODUCTION, anchors=(signing_anchor("lookalike", root.certificate),)
     )
+    crl_import(der=make_crl(root, [], number=1), trust=store)  # its current CRL: revocation is known
     result = verify_with(store, jpki_like_card(root, jpki_card_key))
     assert result.issuer_key_id == key_id_of(root.certificate)  # type: ignore[attr-defined]
     assert result.sex == "2"  # type: ignore[attr-defined]
@@ -215,7 +226,9 @@ def test_r03_root_with_the_right_key_and_another_name_is_refused(
     assert caught.value.code == JpkiErrorCode.CHAIN_NOT_TRUSTED
 
 
-def test_r03_the_setting_chooses_the_store(jpki_hierarchy: TestHierarchy, jpki_card_key: rsa.RSAPrivateKey) -> None:
+def test_r03_the_setting_chooses_the_store(
+    jpki_hierarchy: TestHierarchy, jpki_card_key: rsa.RSAPrivateKey, jpki_crl: CrlImport
+) -> None:
     card = jpki_hierarchy.issue_card(HOLDER, issued_at=ISSUED, key=jpki_card_key)
     signature = card.sign(STATEMENT)
     assert trust_store().name == "test"

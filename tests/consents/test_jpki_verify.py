@@ -26,7 +26,9 @@ HOLDER = CardHolder(name="山田　太郎", address="東京都千代田区霞が
 ISSUED = datetime(2025, 4, 1, 1, 0, tzinfo=UTC)
 SIGNED = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)
 
-pytestmark = pytest.mark.django_db
+# The test CA's current CRL is imported (tests/conftest.py): without one every signature is
+# refused as revocation_status_unknown (test_jpki_revocation_unknown.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("jpki_crl")]
 
 
 def verify(card: TestCard, *, statement: bytes = STATEMENT, signature: bytes | None = None, at: datetime = SIGNED):
@@ -64,7 +66,7 @@ def test_r03_good_signature_returns_the_verified_facts(good_card: TestCard, jpki
     assert result.trust_anchor == f"JPKI-TEST signing CA {jpki_hierarchy.signing_ca.key_id}"
     assert result.not_before == ISSUED
     assert result.not_after == datetime(2029, 5, 17, 14, 59, 59, tzinfo=UTC)  # 5th birthday, 23:59:59 JST
-    assert result.revocation_source == "no CRL imported for this CA"
+    assert result.revocation_source.startswith("crl #0 this_update ")
     assert result.revocation_checked_at.tzinfo is not None
     assert (result.name, result.address, result.birth_date, result.sex) == (
         "山田　太郎",
