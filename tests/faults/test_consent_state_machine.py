@@ -358,7 +358,7 @@ class ConsentLifecycle(RuleBasedStateMachine):
 
 
 def test_the_consent_lifecycle_keeps_the_rules_through_any_sequence_of_events(
-    clerk, supervisor, terms, jpki_hierarchy, jpki_card_key
+    clerk, supervisor, terms, jpki_hierarchy, jpki_card_key, jpki_crl
 ):
     ConsentLifecycle.people = {
         "clerk": clerk, "supervisor": supervisor, "hierarchy": jpki_hierarchy, "card_key": jpki_card_key,

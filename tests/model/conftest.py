@@ -16,10 +16,16 @@ from .machine import CARD_DAYS, HoldersAgainstTheModel
 
 @pytest.fixture
 def model_world(
-    db: None, settings: Any, tokyo_office: Any, osaka_office: Any, jpki_hierarchy: Any, jpki_card_key: Any
+    db: None,
+    settings: Any,
+    tokyo_office: Any,
+    osaka_office: Any,
+    jpki_hierarchy: Any,
+    jpki_card_key: Any,
+    jpki_crl: Any,
 ) -> Iterator[type[HoldersAgainstTheModel]]:
-    """The machine's world: a clerk and two supervisors in Tokyo and in Osaka, the terms, and the
-    J-LIS double on a free port."""
+    """The machine's world: a clerk and two supervisors in Tokyo and in Osaka, the terms, the test
+    CA's current CRL (consents need one, R3), and the J-LIS double on a free port."""
     # An event that cannot be placed waits (the model's choice); the grace after which the real
     # applier gives up on it is tested on its own (tests/driver_records).
     settings.JLIS_UNKNOWN_SERIAL_GRACE_SECONDS = 100 * 365 * 24 * 3600
