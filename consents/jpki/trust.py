@@ -93,6 +93,13 @@ class TrustStore:
     # Recognised only to refuse their certificates with a precise reason.
     user_authentication_cas: tuple[TrustAnchor, ...] = ()
 
+    def __post_init__(self) -> None:
+        # However the store is built (signing_anchor refuses one too), a user-authentication CA
+        # is never an anchor: its certificates can never verify a consent.
+        for anchor in self.anchors:
+            if anchor.is_user_authentication_ca:
+                raise ValueError(f"{anchor.label} is a user-authentication CA: it cannot anchor consent signatures")
+
     @cached_property
     def store(self) -> Store:
         return Store([anchor.certificate for anchor in self.anchors])

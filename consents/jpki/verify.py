@@ -22,7 +22,7 @@ from cryptography.x509.verification import Criticality, ExtensionPolicy, PolicyB
 from .errors import JpkiError, JpkiErrorCode
 from .profile import HolderItems, holder_items
 from .revocation import CrlRevocationChecker, RevocationChecker
-from .trust import TrustAnchor, TrustStore, names_user_authentication_ca, trust_store
+from .trust import TrustStore, names_user_authentication_ca, trust_store
 
 MIN_RSA_BITS = 2048
 
@@ -56,19 +56,14 @@ class VerifiedSignature:
         }
 
 
-def _not_a_ca(policy: object, certificate: x509.Certificate, value: x509.BasicConstraints | None) -> None:
-    if value is not None and value.ca:
-        raise ValueError("a signing certificate must not be a CA")
-
-
 # A signing certificate has no SAN usable for web PKI (only otherNames) and no EKU; its
-# certificate policy is often critical. Our own checks below decide the rest.
+# certificate policy is often critical. Our own checks decide the rest, each with its precise
+# code, before the path is built (a leaf marked as a CA is refused by _signing_profile).
 EE_POLICY = (
     ExtensionPolicy.permit_all()
     .require_present(x509.KeyUsage, Criticality.CRITICAL, None)
     .require_present(x509.CertificatePolicies, Criticality.AGNOSTIC, None)
     .require_present(x509.SubjectAlternativeName, Criticality.AGNOSTIC, None)
-    .may_be_present(x509.BasicConstraints, Criticality.AGNOSTIC, _not_a_ca)
 )
 CA_POLICY = ExtensionPolicy.webpki_defaults_ca()
 
@@ -97,11 +92,10 @@ class ConsentSignatureVerifier:
 
         if names_user_authentication_ca(certificate.issuer) or self.trust.user_authentication_issuer_of(certificate):
             raise JpkiError(JpkiErrorCode.NOT_SIGNING_CERTIFICATE, "issued by the user-authentication CA")
+        # (No anchor is a user-authentication CA: TrustStore refuses one.)
         anchor = self.trust.issuer_of(certificate)
         if anchor is None:
             raise JpkiError(JpkiErrorCode.CHAIN_NOT_TRUSTED, "no trusted signing-CA key issued it")
-        if anchor.is_user_authentication_ca:
-            raise JpkiError(JpkiErrorCode.NOT_SIGNING_CERTIFICATE, "issued by a user-authentication CA in the store")
         public_key = certificate.public_key()
         if not isinstance(public_key, rsa.RSAPublicKey):
             raise JpkiError(JpkiErrorCode.NOT_SIGNING_CERTIFICATE, "not an RSA key")
@@ -110,7 +104,7 @@ class ConsentSignatureVerifier:
         items = self._signing_profile(certificate)
         if not certificate.not_valid_before_utc <= at <= certificate.not_valid_after_utc:
             raise JpkiError(JpkiErrorCode.NOT_VALID_AT_SIGNING_TIME, "outside the validity period")
-        self._path(certificate, anchor, at)
+        self._path(certificate, at)
 
         serial = str(certificate.serial_number)
         status = self.revocation.status(issuer_key_id=anchor.key_id, serial=serial, at=at)
@@ -167,7 +161,7 @@ class ConsentSignatureVerifier:
         except (x509.ExtensionNotFound, ValueError, UnicodeDecodeError) as exc:
             raise JpkiError(JpkiErrorCode.NOT_SIGNING_CERTIFICATE, f"the four items: {exc}") from None
 
-    def _path(self, certificate: x509.Certificate, anchor: TrustAnchor, at: datetime) -> None:
+    def _path(self, certificate: x509.Certificate, at: datetime) -> None:
         verifier = (
             PolicyBuilder()
             .store(self.trust.store)
@@ -175,12 +169,12 @@ class ConsentSignatureVerifier:
             .extension_policies(ca_policy=CA_POLICY, ee_policy=EE_POLICY)
             .build_client_verifier()
         )
+        # No intermediates are given and the store holds only the anchors, so a valid path is the
+        # certificate and an anchor whose key signed it: the key issuer_of found above.
         try:
-            chain = verifier.verify(certificate, []).chain
+            verifier.verify(certificate, [])
         except VerificationError as exc:
             raise JpkiError(JpkiErrorCode.CHAIN_NOT_TRUSTED, f"path validation: {exc}") from None
-        if chain[-1] != anchor.certificate:
-            raise JpkiError(JpkiErrorCode.CHAIN_NOT_TRUSTED, "path ends at another anchor than the issuing key")
 
 
 def _load(der: bytes) -> x509.Certificate:

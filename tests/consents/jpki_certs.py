@@ -1,17 +1,20 @@
 """Faulty JPKI material for the refusal tests: real keys, real certificates, real signatures.
 
-cryptography's builders make well-formed objects only; a few faults need more (a CRL without
-nextUpdate), so a small DER reader/writer re-encodes a signed structure and signs it again with
-the CA's real key.
+A faulty signing certificate is a good one (consents.jpki.testcard) rebuilt with one thing
+changed and signed again by the CA's real key. cryptography's builders make well-formed objects
+only; a CRL without nextUpdate needs more, so a small DER reader/writer re-encodes a signed CRL
+and signs it again.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.x509.oid import NameOID
 
 from consents.jpki.testcard import CertificateAuthority, make_crl
 
@@ -67,3 +70,107 @@ def crl_without_next_update(ca: CertificateAuthority, *, number: int, this_updat
     parsed = x509.load_der_x509_crl(crl)
     assert parsed.next_update_utc is None and parsed.is_signature_valid(ca.key.public_key())  # type: ignore[arg-type]
     return crl
+
+
+# --- certificates -------------------------------------------------------------------------------
+
+AnyPrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+
+
+@dataclass
+class Signer:
+    """A certificate and the private key of its subject: signs a statement with that key."""
+
+    key: AnyPrivateKey
+    certificate: x509.Certificate
+
+    @property
+    def certificate_der(self) -> bytes:
+        return self.certificate.public_bytes(serialization.Encoding.DER)
+
+    def sign(self, statement: bytes) -> bytes:
+        if isinstance(self.key, rsa.RSAPrivateKey):
+            return self.key.sign(statement, padding.PKCS1v15(), hashes.SHA256())
+        return self.key.sign(statement, ec.ECDSA(hashes.SHA256()))
+
+
+def rebuilt(
+    template: x509.Certificate,
+    issuer: CertificateAuthority,
+    *,
+    key: AnyPrivateKey,
+    drop: tuple[type[x509.ExtensionType], ...] = (),
+    replace: tuple[tuple[x509.ExtensionType, bool], ...] = (),
+    not_before: datetime | None = None,
+    not_after: datetime | None = None,
+) -> Signer:
+    """The template certificate (a good JPKI signing certificate) with its subject key replaced by
+    `key`, the extensions of the classes in `drop` removed and those in `replace` put in (value,
+    critical), signed again by `issuer`'s real key."""
+    replaced = {type(value): (value, critical) for value, critical in replace}
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(template.subject)
+        .issuer_name(issuer.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before or template.not_valid_before_utc)
+        .not_valid_after(not_after or template.not_valid_after_utc)
+    )
+    for extension in template.extensions:
+        kind = type(extension.value)
+        if kind in drop or kind in replaced:
+            continue
+        value = extension.value
+        if isinstance(value, x509.SubjectKeyIdentifier):
+            value = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+        if isinstance(value, x509.AuthorityKeyIdentifier):
+            value = x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key())
+        builder = builder.add_extension(value, extension.critical)
+    for value, critical in replaced.values():
+        builder = builder.add_extension(value, critical)
+    return Signer(key, builder.sign(issuer.key, hashes.SHA256()))
+
+
+def intermediate_ca(
+    root: CertificateAuthority, *, units: tuple[str, str], not_before: datetime
+) -> CertificateAuthority:
+    """A CA certificate issued by `root` (JPKI has none: its signing CA is one self-signed level)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "JPKI-TEST"),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, units[0]),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, units[1]),
+            x509.NameAttribute(NameOID.COMMON_NAME, "intermediate"),
+        ]
+    )
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(root.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_before + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(CA_KEY_USAGE, critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root.key.public_key()), critical=False)
+        .sign(root.key, hashes.SHA256())
+    )
+    return CertificateAuthority(key, certificate)
+
+
+CA_KEY_USAGE = x509.KeyUsage(
+    digital_signature=False,
+    content_commitment=False,
+    key_encipherment=False,
+    data_encipherment=False,
+    key_agreement=False,
+    key_cert_sign=True,
+    crl_sign=True,
+    encipher_only=False,
+    decipher_only=False,
+)

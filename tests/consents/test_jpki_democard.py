@@ -106,3 +106,12 @@ def test_r03_demo_crl_refresh_reissues_the_demo_cas_crl_under_the_next_number_wi
             signed_at=datetime.now(UTC),
         )
     assert caught.value.code == JpkiErrorCode.REVOKED
+
+
+def test_r03_the_demo_beat_task_imports_a_current_crl(test_dir: Path, settings: SettingsWrapper) -> None:
+    from consents.models import CrlImport
+    from consents.tasks import demo_crl_refresh_task
+
+    assert settings.CELERY_BEAT_SCHEDULE["jpki-demo-crl"]["task"] == "consents.demo_crl_refresh"
+    imported = CrlImport.objects.get(pk=demo_crl_refresh_task())
+    assert imported.next_update > timezone.now()

@@ -172,20 +172,27 @@ def test_r03_real_user_authentication_root_is_refused_as_a_consent_anchor(stem: 
         signing_anchor(stem, real_root(stem))
 
 
-def test_r03_user_authentication_certificate_is_refused_even_with_its_root_in_the_store(
+def test_r03_user_authentication_certificate_is_refused_and_its_root_cannot_slip_into_the_store(
     jpki_hierarchy: TestHierarchy, jpki_card_key: rsa.RSAPrivateKey
 ) -> None:
-    slipped_in = TrustStore(
+    with pytest.raises(ValueError, match="user-authentication"):
+        TrustStore(
+            name="test",
+            policy=POLICY_TEST,
+            anchors=(
+                TrustAnchor("auth", jpki_hierarchy.auth_ca.certificate),
+                TrustAnchor("sign", jpki_hierarchy.signing_ca.certificate),
+            ),
+        )
+    store = TrustStore(
         name="test",
         policy=POLICY_TEST,
-        anchors=(
-            TrustAnchor("auth", jpki_hierarchy.auth_ca.certificate),
-            TrustAnchor("sign", jpki_hierarchy.signing_ca.certificate),
-        ),
+        anchors=(TrustAnchor("sign", jpki_hierarchy.signing_ca.certificate),),
+        user_authentication_cas=(TrustAnchor("auth", jpki_hierarchy.auth_ca.certificate),),
     )
     card = issue_certificate(jpki_hierarchy.auth_ca, HOLDER, issued_at=ISSUED, key=jpki_card_key)
     with pytest.raises(JpkiError) as caught:
-        verify_with(slipped_in, card)
+        verify_with(store, card)
     assert caught.value.code == JpkiErrorCode.NOT_SIGNING_CERTIFICATE
 
 
