@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint format bench install migrate messages clean browser promtool pcsc screenshots
+.PHONY: run test lint format bench install migrate messages clean browser promtool pcsc screenshots mutation
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -81,6 +81,16 @@ format: install
 bench: install
 	DATABASE_URL="$${DATABASE_URL:-postgresql://127.0.0.1:5432/onestop}" $(BIN)/python -m bench $(BENCH)
 
+# Mutation testing of the rule modules with the tests that target them ([tool.mutmut] in
+# pyproject.toml, docs/mutation.md); prints the score and the surviving mutants. Each mutant's
+# tests run on an in-memory SQLite database of their own (so children can run side by side):
+# PostgreSQL-only tests skip. MUTATION_CHILDREN sets how many run at once.
+mutation: install
+	rm -rf mutants
+	DATABASE_URL= REDIS_URL= ONESTOP_PROBE_SERVICES=0 ONESTOP_VAR_DIR=$(abspath mutants)/var \
+		$(BIN)/mutmut run --max-children $${MUTATION_CHILDREN:-2}
+	$(BIN)/python tools/mutation_score.py
+
 # Each app keeps its own catalogue (app/locale); locale/ holds onestop/ and templates/.
 APPS := driver_records consents jlis_gateway safeguards operations terminal
 messages: install
@@ -90,4 +100,4 @@ messages: install
 	$(BIN)/python manage.py compilemessages --ignore '.venv/*'
 
 clean:
-	rm -rf $(VENV) var staticfiles
+	rm -rf $(VENV) var staticfiles mutants
