@@ -17,7 +17,8 @@ class JlisEventAdmin(CsvExportMixin, AppendOnlyAdmin):
 
 @admin.register(QuarantinedEvent)
 class QuarantinedEventAdmin(AppendOnlyAdmin):
-    list_display = ["received_at", "event_id", "reason"]
+    list_display = ["id", "received_at", "event_id", "reason", "paths", "body_sha256", "resolved_at"]
+    list_filter = ["resolved_at"]
 
 
 @admin.register(PollState)

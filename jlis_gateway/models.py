@@ -57,13 +57,20 @@ class JlisEvent(models.Model):
 
 
 class QuarantinedEvent(models.Model):
-    """An event J-LIS sent that we could not read; kept with the reason, never applied."""
+    """An event J-LIS sent that we could not read: never applied, and kept without its values.
+
+    What is kept lets an operator ask J-LIS to serve it again and recognise it when it comes
+    (docs/jlis-protocol.md): the id, the cursor it came after, the reason, the JSON paths that
+    failed and a hash of the body. The body is not kept (R2, R15).
+    """
 
     event_id = models.CharField(max_length=64, blank=True)
     cursor = models.CharField(max_length=128, blank=True)
-    raw = models.TextField(_("raw body"))
     reason = models.CharField(_("reason"), max_length=300)
+    paths = models.JSONField(_("fields that failed"), default=list)
+    body_sha256 = models.CharField(_("SHA-256 of the body"), max_length=64, blank=True)
     received_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(_("served again and stored"), null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]

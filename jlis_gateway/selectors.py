@@ -53,7 +53,7 @@ def gateway_status() -> GatewayStatus:
         poll=poll,
         oldest_pending_at=oldest_pending,
         events=events,
-        quarantined=QuarantinedEvent.objects.count(),
+        quarantined=QuarantinedEvent.objects.filter(resolved_at=None).count(),
         recent_quarantined=list(QuarantinedEvent.objects.order_by("-id")[:20]),
         outbox=outbox,
         oldest_outbox_at=oldest_outbox,
@@ -85,7 +85,7 @@ def gateway_backlog() -> GatewayBacklog:
         poll=PollState.objects.filter(name=FEED).first(),
         events_pending=pending["n"],
         oldest_pending_at=pending["oldest"],
-        quarantined=QuarantinedEvent.objects.count(),
+        quarantined=QuarantinedEvent.objects.filter(resolved_at=None).count(),
         outbox=outbox,
         oldest_unsent_at=oldest_unsent,
     )

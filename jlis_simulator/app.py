@@ -284,6 +284,15 @@ class Simulator:
         db.execute("DELETE FROM fault")
         return {}
 
+    def do_repair(self, db: Any, data: dict[str, Any]) -> dict[str, Any]:
+        """J-LIS corrects an event it served malformed (after the police's operator asked)."""
+        repaired = db.execute(
+            "UPDATE event SET corrupt = NULL WHERE id = ? AND corrupt IS NOT NULL", (data.get("event_id"),)
+        )
+        if repaired.rowcount != 1:
+            raise SimError(404, "not_found", "no malformed event with that id")
+        return {}
+
     def do_reflect(self, db: Any, data: dict[str, Any]) -> dict[str, Any]:
         return {
             "consents": self.world.reflect(db, consent_id=data.get("consent_id") or "", day=data.get("day") or "today")

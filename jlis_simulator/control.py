@@ -97,6 +97,9 @@ class SimulatorControl:
             count = 1
         return self._post("faults", target=target, kind=kind, count=count, probability=probability, delay=delay)
 
+    def repair(self, *, event_id: str) -> dict[str, Any]:
+        return self._post("repair", event_id=event_id)
+
     def faults_clear(self) -> dict[str, Any]:
         return self._post("faults_clear")
 

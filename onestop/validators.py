@@ -92,7 +92,7 @@ NOT_FREE_TEXT: dict[str, str] = {
     "jlis_gateway.jlisevent.jlis_consent_id": "J-LIS consent id",
     "jlis_gateway.quarantinedevent.event_id": "J-LIS event id",
     "jlis_gateway.quarantinedevent.cursor": "J-LIS cursor",
-    "jlis_gateway.quarantinedevent.raw": "J-LIS's body as received, kept for the operators",
+    "jlis_gateway.quarantinedevent.body_sha256": "hash",
     "jlis_gateway.pollstate.cursor": "J-LIS cursor",
     "jlis_gateway.pollstate.claim_token": "random token",
     "jlis_gateway.outboxmessage.idempotency_key": "random key",

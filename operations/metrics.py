@@ -73,7 +73,11 @@ def _gauges() -> list[Metric]:
             "How long the oldest event that can be applied now has waited (not those waiting for their serial).",
             _age(oldest_due_at()),
         ),
-        _gauge("onestop_jlis_events_quarantined", "J-LIS events kept unread (quarantined).", backlog.quarantined),
+        _gauge(
+            "onestop_jlis_events_quarantined",
+            "J-LIS events kept unread (quarantined) and not yet served again.",
+            backlog.quarantined,
+        ),
         _gauge(
             "onestop_outbox_oldest_unsent_age_seconds",
             "How long the oldest submission or revocation still to be sent to J-LIS has waited (0: none).",

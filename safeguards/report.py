@@ -115,7 +115,7 @@ def disclosure_report(*, request: DisclosureRequest) -> DisclosureReport:
         ),
         mynaportal_link=MynaportalLink.objects.filter(record=record).first(),
         events=[EventEntry(e, skip_reason_text(e.reason) if e.reason else "", _event_data(e.payload)) for e in events],
-        quarantined=holder_quarantined(keys, {e.event_id for e in events}),
+        quarantined=holder_quarantined({e.event_id for e in events}),
         history=[HistoryEntry(c, _field_label(c.field)) for c in record.changes.order_by("changed_at", "pk")],
         suspensions=list(
             SuspensionRequest.objects.filter(record=record, status=SuspensionStatus.CONFIRMED).order_by("decided_at")

@@ -3,7 +3,6 @@ lists of open requests."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -59,24 +58,12 @@ def _registrations_naming(serials: frozenset[str]) -> list[int]:
     return [e.pk for e in candidates if serials & set(e.payload.get("previous_serials", []))]
 
 
-def _names(raw: str, keys: set[str]) -> bool:
-    # Whole tokens only: serial 1001 must not match a body about serial 10010.
-    return any(re.search(rf"(?<![0-9A-Za-z_-]){re.escape(key)}(?![0-9A-Za-z_-])", raw) for key in keys)
-
-
-def holder_quarantined(keys: HolderKeys, event_ids: set[str]) -> list[QuarantinedEvent]:
-    """Unreadable events J-LIS sent that name this holder's serials, consents or events."""
-    names = set(keys.serials | keys.jlis_consent_ids | event_ids)
-    if not names:
+def holder_quarantined(event_ids: set[str]) -> list[QuarantinedEvent]:
+    """Unreadable repeats of this holder's events. A quarantined event keeps no values, so one
+    that never reached the events table cannot be told to be about anyone (docs/jlis-protocol.md)."""
+    if not event_ids:
         return []
-    candidates = Q(event_id__in=event_ids)
-    for name in names:
-        candidates |= Q(raw__contains=name)
-    return [
-        q
-        for q in QuarantinedEvent.objects.filter(candidates).order_by("pk")
-        if (q.event_id and q.event_id in event_ids) or _names(q.raw, names)
-    ]
+    return list(QuarantinedEvent.objects.filter(event_id__in=event_ids).order_by("pk"))
 
 
 def suspensions_waiting(*, user: User) -> QuerySet[SuspensionRequest]:

@@ -237,22 +237,22 @@ def _parse(answer: Any, parser: Any) -> Any:
 
 def _submit_result(answer: Any) -> SubmitResult:
     if not isinstance(answer, dict):
-        raise Malformed("body is not an object")
+        raise Malformed("body", "is not an object")
     status = answer.get("status")
     if status not in {"pending", "revoked"}:
-        raise Malformed("status is not pending or revoked")
+        raise Malformed("status", "is not pending or revoked")
     return SubmitResult(consent_id=identifier(answer.get("consent_id"), "consent_id"), status=status)
 
 
 def _consent_state(answer: Any) -> ConsentState:
     if not isinstance(answer, dict):
-        raise Malformed("body is not an object")
+        raise Malformed("body", "is not an object")
     status = answer.get("status")
     if status not in CONSENT_STATUSES:
-        raise Malformed("status is not a consent status")
+        raise Malformed("status", "is not a consent status")
     reference = answer.get("reference")
     if not isinstance(reference, str) or not 1 <= len(reference) <= 64:
-        raise Malformed("reference is not a string of 1-64 characters")
+        raise Malformed("reference", "is not a string of 1-64 characters")
     consent_date = answer.get("consent_date")
     if consent_date is not None:
         consent_date = date_parse(consent_date, "consent_date").isoformat()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,7 +15,6 @@ from . import fields as f
 
 KINDS = ("consent_reflected", "consent_rejected", "consent_revoked", "consent_registered", "latest_info")
 CHANNELS = ("mynaportal", "jpki_mobile")
-MAX_RAW_CHARS = 20_000
 
 
 @dataclass(frozen=True)
@@ -28,17 +28,32 @@ class Event:
     serial: str
     consent_id: str
     data: dict[str, Any]
+    # The event as J-LIS sent it, for the hash a conflicting repeat is quarantined with; never stored.
+    sent: Any = field(default=None, repr=False, compare=False)
 
 
 class InvalidEvent(Exception):
-    """One event of a page that cannot be read; the rest of the page can."""
+    """One event of a page that cannot be read; the rest of the page can.
 
-    def __init__(self, reason: str, raw: Any) -> None:
+    Keeps what an operator needs to have J-LIS serve it again (its id, the reason, the JSON path
+    that failed, a hash of the body), never the body: a value in it may be an item the holder did
+    not consent to, or personal data of a holder whose service was stopped (R2, R15).
+    """
+
+    def __init__(self, reason: str, raw: Any, path: str) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.paths = [path]
         self.event_id = raw.get("id", "") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else ""
-        self.event_id = self.event_id[:64]
-        self.raw = json.dumps(raw, ensure_ascii=False, sort_keys=True, default=str)[:MAX_RAW_CHARS]
+        self.event_id = self.event_id[:64] if f.IDENTIFIER.fullmatch(self.event_id[:64]) else ""
+        self.body_sha256 = body_hash(raw)
+
+
+def body_hash(raw: Any) -> str:
+    """SHA-256 of the event's canonical JSON (keys sorted, no spaces, UTF-8): the same event sent
+    again hashes the same, whatever J-LIS's spacing or key order (docs/jlis-protocol.md)."""
+    canonical = json.dumps(raw, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -65,7 +80,7 @@ def _consent_rejected(data: dict[str, Any], serial: str) -> dict[str, Any]:
 
 def _consent_revoked(data: dict[str, Any], serial: str) -> dict[str, Any]:
     if data.get("channel") not in CHANNELS:
-        raise f.Malformed("data.channel is not mynaportal or jpki_mobile")
+        raise f.Malformed("data.channel", "is not mynaportal or jpki_mobile")
     return {"consent_id": f.identifier(data.get("consent_id"), "data.consent_id"), "channel": data["channel"]}
 
 
@@ -74,9 +89,9 @@ def _consent_registered(data: dict[str, Any], serial: str) -> dict[str, Any]:
     try:
         certificate = x509.load_der_x509_certificate(der)
     except ValueError:
-        raise f.Malformed("data.certificate is not a DER X.509 certificate") from None
+        raise f.Malformed("data.certificate", "is not a DER X.509 certificate") from None
     if str(certificate.serial_number) != serial:
-        raise f.Malformed("data.certificate serial differs from the event serial")
+        raise f.Malformed("data.certificate", "serial differs from the event serial")
     return {
         "consent_id": f.identifier(data.get("consent_id"), "data.consent_id"),
         "items": f.items_parse(data.get("items"), "data.items"),
@@ -88,7 +103,7 @@ def _consent_registered(data: dict[str, Any], serial: str) -> dict[str, Any]:
 
 def _serial_list(value: Any, field: str) -> list[str]:
     if not isinstance(value, list) or len(value) > 10:
-        raise f.Malformed(f"{field} is not a list of at most 10 serials")
+        raise f.Malformed(field, "is not a list of at most 10 serials")
     return [f.serial(item, f"{field}[{i}]") for i, item in enumerate(value)]
 
 
@@ -96,9 +111,9 @@ def _latest_info(data: dict[str, Any], serial: str) -> dict[str, Any]:
     old = f.serial(data.get("old_serial"), "data.old_serial")
     new = f.serial(data.get("new_serial"), "data.new_serial")
     if old != serial:
-        raise f.Malformed("data.old_serial differs from the event serial")
+        raise f.Malformed("data.old_serial", "differs from the event serial")
     if new == old:
-        raise f.Malformed("data.new_serial equals data.old_serial")
+        raise f.Malformed("data.new_serial", "equals data.old_serial")
     clean: dict[str, Any] = {
         "old_serial": old,
         "new_serial": new,
@@ -112,7 +127,7 @@ def _latest_info(data: dict[str, Any], serial: str) -> dict[str, Any]:
     if "birth_date" in data:
         clean["birth_date"] = f.date_parse(data["birth_date"], "data.birth_date").isoformat()
     if not clean.keys() & set(f.ITEMS):
-        raise f.Malformed("data carries none of name, address, birth_date")
+        raise f.Malformed("data", "carries none of name, address, birth_date")
     return clean
 
 
@@ -129,15 +144,15 @@ def event_parse(raw: Any) -> Event:
     """One event, checked completely, or InvalidEvent with the reason."""
     try:
         if not isinstance(raw, dict):
-            raise f.Malformed("event is not an object")
+            raise f.Malformed("$", "is not an object")
         event_id = f.identifier(raw.get("id"), "id")
         kind = raw.get("kind")
         if kind not in KINDS:
-            raise f.Malformed("kind is not one of the five event kinds")
+            raise f.Malformed("kind", "is not one of the five event kinds")
         serial = f.serial(raw.get("serial"), "serial")
         data = raw.get("data")
         if not isinstance(data, dict):
-            raise f.Malformed("data is not an object")
+            raise f.Malformed("data", "is not an object")
         clean = DATA_PARSERS[kind](data, serial)
         return Event(
             id=event_id,
@@ -147,9 +162,10 @@ def event_parse(raw: Any) -> Event:
             serial=serial,
             consent_id=clean.get("consent_id", ""),
             data=clean,
+            sent=raw,
         )
     except f.Malformed as exc:
-        raise InvalidEvent(str(exc), raw) from None
+        raise InvalidEvent(str(exc), raw, exc.path) from None
 
 
 class PageMalformed(ValueError):

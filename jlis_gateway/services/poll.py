@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..client import Event, EventPage, JlisClient, JlisError
+from ..client.events import body_hash
 from ..models import EventStatus, JlisEvent, PollState, QuarantinedEvent
 
 logger = logging.getLogger(__name__)
@@ -157,7 +158,7 @@ def _record(token: str, *, error: str) -> None:
     PollState.objects.filter(name=FEED, claim_token=token).update(**updates)
 
 
-def _identity(event: Event) -> tuple[str, int, str, str]:
+def event_identity(event: Event) -> tuple[str, int, str, str]:
     """What a repeat of an event must match (the payload may since have been erased, R15)."""
     return event.kind, event.holder_seq, event.serial, event.consent_id
 
@@ -170,13 +171,20 @@ def _page_store(*, token: str, after: str, page: EventPage, result: PollResult) 
         if state.claim_token != token or state.cursor != after:
             raise PollLost
         quarantine: list[QuarantinedEvent] = [
-            QuarantinedEvent(event_id=bad.event_id, cursor=after, raw=bad.raw, reason=bad.reason[:300], received_at=now)
+            QuarantinedEvent(
+                event_id=bad.event_id,
+                cursor=after,
+                reason=bad.reason[:300],
+                paths=bad.paths,
+                body_sha256=bad.body_sha256,
+                received_at=now,
+            )
             for bad in page.invalid
         ]
         unique: dict[str, Event] = {}
         for event in page.events:
             first = unique.setdefault(event.id, event)
-            if first is not event and _identity(first) != _identity(event):
+            if first is not event and event_identity(first) != event_identity(event):
                 quarantine.append(_conflict(event, after, now))
         stored = {
             row[0]: row[1:]
@@ -187,13 +195,13 @@ def _page_store(*, token: str, after: str, page: EventPage, result: PollResult) 
         new = []
         for event in unique.values():
             if event.id not in stored:
-                new.append(_row(event, now))
-            elif stored[event.id] != _identity(event):
+                new.append(event_row(event, now))
+            elif stored[event.id] != event_identity(event):
                 quarantine.append(_conflict(event, after, now))
             else:
                 result.duplicates += 1
         result.duplicates += len(page.events) - len(unique)
-        _events_insert(new)
+        events_insert(new)
         result.stored += len(new)
         fresh = _quarantine_new(quarantine)
         QuarantinedEvent.objects.bulk_create(fresh)
@@ -202,13 +210,13 @@ def _page_store(*, token: str, after: str, page: EventPage, result: PollResult) 
 
 
 def _conflict(event: Event, cursor: str, now: Any) -> QuarantinedEvent:
-    raw = json.dumps(dict(zip(("kind", "holder_seq", "serial", "consent_id"), _identity(event), strict=True)))
     return QuarantinedEvent(
         event_id=event.id,
         cursor=cursor,
-        raw=raw,
-        received_at=now,
         reason="event id seen before with a different kind, holder_seq, serial or consent",
+        paths=["kind", "holder_seq", "serial", "data.consent_id"],
+        body_sha256=body_hash(event.sent),
+        received_at=now,
     )
 
 
@@ -228,7 +236,7 @@ def _quarantine_new(rows: list[QuarantinedEvent]) -> list[QuarantinedEvent]:
     return fresh
 
 
-def _row(event: Event, now: Any) -> JlisEvent:
+def event_row(event: Event, now: Any) -> JlisEvent:
     return JlisEvent(
         event_id=event.id,
         kind=event.kind,
@@ -244,7 +252,7 @@ def _row(event: Event, now: Any) -> JlisEvent:
 COLUMNS = ("event_id", "kind", "holder_seq", "serial", "jlis_consent_id", "occurred_at", "payload", "received_at")
 
 
-def _events_insert(rows: list[JlisEvent]) -> None:
+def events_insert(rows: list[JlisEvent]) -> None:
     """Insert in feed order; a repeat is ignored (the claim makes this the only writer anyway).
 
     On PostgreSQL through COPY and one INSERT ... ON CONFLICT DO NOTHING: several times faster

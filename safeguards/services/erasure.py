@@ -17,8 +17,6 @@ from driver_records.models import ChangeSource, DriverRecord, RecordChange
 from jlis_gateway.models import EventStatus, JlisEvent
 from onestop.idempotency import idempotent_answers_erase
 
-from ..selectors import HolderKeys, holder_quarantined
-
 ITEM_FIELDS = ("name", "address", "birth_date")
 # What stays in a J-LIS event's payload: serials, validity, ids, items chosen, dates and reasons.
 # Anything else (the holder's name, address, birth date, a certificate) is erased.
@@ -61,14 +59,13 @@ ERASED_KINDS = {
     "jlis_event.payload": _("J-LIS events: the holder's data in them"),
     "jlis_event.pending_skipped": _("J-LIS events waiting to be applied (skipped)"),
     "record_change.values": _("Change history: values J-LIS gave"),
+    # Counted by measures taken before unreadable events stopped keeping their bodies (shown on their pages).
     "quarantined_event.raw": _("Unreadable J-LIS events naming the holder"),
     "idempotent_request.answer": _("Answers kept to replay a repeated form or API request"),
 }
 
 
-def holder_data_erase(
-    *, record: DriverRecord, keys: HolderKeys, events: list[JlisEvent], at: datetime
-) -> dict[str, int]:
+def holder_data_erase(*, record: DriverRecord, events: list[JlisEvent], at: datetime) -> dict[str, int]:
     """Erase what was collected from the holder of `record`; the record itself stays."""
     counts: dict[str, int] = {}
     counts.update(_consents_erase(record))
@@ -76,11 +73,6 @@ def holder_data_erase(
     jlis_values = _item_values(events)
     counts.update(_events_erase(events, at))
     counts["record_change.values"] = _history_erase(record, jlis_values)
-    quarantined = holder_quarantined(keys, {e.event_id for e in events})
-    counts["quarantined_event.raw"] = sum(1 for q in quarantined if q.raw)
-    for q in quarantined:
-        q.raw = ""
-        q.save(update_fields=["raw"])
     # A repeated request's kept answer may quote a statement's text (R15: nothing of it survives).
     counts["idempotent_request.answer"] = idempotent_answers_erase(record_number=record.number)
     return counts

@@ -138,7 +138,7 @@ def suspension_confirm(*, request_id: int, actor: User, note: str = "") -> Suspe
         request = _decidable(request_id, actor)
         now = timezone.now()
         suspended = _consents_suspend(record, actor)
-        erased = holder_data_erase(record=record, keys=keys, events=events, at=now)
+        erased = holder_data_erase(record=record, events=events, at=now)
         request.status, request.decided_by, request.decided_at = SuspensionStatus.CONFIRMED, actor, now
         request.decision_note, request.erased = note, erased
         request.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "erased"])

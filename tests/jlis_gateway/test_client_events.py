@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -167,12 +169,39 @@ def test_a_registered_consent_keeps_the_previous_serials(good_events):
     assert event_parse(raw).data["previous_serials"] == ["4096551234", "4096550001"]
 
 
-def test_an_invalid_event_reason_never_carries_the_value():
+def test_an_invalid_event_keeps_its_id_reason_path_and_hash_never_a_value():
+    raw = latest_info(name="山田\x07太郎", address="大阪府大阪市北区中之島一丁目３番２０号")
     with pytest.raises(InvalidEvent) as caught:
-        event_parse(latest_info(name="山田\x07太郎"))
-    assert "山田" not in caught.value.reason
-    assert caught.value.event_id == "ev_1"
-    assert "山田" in caught.value.raw  # the raw text is kept for a person to look at
+        event_parse(raw)
+    bad = caught.value
+    kept = repr(vars(bad)) + str(bad)
+    for value in ("山田", "大阪", raw["serial"], raw["data"]["new_serial"]):
+        assert value not in kept
+    assert (bad.event_id, bad.paths) == ("ev_1", ["data.name"])
+    # The hash J-LIS can recompute: SHA-256 of the event as canonical JSON (docs/jlis-protocol.md).
+    canonical = json.dumps(raw, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    assert bad.body_sha256 == hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        (lambda e: e.update(id="山田 太郎"), "id"),
+        (lambda e: e.update(kind="name_changed"), "kind"),
+        (lambda e: e.update(holder_seq=0), "holder_seq"),
+        (lambda e: e["data"].update(birth_date="1980-02-30"), "data.birth_date"),
+        (lambda e: e["data"].pop("new_serial"), "data.new_serial"),
+        (lambda e: e.update(data="大阪府"), "data"),
+    ],
+)
+def test_an_invalid_event_names_the_json_path_that_failed_and_keeps_no_identifier_that_is_not_one(change, path):
+    raw = latest_info(address="大阪府大阪市")
+    change(raw)
+    with pytest.raises(InvalidEvent) as caught:
+        event_parse(raw)
+    assert caught.value.paths == [path]
+    assert caught.value.event_id in ("ev_1", "")  # an id that is not an identifier is not kept either
+    assert "山田" not in caught.value.event_id
 
 
 def page(events: list[Any], next_cursor: str = "p2", has_more: bool = False) -> dict[str, Any]:

@@ -202,7 +202,7 @@ def test_an_id_repeated_with_different_content_is_quarantined_not_overwritten():
     PollState.objects.create(name="events", cursor="", claim_token="mine")
     result = PollResult("done")
     _page_store(token="mine", after="", page=EventPage(events=[_event("ev_1", seq=1)], next_cursor="1"), result=result)
-    bad = InvalidEvent("holder_seq is not a positive integer", {"id": "ev_2", "holder_seq": "x"})
+    bad = InvalidEvent("holder_seq is not a positive integer", {"id": "ev_2", "holder_seq": "x"}, "holder_seq")
     page = EventPage(
         events=[_event("ev_1", seq=9), _event("ev_3"), _event("ev_3", seq=4)], invalid=[bad], next_cursor="2"
     )
@@ -213,3 +213,6 @@ def test_an_id_repeated_with_different_content_is_quarantined_not_overwritten():
     assert reasons["ev_2"] == "holder_seq is not a positive integer"
     assert "different" in reasons["ev_1"] and "different" in reasons["ev_3"]
     assert PollState.objects.get().cursor == "2"
+    kept = list(QuarantinedEvent.objects.values_list("paths", "body_sha256"))
+    assert all(paths and len(digest) == 64 for paths, digest in kept)
+    assert "東京都" not in repr(list(QuarantinedEvent.objects.values()))  # the repeat's data is not kept

@@ -39,7 +39,11 @@ def gateway_state(signed_consent):
             status=status,
         )
     QuarantinedEvent.objects.create(
-        event_id="ev_bad", raw='{"name": "山田　秘密"}', received_at=now, reason="holder_seq is not a positive integer"
+        event_id="ev_bad",
+        received_at=now,
+        reason="holder_seq is not a positive integer",
+        paths=["holder_seq"],
+        body_sha256="ab" * 32,
     )
     failed = OutboxMessage.objects.create(
         kind=OutboxKind.SUBMIT_CONSENT,

@@ -177,7 +177,9 @@ def world(
         jlis_consent_id="JC-world", occurred_at=now, received_at=now, status=EventStatus.SKIPPED,
         reason="unknown_consent", processed_at=now, payload={"consent_id": "JC-world", "consent_date": "2026-01-05"},
     )  # fmt: skip
-    QuarantinedEvent.objects.create(event_id="ev-bad", raw="{not json", reason="not JSON", received_at=now)
+    QuarantinedEvent.objects.create(
+        event_id="ev-bad", reason="holder_seq is not a positive integer", paths=["holder_seq"], received_at=now
+    )
     PollState.objects.create(cursor="", last_success_at=now)
     CrlImport.objects.create(
         issuer_key_id="ab" * 20, crl_number=1, this_update=now, next_update=now + timedelta(days=1), entries=1,
