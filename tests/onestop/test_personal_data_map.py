@@ -1,0 +1,68 @@
+"""The personal-data map (onestop/personal_data.py, docs/personal-data.md) covers every column that
+can hold text, JSON, bytes or an address, of every model installed (the libraries' included), so
+no new column slips in unmapped; and the document is the map."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from django.apps import apps
+from django.db import models
+
+from onestop.management.commands.personal_data_map import document_with_map
+from onestop.personal_data import MARK_END, MARK_START, NO_PERSONAL_DATA, PERSONAL, map_markdown
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "personal-data.md"
+# What can carry a person's data in a column: text of any kind (e-mail and slugs are text too),
+# JSON, bytes, network addresses and UUIDs.
+CARRIERS = (models.CharField, models.TextField, models.JSONField, models.BinaryField, models.GenericIPAddressField)
+CARRIERS += (models.UUIDField,)
+
+
+def _columns() -> Iterator[tuple[str, models.Field]]:
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            yield f"{model._meta.label_lower}.{field.name}", field
+
+
+def unmapped(columns: Iterable[tuple[str, models.Field]]) -> list[str]:
+    """The carrier columns in neither list of the map."""
+    return sorted(
+        label
+        for label, field in columns
+        if isinstance(field, CARRIERS) and label not in PERSONAL and label not in NO_PERSONAL_DATA
+    )
+
+
+def test_every_text_json_binary_or_address_column_is_in_the_map():
+    missing = unmapped(_columns())
+    assert missing == [], "add these to onestop/personal_data.py (PERSONAL or NO_PERSONAL_DATA): " + ", ".join(missing)
+
+
+def test_the_check_finds_a_new_unmapped_column():
+    """A column added tomorrow, of each kind, is reported (the check can fail)."""
+    new = [(f"driver_records.driverrecord.new_{i}", kind()) for i, kind in enumerate(CARRIERS)]
+    assert unmapped([*_columns(), *new]) == sorted(label for label, _field in new)
+    assert unmapped([("driver_records.driverrecord.new_date", models.DateField())]) == []  # not a carrier
+
+
+def test_the_map_names_only_columns_that_exist_and_each_once():
+    existing = {label for label, _field in _columns()}
+    assert sorted(set(PERSONAL) - existing) == []
+    assert sorted(set(NO_PERSONAL_DATA) - existing) == []
+    assert sorted(set(PERSONAL) & set(NO_PERSONAL_DATA)) == []
+
+
+def test_every_personal_column_says_what_why_who_how_long_and_what_erases_it():
+    incomplete = [label for label, p in PERSONAL.items() if not all(vars(p).values())]
+    assert incomplete == []
+
+
+def test_the_document_is_the_map():
+    text = DOC.read_text(encoding="utf-8")
+    assert MARK_START in text and MARK_END in text
+    assert text == document_with_map(text), "run: manage.py personal_data_map --write docs/personal-data.md"
+    for label in PERSONAL:
+        table = apps.get_model(label.rsplit(".", 1)[0])._meta.db_table
+        assert f"### `{table}`" in map_markdown()
