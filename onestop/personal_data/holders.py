@@ -1,0 +1,226 @@
+"""The holders' columns: their records, consents, J-LIS's events and the safeguards."""
+
+from __future__ import annotations
+
+from .kinds import (
+    AUDITORS,
+    DIRECTORY,
+    FOREVER,
+    HOLDER_PAGE,
+    NOBODY,
+    NOT_ERASED,
+    R15,
+    RECORD,
+    RECORD_LIFE,
+    SAFEGUARDS,
+    SERIAL,
+    Personal,
+)
+
+HOLDER_COLUMNS: dict[str, Personal] = {
+    # --- driver records ---------------------------------------------------------------------
+    "driver_records.driverrecord.number": Personal(
+        "the licence or driving-history number",
+        RECORD,
+        DIRECTORY + "; the terminal API (consent status)",
+        RECORD_LIFE,
+        NOT_ERASED,
+    ),
+    "driver_records.driverrecord.name": Personal("the holder's name", RECORD, DIRECTORY, RECORD_LIFE, NOT_ERASED),
+    "driver_records.driverrecord.name_key": Personal(
+        "the name folded for search (NFKC, no spaces)",
+        "finding a holder by name at the counter",
+        DIRECTORY,
+        RECORD_LIFE,
+        NOT_ERASED,
+    ),
+    "driver_records.driverrecord.birth_date": Personal(
+        "the holder's date of birth", RECORD, HOLDER_PAGE, RECORD_LIFE, NOT_ERASED
+    ),
+    "driver_records.driverrecord.address": Personal(
+        "the holder's address", RECORD, HOLDER_PAGE, RECORD_LIFE, NOT_ERASED
+    ),
+    "driver_records.driverrecord.prefecture": Personal(
+        "the prefecture of residence (part of the address)",
+        "R4, R9: which counters serve the holder",
+        DIRECTORY,
+        RECORD_LIFE,
+        NOT_ERASED,
+    ),
+    "driver_records.driverrecord.kind": Personal(
+        "licence or driving-history certificate", RECORD, HOLDER_PAGE, RECORD_LIFE, NOT_ERASED
+    ),
+    "driver_records.driverrecord.holding_status": Personal(
+        "what the holder carries (card only, card and plastic, plastic only)",
+        "R1, R12",
+        HOLDER_PAGE,
+        RECORD_LIFE,
+        NOT_ERASED,
+    ),
+    "driver_records.driverrecord.cert_serial": Personal(SERIAL, "R10, R13", HOLDER_PAGE, RECORD_LIFE, NOT_ERASED),
+    "driver_records.driverrecord.cert_issuer_key_id": Personal(
+        "the key id of the CA that issued the linked certificate",
+        "R13 (a serial is unique per issuer)",
+        HOLDER_PAGE,
+        RECORD_LIFE,
+        NOT_ERASED,
+    ),
+    "driver_records.driverrecord.cert_not_after": Personal(
+        "the linked certificate's end of validity (the 5th birthday after issue: it tells the birthday)",
+        "R11: an expired certificate stops the feed",
+        HOLDER_PAGE,
+        RECORD_LIFE,
+        NOT_ERASED,
+    ),
+    "driver_records.recordchange.old_value": Personal(
+        "a changed field's value before the change (name, address, birth date, holding status, serial...)",
+        "the record's history: what J-LIS changed (R10) and what the counter changed",
+        HOLDER_PAGE,
+        FOREVER,
+        R15 + ": every value J-LIS gave; values typed at the counter stay",
+    ),
+    "driver_records.recordchange.new_value": Personal(
+        "a changed field's value after the change",
+        "the record's history: what J-LIS changed (R10) and what the counter changed",
+        HOLDER_PAGE,
+        FOREVER,
+        R15 + ": every value J-LIS gave; values typed at the counter stay",
+    ),
+    # --- consents -------------------------------------------------------------------------------
+    "consents.consentstatement.text": Personal(
+        "the statement shown for signing: record number, kind, items chosen, office, time",
+        "R3: the exact bytes the holder's card signs",
+        "the office that made it (counter pages, its terminals through the API); auditors (admin)",
+        FOREVER,
+        R15,
+    ),
+    "consents.consentstatement.items": Personal(
+        "the items the holder chose (address, name, date of birth)", "R2", HOLDER_PAGE, FOREVER, NOT_ERASED
+    ),
+    "consents.consent.items": Personal(
+        "the items the holder chose",
+        "R2, R8: the consent's status",
+        HOLDER_PAGE + "; the terminal API (status)",
+        FOREVER,
+        NOT_ERASED,
+    ),
+    "consents.consent.statement_bytes": Personal(
+        "the signed statement (record number, items, office, time)",
+        "R3: evidence of what was signed",
+        HOLDER_PAGE + " (the report says whether it is held)",
+        FOREVER,
+        R15,
+    ),
+    "consents.consent.signature": Personal(
+        "the holder's signature over the statement",
+        "R3: evidence",
+        NOBODY + " (the admin leaves it out)",
+        FOREVER,
+        R15,
+    ),
+    "consents.consent.certificate": Personal(
+        "the holder's signing certificate: name, address, date of birth and sex",
+        "R3: the evidence the consent was signed with the holder's card",
+        NOBODY + " (the admin leaves it out)",
+        FOREVER,
+        R15,
+    ),
+    "consents.consent.verification": Personal(
+        "how the signature was checked: serial, issuer key, validity, trust anchor, revocation source",
+        "R3",
+        AUDITORS,
+        FOREVER,
+        R15 + " (keeps only the check's own facts)",
+    ),
+    "consents.consent.cert_serial": Personal(SERIAL, "R3, R13", HOLDER_PAGE, FOREVER, NOT_ERASED),
+    "consents.consent.cert_issuer_key_id": Personal(
+        "the key id of the certificate's issuer", "R3, R13", HOLDER_PAGE, FOREVER, NOT_ERASED
+    ),
+    "consents.consent.jlis_consent_id": Personal(
+        "J-LIS's id of the holder's consent",
+        "R5, R9: how J-LIS names the consent",
+        HOLDER_PAGE,
+        FOREVER,
+        NOT_ERASED,
+    ),
+    "consents.consent.revoked_reason": Personal(
+        "the supervisor's reason for revoking (free text, may name people; never a My Number, R14)",
+        "R9",
+        HOLDER_PAGE,
+        FOREVER,
+        NOT_ERASED,
+    ),
+    "consents.mynaportallink.cert_serial": Personal(
+        SERIAL + ", as linked to Mynaportal", "R4, R13", HOLDER_PAGE, FOREVER, NOT_ERASED
+    ),
+    "consents.revokedcertificate.serial": Personal(
+        "serials of revoked signing certificates (anyone's: J-LIS's CRL)",
+        "R3: the revocation check",
+        AUDITORS,
+        FOREVER + " (each CRL import adds and updates entries)",
+        NOT_ERASED,
+    ),
+    # --- J-LIS gateway ---------------------------------------------------------------------------
+    "jlis_gateway.jlisevent.serial": Personal(SERIAL, "R9-R13", AUDITORS, FOREVER, NOT_ERASED),
+    "jlis_gateway.jlisevent.jlis_consent_id": Personal(
+        "J-LIS's id of the holder's consent", "R5, R9", AUDITORS, FOREVER, NOT_ERASED
+    ),
+    "jlis_gateway.jlisevent.payload": Personal(
+        "what J-LIS sent about the holder: the latest name, address, date of birth (R10), a Mynaportal "
+        "registration's certificate data (R11), serials, dates",
+        "R2, R9-R12: applied to the record, then kept as the record of what J-LIS gave",
+        AUDITORS + "; the holder, in a disclosure report (R16)",
+        FOREVER,
+        "the applier scrubs the items the holder did not choose (R2); " + R15 + " keeps only identifiers and dates",
+    ),
+    "jlis_gateway.quarantinedevent.raw": Personal(
+        "an unreadable event's body as received (may hold every item J-LIS sent)",
+        "operators look into what J-LIS sent",
+        AUDITORS,
+        FOREVER,
+        R15 + ", for bodies naming the holder",
+    ),
+    "jlis_gateway.outboxmessage.response": Personal(
+        "J-LIS's answer to a submission: its consent id and status", "R5", AUDITORS, FOREVER, NOT_ERASED
+    ),
+    # --- safeguards ------------------------------------------------------------------------------
+    "safeguards.suspensionrequest.reason_code": Personal(
+        "the prohibited act the holder is said to have done (article 6)", "R15", SAFEGUARDS, FOREVER, NOT_ERASED
+    ),
+    "safeguards.suspensionrequest.grounds": Personal(
+        "whether the act is evident or suspected (article 7)", "R15", SAFEGUARDS, FOREVER, NOT_ERASED
+    ),
+    "safeguards.suspensionrequest.note": Personal(
+        "the proposer's account of the act (free text, may name people; never a My Number, R14)",
+        "R15 (the audit trail keeps its SHA-256 only)",
+        SAFEGUARDS,
+        FOREVER,
+        NOT_ERASED,
+    ),
+    "safeguards.suspensionrequest.decision_note": Personal(
+        "the deciding supervisor's note (free text)", "R15 (four eyes)", SAFEGUARDS, FOREVER, NOT_ERASED
+    ),
+    "safeguards.disclosurerequest.requester_kind": Personal(
+        "who asked: the holder, a legal representative or an agent", "R16", SAFEGUARDS, FOREVER, NOT_ERASED
+    ),
+    "safeguards.disclosurerequest.requester_name": Personal(
+        "the requester's name as written on the form (not in the audit trail)",
+        "R16",
+        SAFEGUARDS,
+        FOREVER,
+        NOT_ERASED,
+    ),
+    "safeguards.disclosurerequest.identity_document": Personal(
+        "which identity document was seen (never its number)",
+        "R16: identity is verified",
+        SAFEGUARDS,
+        FOREVER,
+        NOT_ERASED,
+    ),
+    "safeguards.disclosurerequest.identity_note": Personal(
+        "how identity was checked (free text; never a document's number)", "R16", SAFEGUARDS, FOREVER, NOT_ERASED
+    ),
+    "safeguards.disclosurerequest.fee_receipt_number": Personal(
+        "the fee's receipt number", "R16: a fee is taken", SAFEGUARDS, FOREVER, NOT_ERASED
+    ),
+}

@@ -1,0 +1,39 @@
+"""What the personal-data map says of a column, and the phrases its entries share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Personal:
+    holds: str
+    rule: str  # why it is kept
+    readers: str
+    kept: str
+    erased_by: str
+
+
+@dataclass(frozen=True)
+class NoPersonalData:
+    why: str
+
+
+# Who reads, as the object-scope rule (docs/security.md) has it.
+HOLDER_PAGE = (
+    "clerks and supervisors of the holder's prefecture (holder page); auditors (admin, read pages); "
+    "the holder, in a disclosure report (R16)"
+)
+DIRECTORY = HOLDER_PAGE + "; every clerk and supervisor, in the directory of other prefectures' holders"
+AUDITORS = "auditors and superusers (admin)"
+SAFEGUARDS = "supervisors of the holder's prefecture and auditors (safeguards pages); auditors (admin)"
+NOBODY = "no page or API shows it; the database's roles only"
+
+# How long, and what erases it.
+RECORD_LIFE = "as long as the police keep the record (Road Traffic Act); the service never deletes a record"
+FOREVER = "no time limit: nothing deletes it"
+NOT_ERASED = "nothing"
+R15 = "a confirmed suspension (R15: safeguards.services.erasure)"
+
+RECORD = "the police's own licence or driving-history record (R10, R13), kept current by J-LIS's updates (R2)"
+SERIAL = "the serial (発行番号) of the holder's signing certificate: how J-LIS names the holder (R13)"

@@ -1,0 +1,217 @@
+"""The service's own columns: the audit trail, the idempotency layer, staff and their logins,
+and every text, JSON or binary column that holds no personal data."""
+
+from __future__ import annotations
+
+from .kinds import AUDITORS, FOREVER, NOBODY, NOT_ERASED, R15, SERIAL, NoPersonalData, Personal
+
+SERVICE_COLUMNS: dict[str, Personal] = {
+    # --- the audit trail and the idempotency layer -----------------------------------------------
+    "onestop.auditevent.actor_label": Personal(
+        "who acted: a staff username, a terminal's name or J-LIS",
+        "the audit trail (security.md)",
+        AUDITORS,
+        FOREVER + " (append-only: the database refuses changes)",
+        NOT_ERASED,
+    ),
+    "onestop.auditevent.record_number": Personal(
+        "the holder's record number",
+        "the audit trail: which holder",
+        AUDITORS,
+        FOREVER + " (append-only)",
+        NOT_ERASED,
+    ),
+    "onestop.auditevent.serial": Personal(SERIAL, "the audit trail", AUDITORS, FOREVER + " (append-only)", NOT_ERASED),
+    "onestop.auditevent.subject_id": Personal(
+        "the changed object's id (a record's or a user's)",
+        "the audit trail",
+        AUDITORS,
+        FOREVER + " (append-only)",
+        NOT_ERASED,
+    ),
+    "onestop.auditevent.old_values": Personal(
+        "the changed fields' old values: holding status, prefecture, serials and statuses in clear; name, "
+        "address, birth date, sex, certificate and statement masked (onestop.audit.PERSONAL_FIELDS)",
+        "the audit trail",
+        AUDITORS,
+        FOREVER + " (append-only)",
+        NOT_ERASED,
+    ),
+    "onestop.auditevent.new_values": Personal(
+        "the changed fields' new values, masked as above; a revocation's reason in full; an admin export's shape "
+        "(typed values masked)",
+        "the audit trail",
+        AUDITORS,
+        FOREVER + " (append-only)",
+        NOT_ERASED,
+    ),
+    "onestop.idempotentrequest.body": Personal(
+        "the first answer to a form or API request, replayed to a repeat: a page or JSON that may quote a "
+        "holder's data (a statement's text, a holder page); never an answer that refused a My Number (R14)",
+        "a double click or a retried request does the work once (security.md)",
+        NOBODY + "; the same caller's repeat",
+        "24 hours (onestop.idempotency.KEEP_FOR; the daily purge at 03:30)",
+        R15 + " for answers about the holder; the purge",
+    ),
+    "onestop.idempotentanswerholder.record_number": Personal(
+        "the record numbers an answer was about",
+        "R15: finding the answers to erase",
+        NOBODY,
+        "as long as its answer",
+        R15 + "; the purge",
+    ),
+    # --- staff and their logins ------------------------------------------------------------------
+    "onestop.user.username": Personal(
+        "a staff member's username",
+        "authentication",
+        AUDITORS + "; the audit trail names it",
+        FOREVER,
+        NOT_ERASED + " (an account is deactivated, not deleted: audit rows refer to it)",
+    ),
+    "onestop.user.first_name": Personal("a staff member's given name", "authentication", AUDITORS, FOREVER, NOT_ERASED),
+    "onestop.user.last_name": Personal("a staff member's family name", "authentication", AUDITORS, FOREVER, NOT_ERASED),
+    "onestop.user.email": Personal("a staff member's e-mail address", "authentication", AUDITORS, FOREVER, NOT_ERASED),
+    "axes.accessattempt.username": Personal(
+        "the username typed at a failed login (never a My Number: the form refuses one first)",
+        "lockout after failed logins (security.md)",
+        AUDITORS,
+        "until a successful login or the cool-off resets it",
+        "a successful login (AXES_RESET_ON_SUCCESS)",
+    ),
+    "axes.accessattempt.ip_address": Personal(
+        "the address a failed login came from", "lockout", AUDITORS, "as the username above", "as above"
+    ),
+    "axes.accessattempt.user_agent": Personal("the browser's description", "lockout", AUDITORS, "as above", "as above"),
+    "axes.accessattempt.get_data": Personal(
+        "the login request's query string", "lockout", AUDITORS, "as above", "as above"
+    ),
+    "axes.accessattempt.post_data": Personal(
+        "the login form's fields, the password masked", "lockout", AUDITORS, "as above", "as above"
+    ),
+    "axes.accesslog.username": Personal(
+        "a successful login's username", "login history", AUDITORS, FOREVER, NOT_ERASED
+    ),
+    "axes.accesslog.ip_address": Personal("the address it came from", "login history", AUDITORS, FOREVER, NOT_ERASED),
+    "axes.accesslog.user_agent": Personal("the browser's description", "login history", AUDITORS, FOREVER, NOT_ERASED),
+    "axes.accesslog.session_hash": Personal(
+        "a hash of the session key", "login history", AUDITORS, FOREVER, NOT_ERASED
+    ),
+    "axes.accessfailurelog.username": Personal(
+        "each failed login's username",
+        "login history (AXES_ENABLE_ACCESS_FAILURE_LOG)",
+        AUDITORS,
+        FOREVER,
+        NOT_ERASED,
+    ),
+    "axes.accessfailurelog.ip_address": Personal(
+        "the address it came from", "login history", AUDITORS, FOREVER, NOT_ERASED
+    ),
+    "axes.accessfailurelog.user_agent": Personal(
+        "the browser's description", "login history", AUDITORS, FOREVER, NOT_ERASED
+    ),
+    "sessions.session.session_data": Personal(
+        "a signed-in staff member's session: user id, password hash's digest, second-factor device",
+        "authentication",
+        NOBODY,
+        "30 minutes idle (SESSION_IDLE_SECONDS); an expired row stays until "
+        "`manage.py clearsessions`, which nothing schedules",
+        "logging out; clearsessions",
+    ),
+    "admin.logentry.object_repr": Personal(
+        "a changed object's name as the admin showed it (a record's number, a username)",
+        "Django admin's change history",
+        "the superuser who made the change (admin's recent actions)",
+        FOREVER,
+        NOT_ERASED,
+    ),
+    "admin.logentry.object_id": Personal(
+        "the changed object's id", "Django admin's change history", "the superuser who made it", FOREVER, NOT_ERASED
+    ),
+    "admin.logentry.change_message": Personal(
+        "which fields an admin change touched (names, not values)",
+        "Django admin's change history",
+        "the superuser who made it",
+        FOREVER,
+        NOT_ERASED,
+    ),
+}
+
+_CHOICE = "one of the field's fixed codes"
+_ID = "an identifier the service or J-LIS made, about no person"
+
+NO_PERSONAL_DATA: dict[str, NoPersonalData] = {
+    "onestop.office.code": NoPersonalData("an office's code"),
+    "onestop.office.name": NoPersonalData("an office's name"),
+    "onestop.office.kind": NoPersonalData(_CHOICE),
+    "onestop.office.prefecture": NoPersonalData(_CHOICE),
+    "onestop.user.password": NoPersonalData("a password hash: a secret, kept out of every page and log"),
+    "onestop.auditevent.action": NoPersonalData("the action's name"),
+    "onestop.auditevent.subject_type": NoPersonalData("a model's name"),
+    "onestop.auditevent.request_id": NoPersonalData("the request's random id"),
+    "onestop.auditevent.prev_hash": NoPersonalData("a hash of the previous row"),
+    "onestop.auditevent.row_hash": NoPersonalData("a hash of the row"),
+    "onestop.auditchainhead.last_hash": NoPersonalData("a hash"),
+    "onestop.idempotentrequest.caller": NoPersonalData("a SHA-256 of the caller's credentials"),
+    "onestop.idempotentrequest.key": NoPersonalData("the client's random key (letters, digits, -_.:)"),
+    "onestop.idempotentrequest.fingerprint": NoPersonalData(
+        "a SHA-256 of the request (not kept for a request that refused a My Number)"
+    ),
+    "onestop.idempotentrequest.headers": NoPersonalData("Content-Type, Location, Content-Language"),
+    "auth.permission.name": NoPersonalData("a permission's name"),
+    "auth.permission.codename": NoPersonalData("a permission's code"),
+    "auth.group.name": NoPersonalData("a role's name"),
+    "contenttypes.contenttype.app_label": NoPersonalData("an app's name"),
+    "contenttypes.contenttype.model": NoPersonalData("a model's name"),
+    "sessions.session.session_key": NoPersonalData("a random key"),
+    "axes.accessattempt.http_accept": NoPersonalData("the browser's Accept header"),
+    "axes.accessattempt.path_info": NoPersonalData("the login page's path"),
+    "axes.accesslog.http_accept": NoPersonalData("the browser's Accept header"),
+    "axes.accesslog.path_info": NoPersonalData("the login page's path"),
+    "axes.accessfailurelog.http_accept": NoPersonalData("the browser's Accept header"),
+    "axes.accessfailurelog.path_info": NoPersonalData("the login page's path"),
+    "otp_totp.totpdevice.name": NoPersonalData("the device's name ('authenticator')"),
+    "otp_totp.totpdevice.key": NoPersonalData("the TOTP secret: hidden in the admin (OTP_ADMIN_HIDE_SENSITIVE_DATA)"),
+    "driver_records.recordchange.field": NoPersonalData("the changed field's name"),
+    "driver_records.recordchange.source": NoPersonalData(_CHOICE),
+    "driver_records.recordchange.jlis_event_id": NoPersonalData(_ID),
+    "consents.termsversion.version": NoPersonalData("the terms' version"),
+    "consents.termsversion.text": NoPersonalData("the terms of use"),
+    "consents.consentstatement.nonce": NoPersonalData("a random one-time value"),
+    "consents.consentstatement.refused_code": NoPersonalData("a refusal's code"),
+    "consents.consent.reference": NoPersonalData(_ID),
+    "consents.consent.channel": NoPersonalData(_CHOICE),
+    "consents.consent.statement_sha256": NoPersonalData("a hash of the signed statement (erased with it, R15)"),
+    "consents.consent.status": NoPersonalData(_CHOICE),
+    "consents.consent.rejected_reason": NoPersonalData("J-LIS's refusal code"),
+    "consents.consent.revoked_channel": NoPersonalData(_CHOICE),
+    "consents.counterterminal.name": NoPersonalData("a counter terminal's name"),
+    "consents.counterterminal.token_prefix": NoPersonalData("the start of a terminal's token"),
+    "consents.counterterminal.token_hash": NoPersonalData("a SHA-256 of a terminal's token"),
+    "consents.crlimport.issuer_key_id": NoPersonalData("a CA's key id"),
+    "consents.revokedcertificate.issuer_key_id": NoPersonalData("a CA's key id"),
+    "consents.revokedcertificate.reason": NoPersonalData("a CRL reason code"),
+    "jlis_gateway.jlisevent.event_id": NoPersonalData(_ID),
+    "jlis_gateway.jlisevent.kind": NoPersonalData(_CHOICE),
+    "jlis_gateway.jlisevent.status": NoPersonalData(_CHOICE),
+    "jlis_gateway.jlisevent.reason": NoPersonalData("the reason code an event was not applied"),
+    "jlis_gateway.quarantinedevent.event_id": NoPersonalData(_ID),
+    "jlis_gateway.quarantinedevent.cursor": NoPersonalData("J-LIS's cursor"),
+    "jlis_gateway.quarantinedevent.reason": NoPersonalData("why the body could not be read"),
+    "jlis_gateway.pollstate.name": NoPersonalData("the poll's name"),
+    "jlis_gateway.pollstate.cursor": NoPersonalData("J-LIS's cursor"),
+    "jlis_gateway.pollstate.last_error": NoPersonalData("the last poll error's kind"),
+    "jlis_gateway.pollstate.claim_token": NoPersonalData("a random token"),
+    "jlis_gateway.outboxmessage.kind": NoPersonalData(_CHOICE),
+    "jlis_gateway.outboxmessage.idempotency_key": NoPersonalData("a random key"),
+    "jlis_gateway.outboxmessage.payload": NoPersonalData(
+        "empty: the relay builds each request from the consent when it sends (jlis_gateway.outbox)"
+    ),
+    "jlis_gateway.outboxmessage.status": NoPersonalData(_CHOICE),
+    "jlis_gateway.outboxmessage.last_error": NoPersonalData("the last sending error's kind"),
+    "safeguards.suspensionrequest.status": NoPersonalData(_CHOICE),
+    "safeguards.suspensionrequest.erased": NoPersonalData("counts of what the erasure emptied, by kind"),
+    "safeguards.disclosurerequest.reference": NoPersonalData(_ID),
+    "safeguards.disclosurerequest.status": NoPersonalData(_CHOICE),
+    "safeguards.disclosurerequest.answer_method": NoPersonalData(_CHOICE),
+    "operations.heartbeat.component": NoPersonalData("a component's name"),
+}
