@@ -1,4 +1,4 @@
-"""The personal-data map (onestop/personal_data.py, docs/personal-data.md) covers every column that
+"""The personal-data map (onestop/personal_data/, docs/personal-data.md) covers every column that
 can hold text, JSON, bytes or an address, of every model installed (the libraries' included), so
 no new column slips in unmapped; and the document is the map."""
 
@@ -37,7 +37,7 @@ def unmapped(columns: Iterable[tuple[str, models.Field]]) -> list[str]:
 
 def test_every_text_json_binary_or_address_column_is_in_the_map():
     missing = unmapped(_columns())
-    assert missing == [], "add these to onestop/personal_data.py (PERSONAL or NO_PERSONAL_DATA): " + ", ".join(missing)
+    assert missing == [], "add these to onestop/personal_data/ (PERSONAL or NO_PERSONAL_DATA): " + ", ".join(missing)
 
 
 def test_the_check_finds_a_new_unmapped_column():
