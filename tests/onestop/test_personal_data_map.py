@@ -8,16 +8,20 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from django.apps import apps
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.sessions.models import Session
 from django.db import models
+from django.db.models.functions import Length, Upper
 
 from onestop.management.commands.personal_data_map import document_with_map
+from onestop.models import User
 from onestop.personal_data import MARK_END, MARK_START, NO_PERSONAL_DATA, PERSONAL, map_markdown
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "personal-data.md"
-# What can carry a person's data in a column: text of any kind (e-mail and slugs are text too),
-# JSON, bytes, network addresses and UUIDs.
+# What can carry a person's data in a column: text of any kind (e-mail, slugs, URLs and file
+# paths are text too), JSON, bytes, network addresses and UUIDs.
 CARRIERS = (models.CharField, models.TextField, models.JSONField, models.BinaryField, models.GenericIPAddressField)
-CARRIERS += (models.UUIDField,)
+CARRIERS += (models.UUIDField, models.FileField, models.FilePathField)
 
 
 def _columns() -> Iterator[tuple[str, models.Field]]:
@@ -26,12 +30,23 @@ def _columns() -> Iterator[tuple[str, models.Field]]:
             yield f"{model._meta.label_lower}.{field.name}", field
 
 
+def stored_as(field: models.Field) -> models.Field:
+    """The field whose values the column holds: a generated column's output, a foreign key's
+    target (a key may be a text column of another table), an array's element."""
+    if isinstance(field, models.GeneratedField):
+        return stored_as(field.output_field)
+    if isinstance(field, models.ForeignKey):  # one-to-one included
+        return stored_as(field.target_field)
+    base = getattr(field, "base_field", None)  # django.contrib.postgres's ArrayField
+    return stored_as(base) if isinstance(base, models.Field) else field
+
+
 def unmapped(columns: Iterable[tuple[str, models.Field]]) -> list[str]:
     """The carrier columns in neither list of the map."""
     return sorted(
         label
         for label, field in columns
-        if isinstance(field, CARRIERS) and label not in PERSONAL and label not in NO_PERSONAL_DATA
+        if isinstance(stored_as(field), CARRIERS) and label not in PERSONAL and label not in NO_PERSONAL_DATA
     )
 
 
@@ -45,6 +60,29 @@ def test_the_check_finds_a_new_unmapped_column():
     new = [(f"driver_records.driverrecord.new_{i}", kind()) for i, kind in enumerate(CARRIERS)]
     assert unmapped([*_columns(), *new]) == sorted(label for label, _field in new)
     assert unmapped([("driver_records.driverrecord.new_date", models.DateField())]) == []  # not a carrier
+
+
+def test_the_check_sees_what_a_generated_key_or_array_column_holds():
+    """A generated column, a foreign key and an array are reported by what their column stores."""
+    text = models.CharField(max_length=2)
+    new = {
+        "driver_records.driverrecord.new_generated": models.GeneratedField(
+            expression=Upper("address"), output_field=text, db_persist=True
+        ),
+        "driver_records.driverrecord.new_session": models.ForeignKey(
+            Session, to_field="session_key", on_delete=models.CASCADE
+        ),
+        "driver_records.driverrecord.new_array": ArrayField(models.TextField()),
+    }
+    assert unmapped(new.items()) == sorted(new)
+    numbers = {
+        "driver_records.driverrecord.new_generated_number": models.GeneratedField(
+            expression=Length("address"), output_field=models.IntegerField(), db_persist=True
+        ),
+        "driver_records.driverrecord.new_user": models.ForeignKey(User, on_delete=models.CASCADE),
+        "driver_records.driverrecord.new_array_of_numbers": ArrayField(models.IntegerField()),
+    }
+    assert unmapped(numbers.items()) == []
 
 
 def test_the_map_names_only_columns_that_exist_and_each_once():
