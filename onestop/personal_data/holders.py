@@ -29,7 +29,7 @@ HOLDER_COLUMNS: dict[str, Personal] = {
     "driver_records.driverrecord.name": Personal("the holder's name", RECORD, DIRECTORY, RECORD_LIFE, NOT_ERASED),
     "driver_records.driverrecord.name_key": Personal(
         "the name folded for search (NFKC, no spaces)",
-        "finding a holder by name at the counter",
+        "R4, R8: the counter finds the holder by name to register a consent or show its status",
         DIRECTORY,
         RECORD_LIFE,
         NOT_ERASED,
@@ -175,7 +175,8 @@ HOLDER_COLUMNS: dict[str, Personal] = {
     ),
     "jlis_gateway.quarantinedevent.raw": Personal(
         "an unreadable event's body as received (may hold every item J-LIS sent)",
-        "operators look into what J-LIS sent",
+        "R9-R12 events J-LIS must serve again: operators see what could not be read "
+        "(docs/operations.md, OnestopEventsQuarantined)",
         AUDITORS,
         FOREVER,
         R15 + ", for bodies naming the holder",

@@ -26,8 +26,17 @@ HOLDER_PAGE = (
 )
 DIRECTORY = HOLDER_PAGE + "; every clerk and supervisor, in the directory of other prefectures' holders"
 AUDITORS = "auditors and superusers (admin)"
+ADMIN_HISTORY_READERS = "auditors (the history page of a row they may read in the admin); superusers"
 SAFEGUARDS = "supervisors of the holder's prefecture and auditors (safeguards pages); auditors (admin)"
 NOBODY = "no page or API shows it; the database's roles only"
+
+# Why, for the service's own columns (no rule of the terms asks for them: a security measure does).
+AUTHENTICATION = "signing staff in (docs/security.md, Authentication)"
+LOCKOUT = "locking a username out after failed logins (docs/security.md, Authentication: lockout)"
+LOGIN_HISTORY = "the login history the auditor reads (docs/security.md, Authentication: lockout)"
+AUDIT_TRAIL = "the audit trail (docs/security.md, The audit trail)"
+ADMIN_HISTORY = "the admin's change history of a row (docs/security.md, the permission matrix: history)"
+REPLAY = "a double click or a retried request does the work once (onestop/idempotency.py; docs/reliability.md)"
 
 # How long, and what erases it.
 RECORD_LIFE = "as long as the police keep the record (Road Traffic Act); the service never deletes a record"

@@ -3,28 +3,44 @@ and every text, JSON or binary column that holds no personal data."""
 
 from __future__ import annotations
 
-from .kinds import AUDITORS, FOREVER, NOBODY, NOT_ERASED, R15, SERIAL, NoPersonalData, Personal
+from .kinds import (
+    ADMIN_HISTORY,
+    ADMIN_HISTORY_READERS,
+    AUDIT_TRAIL,
+    AUDITORS,
+    AUTHENTICATION,
+    FOREVER,
+    LOCKOUT,
+    LOGIN_HISTORY,
+    NOBODY,
+    NOT_ERASED,
+    R15,
+    REPLAY,
+    SERIAL,
+    NoPersonalData,
+    Personal,
+)
 
 SERVICE_COLUMNS: dict[str, Personal] = {
     # --- the audit trail and the idempotency layer -----------------------------------------------
     "onestop.auditevent.actor_label": Personal(
         "who acted: a staff username, a terminal's name or J-LIS",
-        "the audit trail (security.md)",
+        AUDIT_TRAIL,
         AUDITORS,
         FOREVER + " (append-only: the database refuses changes)",
         NOT_ERASED,
     ),
     "onestop.auditevent.record_number": Personal(
         "the holder's record number",
-        "the audit trail: which holder",
+        AUDIT_TRAIL,
         AUDITORS,
         FOREVER + " (append-only)",
         NOT_ERASED,
     ),
-    "onestop.auditevent.serial": Personal(SERIAL, "the audit trail", AUDITORS, FOREVER + " (append-only)", NOT_ERASED),
+    "onestop.auditevent.serial": Personal(SERIAL, AUDIT_TRAIL, AUDITORS, FOREVER + " (append-only)", NOT_ERASED),
     "onestop.auditevent.subject_id": Personal(
         "the changed object's id (a record's or a user's)",
-        "the audit trail",
+        AUDIT_TRAIL,
         AUDITORS,
         FOREVER + " (append-only)",
         NOT_ERASED,
@@ -32,7 +48,7 @@ SERVICE_COLUMNS: dict[str, Personal] = {
     "onestop.auditevent.old_values": Personal(
         "the changed fields' old values: holding status, prefecture, serials and statuses in clear; name, "
         "address, birth date, sex, certificate and statement masked (onestop.audit.PERSONAL_FIELDS)",
-        "the audit trail",
+        AUDIT_TRAIL,
         AUDITORS,
         FOREVER + " (append-only)",
         NOT_ERASED,
@@ -40,7 +56,7 @@ SERVICE_COLUMNS: dict[str, Personal] = {
     "onestop.auditevent.new_values": Personal(
         "the changed fields' new values, masked as above; a revocation's reason in full; an admin export's shape "
         "(typed values masked)",
-        "the audit trail",
+        AUDIT_TRAIL,
         AUDITORS,
         FOREVER + " (append-only)",
         NOT_ERASED,
@@ -48,7 +64,7 @@ SERVICE_COLUMNS: dict[str, Personal] = {
     "onestop.idempotentrequest.body": Personal(
         "the first answer to a form or API request, replayed to a repeat: a page or JSON that may quote a "
         "holder's data (a statement's text, a holder page); never an answer that refused a My Number (R14)",
-        "a double click or a retried request does the work once (security.md)",
+        REPLAY,
         NOBODY + "; the same caller's repeat",
         "24 hours (onestop.idempotency.KEEP_FOR; the daily purge at 03:30)",
         R15 + " for answers about the holder; the purge",
@@ -63,55 +79,51 @@ SERVICE_COLUMNS: dict[str, Personal] = {
     # --- staff and their logins ------------------------------------------------------------------
     "onestop.user.username": Personal(
         "a staff member's username",
-        "authentication",
+        AUTHENTICATION,
         AUDITORS + "; the audit trail names it",
         FOREVER,
         NOT_ERASED + " (an account is deactivated, not deleted: audit rows refer to it)",
     ),
-    "onestop.user.first_name": Personal("a staff member's given name", "authentication", AUDITORS, FOREVER, NOT_ERASED),
-    "onestop.user.last_name": Personal("a staff member's family name", "authentication", AUDITORS, FOREVER, NOT_ERASED),
-    "onestop.user.email": Personal("a staff member's e-mail address", "authentication", AUDITORS, FOREVER, NOT_ERASED),
+    "onestop.user.first_name": Personal("a staff member's given name", AUTHENTICATION, AUDITORS, FOREVER, NOT_ERASED),
+    "onestop.user.last_name": Personal("a staff member's family name", AUTHENTICATION, AUDITORS, FOREVER, NOT_ERASED),
+    "onestop.user.email": Personal("a staff member's e-mail address", AUTHENTICATION, AUDITORS, FOREVER, NOT_ERASED),
     "axes.accessattempt.username": Personal(
         "the username typed at a failed login (never a My Number: the form refuses one first)",
-        "lockout after failed logins (security.md)",
+        LOCKOUT,
         AUDITORS,
         "until a successful login or the cool-off resets it",
         "a successful login (AXES_RESET_ON_SUCCESS)",
     ),
     "axes.accessattempt.ip_address": Personal(
-        "the address a failed login came from", "lockout", AUDITORS, "as the username above", "as above"
+        "the address a failed login came from", LOCKOUT, AUDITORS, "as the username above", "as above"
     ),
-    "axes.accessattempt.user_agent": Personal("the browser's description", "lockout", AUDITORS, "as above", "as above"),
+    "axes.accessattempt.user_agent": Personal("the browser's description", LOCKOUT, AUDITORS, "as above", "as above"),
     "axes.accessattempt.get_data": Personal(
-        "the login request's query string", "lockout", AUDITORS, "as above", "as above"
+        "the login request's query string", LOCKOUT, AUDITORS, "as above", "as above"
     ),
     "axes.accessattempt.post_data": Personal(
-        "the login form's fields, the password masked", "lockout", AUDITORS, "as above", "as above"
+        "the login form's fields, the password masked", LOCKOUT, AUDITORS, "as above", "as above"
     ),
-    "axes.accesslog.username": Personal(
-        "a successful login's username", "login history", AUDITORS, FOREVER, NOT_ERASED
-    ),
-    "axes.accesslog.ip_address": Personal("the address it came from", "login history", AUDITORS, FOREVER, NOT_ERASED),
-    "axes.accesslog.user_agent": Personal("the browser's description", "login history", AUDITORS, FOREVER, NOT_ERASED),
-    "axes.accesslog.session_hash": Personal(
-        "a hash of the session key", "login history", AUDITORS, FOREVER, NOT_ERASED
-    ),
+    "axes.accesslog.username": Personal("a successful login's username", LOGIN_HISTORY, AUDITORS, FOREVER, NOT_ERASED),
+    "axes.accesslog.ip_address": Personal("the address it came from", LOGIN_HISTORY, AUDITORS, FOREVER, NOT_ERASED),
+    "axes.accesslog.user_agent": Personal("the browser's description", LOGIN_HISTORY, AUDITORS, FOREVER, NOT_ERASED),
+    "axes.accesslog.session_hash": Personal("a hash of the session key", LOGIN_HISTORY, AUDITORS, FOREVER, NOT_ERASED),
     "axes.accessfailurelog.username": Personal(
         "each failed login's username",
-        "login history (AXES_ENABLE_ACCESS_FAILURE_LOG)",
+        LOGIN_HISTORY + " (AXES_ENABLE_ACCESS_FAILURE_LOG)",
         AUDITORS,
         FOREVER,
         NOT_ERASED,
     ),
     "axes.accessfailurelog.ip_address": Personal(
-        "the address it came from", "login history", AUDITORS, FOREVER, NOT_ERASED
+        "the address it came from", LOGIN_HISTORY, AUDITORS, FOREVER, NOT_ERASED
     ),
     "axes.accessfailurelog.user_agent": Personal(
-        "the browser's description", "login history", AUDITORS, FOREVER, NOT_ERASED
+        "the browser's description", LOGIN_HISTORY, AUDITORS, FOREVER, NOT_ERASED
     ),
     "sessions.session.session_data": Personal(
         "a signed-in staff member's session: user id, password hash's digest, second-factor device",
-        "authentication",
+        AUTHENTICATION,
         NOBODY,
         "30 minutes idle (SESSION_IDLE_SECONDS); an expired row stays until "
         "`manage.py clearsessions`, which nothing schedules",
@@ -119,18 +131,18 @@ SERVICE_COLUMNS: dict[str, Personal] = {
     ),
     "admin.logentry.object_repr": Personal(
         "a changed object's name as the admin showed it (a record's number, a username)",
-        "Django admin's change history",
-        "the superuser who made the change (admin's recent actions)",
+        ADMIN_HISTORY,
+        ADMIN_HISTORY_READERS + "; the superuser who made the change (recent actions)",
         FOREVER,
         NOT_ERASED,
     ),
     "admin.logentry.object_id": Personal(
-        "the changed object's id", "Django admin's change history", "the superuser who made it", FOREVER, NOT_ERASED
+        "the changed object's id", ADMIN_HISTORY, ADMIN_HISTORY_READERS, FOREVER, NOT_ERASED
     ),
     "admin.logentry.change_message": Personal(
         "which fields an admin change touched (names, not values)",
-        "Django admin's change history",
-        "the superuser who made it",
+        ADMIN_HISTORY,
+        ADMIN_HISTORY_READERS,
         FOREVER,
         NOT_ERASED,
     ),

@@ -4,6 +4,7 @@ no new column slips in unmapped; and the document is the map."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from django.db.models.functions import Length, Upper
 from onestop.management.commands.personal_data_map import document_with_map
 from onestop.models import User
 from onestop.personal_data import MARK_END, MARK_START, NO_PERSONAL_DATA, PERSONAL, map_markdown
+from onestop.personal_data.holders import HOLDER_COLUMNS
+from onestop.personal_data.service import SERVICE_COLUMNS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "personal-data.md"
 # What can carry a person's data in a column: text of any kind (e-mail, slugs, URLs and file
@@ -95,6 +98,24 @@ def test_the_map_names_only_columns_that_exist_and_each_once():
 def test_every_personal_column_says_what_why_who_how_long_and_what_erases_it():
     incomplete = [label for label, p in PERSONAL.items() if not all(vars(p).values())]
     assert incomplete == []
+
+
+RULE = re.compile(r"\bR(?:[1-9]|1[0-7])\b")  # DOMAIN.md's R1-R17
+MEASURE = re.compile(r"\b(?:docs/[a-z-]+\.md|onestop/[a-z_]+\.py)\b")
+ROLES = re.compile(r"\b(?:clerks?|supervisors?|auditors?|terminals?|superusers?|holder|database's roles)\b")
+
+
+def test_why_names_the_rule_of_the_terms_or_the_measure_that_needs_the_column():
+    """A holder's column is kept for a rule of the terms; the service's own for a rule or for a
+    measure its document describes."""
+    assert [label for label, p in HOLDER_COLUMNS.items() if not RULE.search(p.rule)] == []
+    assert [label for label, p in SERVICE_COLUMNS.items() if not (RULE.search(p.rule) or MEASURE.search(p.rule))] == []
+
+
+def test_who_reads_names_roles():
+    """Readers are named by the roles of docs/security.md (or: no role, the database's only)."""
+    assert [label for label, p in PERSONAL.items() if not ROLES.search(p.readers)] == []
+    assert not RULE.search("R18") and not ROLES.search("everyone")  # the patterns can refuse
 
 
 def test_the_document_is_the_map():
