@@ -119,10 +119,12 @@ HOLDER_COLUMNS: dict[str, Personal] = {
         R15,
     ),
     "consents.consent.certificate": Personal(
-        "the holder's signing certificate: name, address, date of birth and sex",
+        "the holder's signing certificate: the four basic items (name, address, date of birth, sex) in full; "
+        "the one column meant to keep them (see 'The signing certificate' above)",
         "R3: the evidence the consent was signed with the holder's card",
-        NOBODY + " (the admin leaves it out)",
-        FOREVER,
+        NOBODY + " (the admin and its export leave it out; the disclosure report says whether it is held); "
+        "J-LIS, in the consent's submission",
+        "as long as the consent, which nothing deletes: no time limit",
         R15,
     ),
     "consents.consent.verification": Personal(
@@ -166,8 +168,8 @@ HOLDER_COLUMNS: dict[str, Personal] = {
         "J-LIS's id of the holder's consent", "R5, R9", AUDITORS, FOREVER, NOT_ERASED
     ),
     "jlis_gateway.jlisevent.payload": Personal(
-        "what J-LIS sent about the holder: the latest name, address, date of birth (R10), a Mynaportal "
-        "registration's certificate data (R11), serials, dates",
+        "what J-LIS sent about the holder: the latest name, address, date of birth (R10); a Mynaportal "
+        "registration's whole signing certificate (the four basic items), as J-LIS sent it (R11); serials, dates",
         "R2, R9-R12: applied to the record, then kept as the record of what J-LIS gave",
         AUDITORS + "; the holder, in a disclosure report (R16)",
         FOREVER,
