@@ -31,11 +31,13 @@ def map_markdown() -> str:
     from django.apps import apps
 
     lines: list[str] = []
-    for model_class in apps.get_models():
+    unlisted: list[str] = []
+    for model_class in apps.get_models(include_auto_created=True):
         model, table = model_class._meta.label_lower, model_class._meta.db_table
         personal = {k: v for k, v in PERSONAL.items() if k.rsplit(".", 1)[0] == model}
         none = {k: v for k, v in NO_PERSONAL_DATA.items() if k.rsplit(".", 1)[0] == model}
         if not personal and not none:
+            unlisted.append(f"`{table}`")
             continue
         lines += ["", f"### `{table}` ({model})", ""]
         if personal:
@@ -52,4 +54,9 @@ def map_markdown() -> str:
             lines.append("")
             listed = "; ".join(f"`{label.rsplit('.', 1)[1]}` ({_cell(n.why)})" for label, n in none.items())
             lines.append(f"Holding none: {listed}.")
+    if unlisted:
+        # Every table is named: these have no column of text, JSON, bytes, address, UUID or path.
+        lines += ["", "### Other tables", ""]
+        lines.append("No column of text, JSON, bytes, an address, a UUID or a path (ids, numbers, dates and flags): ")
+        lines[-1] += ", ".join(unlisted) + "."
     return "\n".join(lines[1:]) + "\n"
