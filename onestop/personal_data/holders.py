@@ -41,7 +41,7 @@ HOLDER_COLUMNS: dict[str, Personal] = {
         "the holder's address", RECORD, HOLDER_PAGE, RECORD_LIFE, NOT_ERASED
     ),
     "driver_records.driverrecord.prefecture": Personal(
-        "the prefecture of residence (part of the address)",
+        "the prefecture of residence, a column the database generates from the address",
         "R4, R9: which counters serve the holder",
         DIRECTORY,
         RECORD_LIFE,
@@ -174,14 +174,6 @@ HOLDER_COLUMNS: dict[str, Personal] = {
         AUDITORS + "; the holder, in a disclosure report (R16)",
         FOREVER,
         "the applier scrubs the items the holder did not choose (R2); " + R15 + " keeps only identifiers and dates",
-    ),
-    "jlis_gateway.quarantinedevent.raw": Personal(
-        "an unreadable event's body as received (may hold every item J-LIS sent)",
-        "R9-R12 events J-LIS must serve again: operators see what could not be read "
-        "(docs/operations.md, OnestopEventsQuarantined)",
-        AUDITORS,
-        FOREVER,
-        R15 + ", for bodies naming the holder",
     ),
     "jlis_gateway.outboxmessage.response": Personal(
         "J-LIS's answer to a submission: its consent id and status", "R5", AUDITORS, FOREVER, NOT_ERASED

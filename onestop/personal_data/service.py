@@ -169,6 +169,12 @@ NO_PERSONAL_DATA: dict[str, NoPersonalData] = {
         "a SHA-256 of the request (not kept for a request that refused a My Number)"
     ),
     "onestop.idempotentrequest.headers": NoPersonalData("Content-Type, Location, Content-Language"),
+    "jlis_gateway.quarantinedevent.paths": NoPersonalData(
+        "the JSON paths that could not be read (e.g. data.birth_date), never their values"
+    ),
+    "jlis_gateway.quarantinedevent.body_sha256": NoPersonalData(
+        "a SHA-256 of the body as received, hex; the body itself is not kept"
+    ),
     "auth.permission.name": NoPersonalData("a permission's name"),
     "auth.permission.codename": NoPersonalData("a permission's code"),
     "auth.group.name": NoPersonalData("a role's name"),
