@@ -1,10 +1,15 @@
+from datetime import date
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from onestop.validators import search_refusal
+from onestop.validators import NoMyNumber, search_refusal
+from onestop.wareki import DateInputError, date_input
 
 from .models import HOLDING_STATUSES_BY_KIND, DriverRecord, HoldingStatus
 from .normalise import record_number_input
+
+BIRTH_DATE_LABEL = _("Date of birth (optional)")
 
 
 class RecordSearchForm(forms.Form):
@@ -13,6 +18,15 @@ class RecordSearchForm(forms.Form):
         max_length=100,
         strip=True,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}),
+    )
+    birth_date = forms.CharField(
+        label=BIRTH_DATE_LABEL,
+        validators=[NoMyNumber(BIRTH_DATE_LABEL)],
+        help_text=_("Japanese era or Western calendar: 平成2年4月1日, H2.4.1, 1990-04-01"),
+        max_length=20,
+        required=False,
+        strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}),
     )
 
     def clean_q(self) -> str:
@@ -24,6 +38,18 @@ class RecordSearchForm(forms.Form):
         if number.isdigit() and len(number) != 12:
             raise forms.ValidationError(_("A record number is exactly 12 digits."), code="record_number_shape")
         return value
+
+    def clean_birth_date(self) -> date | None:
+        value: str = self.cleaned_data["birth_date"]
+        if not value:
+            return None
+        try:
+            return date_input(value)
+        except DateInputError:
+            raise forms.ValidationError(
+                _("Enter the date of birth as 平成2年4月1日, H2.4.1 or 1990-04-01 (a day that era had)."),
+                code="birth_date",
+            ) from None
 
 
 class HoldingStatusForm(forms.Form):

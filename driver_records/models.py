@@ -8,10 +8,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import StrIndex, Substr
 from django.utils.translation import gettext_lazy as _
 
 from onestop.prefectures import PREFECTURE_CHOICES, prefecture_of_address, prefecture_of_address_sql
+
+from .normalise import KEY_SEPARATOR, NAME_KEY_LENGTH
 
 record_number_validator = RegexValidator(
     r"^[0-9]{12}$", _("A record number is exactly 12 digits."), code="record_number_shape"
@@ -56,7 +59,15 @@ class DriverRecord(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=RecordKind.choices)
     number = models.CharField(_("record number"), max_length=12, unique=True, validators=[record_number_validator])
     name = models.CharField(_("name"), max_length=100)
-    name_key = models.CharField(_("search key"), max_length=100, db_index=True, editable=False)
+    # name_search_key(name): the whole name folded, a space, the given name folded (normalise.py).
+    name_key = models.CharField(_("search key"), max_length=NAME_KEY_LENGTH, db_index=True, editable=False)
+    # The given name's part of the key, kept by the database whatever writes name_key.
+    given_key = models.GeneratedField(
+        expression=Substr("name_key", StrIndex("name_key", Value(KEY_SEPARATOR)) + 1),
+        output_field=models.CharField(max_length=NAME_KEY_LENGTH),
+        db_persist=True,
+        verbose_name=_("given-name search key"),
+    )
     birth_date = models.DateField(_("date of birth"))
     address = models.CharField(_("address"), max_length=200, validators=[address_begins_with_prefecture])
     # R4: the prefecture of residence follows the address wherever it changes: the database derives
@@ -102,7 +113,11 @@ class DriverRecord(models.Model):
                 name="holding_status_matches_kind",
             ),
         ]
-        indexes = [models.Index(fields=["cert_serial"], name="record_cert_serial_idx")]
+        indexes = [
+            models.Index(fields=["cert_serial"], name="record_cert_serial_idx"),
+            # A name with a birthdate: the day's few holders, then their names.
+            models.Index(fields=["birth_date"], name="record_birth_date_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.number

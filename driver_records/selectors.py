@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.db import connection
@@ -11,9 +12,12 @@ from django.db.models import F, QuerySet
 from django.db.models.functions import Collate
 from django.utils.translation import gettext_lazy as _
 
+from consents.governing import governing_consents
+from consents.models import ConsentStatus
+
 from .access import HolderAccess, holder_access
 from .models import DriverRecord, HoldingStatus, RecordChange
-from .normalise import name_search_key, record_number_input
+from .normalise import name_parts, name_query_key, record_number_input
 
 
 @dataclass(frozen=True)
@@ -65,47 +69,100 @@ def record_eligibility(record: DriverRecord) -> Eligibility:
     return Eligibility(False, code, str(message))
 
 
-def record_search(*, query: str, limit: int = 50) -> QuerySet[DriverRecord]:
-    """Records by exact record number, or by name (any spacing, full- or half-width)."""
+@dataclass(frozen=True)
+class SearchResult:
+    records: list[DriverRecord]
+    more: bool  # more holders match than are shown: the clerk narrows (the birthdate)
+    by_number: bool  # the query was a record number
+
+
+def record_search(*, query: str, birth_date: date | None = None, limit: int = 50) -> SearchResult:
+    """Records by exact record number, or by name: the whole name or its start (family name), or
+    the given name, typed with any spacing, width or variant kanji (normalise.py); narrowed to a
+    birthdate when one is given."""
     number = record_number_input(query)
-    # A search reads what a result row may show, never the address or birthdate.
-    records = DriverRecord.objects.only("number", "name", "prefecture", "kind", "holding_status")
     if number.isdigit():
-        return records.filter(number=number)[:limit]
-    key = name_search_key(query)
+        return SearchResult(list(_search_columns().filter(number=number)[:1]), more=False, by_number=True)
+    key = name_query_key(query)
     if not key:
-        return DriverRecord.objects.none()
-    # Code point order: on PostgreSQL the prefix is then a range of record_name_search_idx
-    # (migration 0005); SQLite's default collation is that order already.
-    by_name = Collate("name_key", "C") if connection.vendor == "postgresql" else F("name_key")
-    return records.filter(name_key__startswith=key).order_by(by_name, "number")[:limit]
+        return SearchResult([], more=False, by_number=False)
+    found = {r.pk: r for r in records_by_name(key, birth_date=birth_date)[: limit + 1]}
+    if len(name_parts(query)) == 1:  # one word may be a given name as well as a family name
+        for r in records_by_given_name(key, birth_date=birth_date)[: limit + 1]:
+            found.setdefault(r.pk, r)
+    ordered = sorted(found.values(), key=lambda r: (r.name_key, r.number))
+    return SearchResult(ordered[:limit], more=len(ordered) > limit, by_number=False)
+
+
+def _search_columns() -> QuerySet[DriverRecord]:
+    # What a result row may show (search_rows drops the personal columns for other prefectures).
+    return DriverRecord.objects.only(
+        "number", "name", "name_key", "prefecture", "kind", "holding_status", "birth_date", "address"
+    )
+
+
+def _in_code_point_order(column: str) -> Any:
+    # On PostgreSQL the prefix is then a range of an index in "C" order (migrations 0005, 0009);
+    # SQLite's default collation is that order already.
+    return Collate(column, "C") if connection.vendor == "postgresql" else F(column)
+
+
+def records_by_name(key: str, *, birth_date: date | None = None) -> QuerySet[DriverRecord]:
+    """Holders whose folded whole name starts with `key` (record_name_search_idx)."""
+    records = _search_columns().filter(name_key__startswith=key)
+    if birth_date is not None:
+        records = records.filter(birth_date=birth_date)
+    return records.order_by(_in_code_point_order("name_key"), "number")
+
+
+def records_by_given_name(key: str, *, birth_date: date | None = None) -> QuerySet[DriverRecord]:
+    """Holders whose folded given name starts with `key` (record_given_search_idx)."""
+    records = _search_columns().filter(given_key__startswith=key)
+    if birth_date is not None:
+        records = records.filter(birth_date=birth_date)
+    return records.order_by(_in_code_point_order("given_key"), "number")
 
 
 @dataclass(frozen=True)
 class SearchRow:
     """One search result as the searcher may see it: the directory (name, number, prefecture)
-    for every holder; kind and holding status only for holders whose data the searcher reads."""
+    for every holder; the rest only for holders whose personal data the searcher reads."""
 
     pk: int
     number: str
     name: str
     prefecture: str
-    kind: str | None
-    holding_status: str | None
+    readable: bool
+    kind: str = ""
+    holding_status: str = ""
+    birth_date: date | None = None
+    address: str = ""
+    consent_state: str = ""
 
 
 def search_rows(records: Iterable[DriverRecord], *, who: Any) -> list[SearchRow]:
+    records = list(records)
+    readable = {r.pk for r in records if holder_access(who, r.prefecture) >= HolderAccess.READ}
+    # The governing consent's status of the holders shown in full (one query; R6's definition).
+    consent_states = {pk: fields[0] for pk, fields in governing_consents(readable, "status").items()}
     rows = []
     for r in records:
-        readable = holder_access(who, r.prefecture) >= HolderAccess.READ
+        if r.pk not in readable:
+            rows.append(SearchRow(r.pk, r.number, r.name, r.get_prefecture_display(), readable=False))
+            continue
+        status = consent_states.get(r.pk)
         rows.append(
             SearchRow(
                 pk=r.pk,
                 number=r.number,
                 name=r.name,
                 prefecture=r.get_prefecture_display(),
-                kind=r.get_kind_display() if readable else None,
-                holding_status=r.get_holding_status_display() if readable else None,
+                readable=True,
+                kind=r.get_kind_display(),
+                holding_status=r.get_holding_status_display(),
+                birth_date=r.birth_date,
+                address=r.address,
+                consent_state=str(ConsentStatus(status).label) if status else str(_("No consent")),
             )
         )
     return rows

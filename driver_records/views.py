@@ -16,16 +16,20 @@ from .forms import HoldingStatusForm, RecordSearchForm
 from .models import DriverRecord
 from .selectors import record_eligibility, record_history, record_search, search_rows
 from .services import StaleRecordError, record_update
+from .templatetags.record_tags import record_url
 
 
 @role_required(*READERS)
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     form = RecordSearchForm(request.GET or None)
-    results = None
+    results = more = None
     if form.is_valid():
-        results = search_rows(record_search(query=form.cleaned_data["q"]), who=request.user)
-    return render(request, "driver_records/home.html", {"form": form, "results": results})
+        found = record_search(query=form.cleaned_data["q"], birth_date=form.cleaned_data["birth_date"])
+        if found.by_number and found.records:  # an exact record number: the holder, not a list
+            return redirect(record_url(found.records[0].pk))
+        results, more = search_rows(found.records, who=request.user), found.more
+    return render(request, "driver_records/home.html", {"form": form, "results": results, "more": more})
 
 
 @role_required(*READERS)

@@ -23,7 +23,7 @@ def test_demo_clerk_can_log_in_and_find_a_holder(client):
     response = client.post("/accounts/login/", {"username": "clerk", "password": "demo-clerk-2026"})
     assert response.status_code == 302
     holder = DriverRecord.objects.filter(holding_status="licence_card_only").first()
-    body = client.get("/counter/", {"q": holder.number}).content.decode()
+    body = client.get("/counter/", {"q": holder.number}, follow=True).content.decode()  # to the holder page
     assert holder.name in body
 
 

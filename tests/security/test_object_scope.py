@@ -21,6 +21,7 @@ from driver_records.models import DriverRecord
 from driver_records.services import record_update
 from onestop.models import AuditEvent, Office, User
 from onestop.roles import Role
+from onestop.wareki import wareki
 from tests.conftest import StaffClient, _staff
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +43,7 @@ def _personal_data(record: DriverRecord, body: str) -> list[str]:
     values = {
         "address": record.address,
         "birth date": record.birth_date.isoformat(),
+        "birth date (和暦)": wareki(record.birth_date),
         "certificate serial": record.cert_serial,
         "holding status": str(record.get_holding_status_display()),
     }
@@ -118,12 +120,17 @@ def test_finding5_an_osaka_clerk_cannot_open_a_tokyo_holders_receipt(world):
 def test_finding5_a_search_shows_another_prefectures_holder_by_name_number_and_prefecture_only(world):
     tokyo = world.record
     client = _login(_osaka_clerk())
-    body = client.get(reverse("counter:home"), {"q": tokyo.number}).content.decode()
+    body = client.get(reverse("counter:home"), {"q": tokyo.name}).content.decode()
     assert tokyo.name in body and tokyo.number in body and "東京都" in body
     assert _personal_data(tokyo, body) == []
     assert str(tokyo.get_kind_display()) not in body.split("<tbody>")[1]
-    own = client.get(reverse("counter:home"), {"q": world.elsewhere.record.number}).content.decode()
+    # An exact record number opens the holder's page: for another prefecture's, where to go.
+    by_number = client.get(reverse("counter:home"), {"q": tokyo.number}, follow=True)
+    assert by_number.templates[0].name == "driver_records/record_elsewhere.html"
+    assert _personal_data(tokyo, by_number.content.decode()) == []
+    own = client.get(reverse("counter:home"), {"q": world.elsewhere.record.name}).content.decode()
     assert str(world.elsewhere.record.get_holding_status_display()) in own  # the control: their own holder
+    assert wareki(world.elsewhere.record.birth_date) in own
 
 
 def test_finding5_the_consent_status_api_refuses_staff_and_terminals_of_another_prefecture(world):

@@ -29,6 +29,7 @@ from onestop.permission_matrix import (
     outcome,
     rule_for,
 )
+from onestop.wareki import wareki
 
 from .conftest import Holder
 from .urlwalk import url_entries, url_for
@@ -99,6 +100,7 @@ def _limited(response: HttpResponse, holder: Holder) -> str | None:
     secrets = {
         "address": record.address,
         "birth date": record.birth_date.isoformat(),
+        "birth date (和暦)": wareki(record.birth_date),
         "certificate serial": record.cert_serial or holder.consent.cert_serial,
         "consent reference": holder.consent.reference,
         "holding status": str(record.get_holding_status_display()),
@@ -112,7 +114,8 @@ def _limited(response: HttpResponse, holder: Holder) -> str | None:
 
 
 # A URL that names its holder outside its path: in the query string or the body.
-QUERIES: dict[str, Callable[[Holder], dict[str, str]]] = {"counter:home": lambda h: {"q": h.record.number}}
+# The search by name lists the holder (by its exact record number it redirects to counter:record).
+QUERIES: dict[str, Callable[[Holder], dict[str, str]]] = {"counter:home": lambda h: {"q": h.record.name}}
 BODIES: dict[str, Callable[[Holder], dict[str, Any]]] = {
     "api:statements": lambda h: {"record_id": h.record.pk, "items": ["address"]}
 }
