@@ -13,8 +13,10 @@ from onestop.permissions import COUNTER, READERS, role_required
 from .access import HolderAccess, holder_access, holder_require
 from .feed import record_feed, record_jlis_events
 from .forms import HoldingStatusForm, RecordSearchForm
+from .history import history_entries
+from .holder_eligibility import holder_eligibility
 from .models import DriverRecord
-from .selectors import record_eligibility, record_history, record_search, search_rows
+from .selectors import record_history, record_search, search_rows
 from .services import StaleRecordError, record_update
 from .templatetags.record_tags import record_url
 
@@ -41,11 +43,11 @@ def record_detail(request: HttpRequest, record_id: int) -> HttpResponse:
     _audit_view(request, record, "record.view")
     context = {
         "record": record,
-        "eligibility": record_eligibility(record),
+        "eligibility": holder_eligibility(record, who=request.user),
         "feed": record_feed(record),
         "jlis_events": record_jlis_events(record),
         "holding_form": HoldingStatusForm(record=record),
-        "history": record_history(record=record),
+        "history": history_entries(record_history(record=record)),
     }
     return render(request, "driver_records/record_detail.html", context)
 

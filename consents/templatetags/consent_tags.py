@@ -11,22 +11,29 @@ from onestop.roles import is_counter_staff, is_supervisor
 
 from ..errors import explain
 from ..forms import ItemsForm, MynaportalLinkForm
-from ..models import ConsentStatus
+from ..models import Consent, ConsentStatus
 from ..selectors import consent_start_refusal, consent_status, items_label
 
 register = template.Library()
 
 
 @register.inclusion_tag("consents/record_section.html", takes_context=True)
-def consent_section(context: template.Context, record: DriverRecord) -> dict[str, Any]:
+def consent_section(context: template.Context, record: DriverRecord, eligibility: Any = None) -> dict[str, Any]:
+    """`eligibility`: the holder page's one message (driver_records.holder_eligibility), which
+    this section does not repeat; without it the section asks consent_start_refusal itself."""
     user = context["request"].user
     counter = is_counter_staff(user)
     status = consent_status(record=record)
+    if eligibility is not None:
+        may_start = eligibility.eligible
+    else:
+        may_start = counter and consent_start_refusal(record=record, office=user.office) is None
     return {
         "record": record,
         "status": status,
         "current": status.current,
-        "start_refusal": consent_start_refusal(record=record, office=user.office) if counter else None,
+        "past": consent_history(record=record, current=status.current),
+        "may_start": may_start,
         "is_counter_staff": counter,
         "is_supervisor": is_supervisor(user),
         "revocable": (ConsentStatus.ACTIVE, ConsentStatus.PENDING),
@@ -44,3 +51,12 @@ def consent_items(items: list[str]) -> str:
 @register.filter
 def refusal_text(code: str) -> str:
     return explain(code)
+
+
+def consent_history(*, record: DriverRecord, current: Consent | None, limit: int = 10) -> list[Consent]:
+    """The record's consents that no longer govern and wait for nothing: revoked, superseded,
+    expired, refused, suspended (newest first). Those waiting for J-LIS are listed apart."""
+    rows = record.consents.select_related("revoked_by", "superseded_by").exclude(status=ConsentStatus.PENDING)
+    if current is not None:
+        rows = rows.exclude(pk=current.pk)
+    return list(rows.order_by("-id")[:limit])

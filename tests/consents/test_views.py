@@ -129,8 +129,8 @@ def test_r05_r08_holder_page_and_receipt_show_the_reflected_consent(client, cler
 
     body = page(client, reverse("counter:record", args=[record.pk]))
     assert "有効" in body
-    assert "2024-02-29" in body  # consent date
-    assert "2034-02-28" in body  # last valid day
+    assert "令和6年2月29日（2024年2月29日）" in body  # consent date, 和暦 first
+    assert "令和16年2月28日（2034年2月28日）" in body  # last valid day
     assert "日本時間 23時59分59秒まで" in body
 
     receipt = page(client, reverse("consents:receipt", args=[consent.pk]))
