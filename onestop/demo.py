@@ -36,7 +36,7 @@ class DemoLogin:
 
     @property
     def totp_key(self) -> str | None:
-        """Supervisors and auditors need a second factor: the demo gives them a known key."""
+        """Every role gives a second factor: the demo gives each login a known key."""
         return DEMO_TOTP_KEYS.get(self.username)
 
     @property
@@ -46,6 +46,8 @@ class DemoLogin:
 
 
 DEMO_TOTP_KEYS = {
+    "clerk": "3131313131313131313131313131313131313131",
+    "clerk_osaka": "3333333333333333333333333333333333333333",
     "supervisor": "3132333435363738393031323334353637383930",
     "auditor": "3938373635343332313039383736353433323130",
     "supervisor2": "3232323232323232323232323232323232323232",

@@ -26,7 +26,7 @@ ANSWERS: dict[int, tuple[str, Promise, Promise]] = {
 
 
 def wants_json(request: HttpRequest) -> bool:
-    return request.path.startswith(API_PREFIX)
+    return request.path_info.startswith(API_PREFIX)  # what Django routes on, not SCRIPT_NAME + it
 
 
 def error_answer(

@@ -1,5 +1,6 @@
-"""The TOTP second factor (django-otp), required of supervisors and of everyone who enters the
-admin. A user without a device enrols on first login; afterwards each login asks for a code."""
+"""The TOTP second factor (django-otp), required of every account that signs in: every role reads
+personal data (clerks and supervisors their prefecture's holders, auditors everyone's), whatever
+its flags. A user without a device enrols on first login; afterwards each login asks for a code."""
 
 from __future__ import annotations
 
@@ -16,21 +17,24 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.views import APIView
 
 from .audit import AuditEntry, audit_log
 from .models import User
-from .roles import is_supervisor
 
 DEVICE_NAME = "authenticator"
 
 
 def needs_second_factor(user: User) -> bool:
-    return bool(user.is_superuser or user.is_staff or is_supervisor(user))
+    """Every signed-in account (issue 17, finding 3: an auditor without `is_staff` was never
+    asked). Deciding by role or flag would let an account that a role or flag forgot read
+    personal data on a password alone; an account with no role reaches nothing anyway."""
+    return bool(user.is_authenticated)
 
 
 class TokenForm(forms.Form):
@@ -100,26 +104,47 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/second_factor.html", context)
 
 
-EXEMPT_PREFIXES = ("/accounts/", "/i18n/", "/static/", "/healthz", "/metrics")
+# The views a user who has not yet given the second factor may reach: signing in and out, giving
+# it, the language switch, and the machine endpoints (which hold no personal data). Static files
+# are served before this check (whitenoise).
+EXEMPT_VIEWS = frozenset({"login", "logout", "second_factor", "set_language", "healthz", "healthz-ready", "metrics"})
+
+
+def _resolved(request: HttpRequest) -> tuple[str | None, bool]:
+    """The name of the view Django will run for this request, and whether it is an API view.
+
+    Decided on `path_info`, which Django routes on, never on `path`: `path` starts with
+    SCRIPT_NAME, which a forwarded header or a proxy can set (issue 17, finding 1: with
+    `SCRIPT_NAME: /accounts` every page looked like a login page)."""
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return None, request.path_info.startswith("/api/")  # the API's own 404s are JSON too
+    return match.view_name, _is_api_view(match.func)
+
+
+def _is_api_view(func: Callable[..., HttpResponse]) -> bool:
+    """An API view answers JSON: a DRF view (as_view() leaves its class on the function)."""
+    view_class = getattr(func, "cls", None) or getattr(func, "view_class", None)
+    return isinstance(view_class, type) and issubclass(view_class, APIView)
 
 
 class SecondFactorRequiredMiddleware:
-    """Until a user who needs it has passed the second factor, every page sends them there."""
+    """Until a signed-in user has passed the second factor, every page sends them there and the
+    API refuses them."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if (
-            user.is_authenticated
-            and needs_second_factor(user)  # type: ignore[arg-type]
-            and not user.is_verified()  # type: ignore[union-attr]
-            and not request.path.startswith(EXEMPT_PREFIXES)
-        ):
-            if request.path.startswith("/api/"):
-                return JsonResponse(
-                    {"code": "second_factor_required", "message": _("Confirm your second factor first.")}, status=403
-                )
-            return redirect(f"{reverse('second_factor')}?{urlencode({'next': request.get_full_path()})}")
+        if user.is_authenticated and needs_second_factor(user) and not user.is_verified():  # type: ignore[arg-type,union-attr]
+            view_name, api = _resolved(request)
+            if view_name not in EXEMPT_VIEWS:
+                if api:
+                    return JsonResponse(
+                        {"code": "second_factor_required", "message": _("Confirm your second factor first.")},
+                        status=403,
+                    )
+                return redirect(f"{reverse('second_factor')}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)

@@ -340,7 +340,9 @@ if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     # Health checks and Prometheus come over plain HTTP from inside (the scraper holds a token).
     SECURE_REDIRECT_EXEMPT = [r"^healthz(/ready)?$", r"^metrics$"]
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Whether a request came over HTTPS is gunicorn's wsgi.url_scheme, which believes the proxy's
+    # X-Forwarded-Proto only from ONESTOP_TRUSTED_PROXIES (gunicorn.conf.py). Django's own
+    # SECURE_PROXY_SSL_HEADER would believe it from any peer, so it stays unset.
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

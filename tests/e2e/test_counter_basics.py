@@ -21,7 +21,7 @@ def test_clerk_logs_in_finds_a_holder_and_sees_the_two_card_refusal(page, screen
     expect(page.get_by_role("heading", name="ログイン")).to_be_visible()
     screenshot(page, "01-login")
     assert axe(page) == []
-    log_in(page, CLERK.username, CLERK.password)
+    log_in(page, CLERK.username, CLERK.password, CLERK.totp_key)
     expect(page.get_by_role("heading", name="利用者検索")).to_be_visible()
     page.get_by_label("免許証番号等または氏名").fill(two_cards.number)
     page.keyboard.press("Enter")  # an exact record number opens the holder's page
@@ -34,7 +34,7 @@ def test_clerk_logs_in_finds_a_holder_and_sees_the_two_card_refusal(page, screen
 
 def test_search_page_is_usable_by_keyboard_alone(page, axe, screenshot):
     seed_demo()
-    log_in(page, CLERK.username, CLERK.password)
+    log_in(page, CLERK.username, CLERK.password, CLERK.totp_key)
     # The search field has the focus on arrival (waiting for it: the login's redirect may still
     # be under way when log_in returns).
     expect(page.get_by_label("免許証番号等または氏名")).to_be_focused()
@@ -53,7 +53,7 @@ def test_supervisor_passes_the_second_factor(page):
 
 def test_auditor_reads_the_audit_trail_in_the_admin(page, screenshot):
     seed_demo()
-    log_in(page, CLERK.username, CLERK.password)
+    log_in(page, CLERK.username, CLERK.password, CLERK.totp_key)
     page.get_by_label("免許証番号等または氏名").fill("山田")
     page.keyboard.press("Enter")
     page.get_by_role("table").get_by_role("link").first.click()

@@ -10,6 +10,22 @@ from django.urls import reverse
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def production_env(**overrides: str) -> dict[str, str]:
+    """A complete production environment (a strong random secret key), with overrides."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "ONESTOP_"))}
+    env.update(
+        ONESTOP_ENV="production",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
+        DJANGO_ALLOWED_HOSTS="onestop.example",
+        DATABASE_URL="postgresql://onestop@db.invalid:5432/onestop",
+        REDIS_URL="redis://redis.invalid:6379/0",
+        JLIS_BASE_URL="https://jlis.invalid",
+        ONESTOP_AUDIT_PUBLIC_KEY="11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
+    )
+    env.update(overrides)
+    return env
+
+
 @pytest.mark.django_db
 def test_pages_carry_security_headers(client, clerk):
     client.force_login(clerk)
@@ -22,16 +38,7 @@ def test_pages_carry_security_headers(client, clerk):
 
 
 def test_check_deploy_is_clean_under_production_settings():
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "ONESTOP_"))}
-    env.update(
-        ONESTOP_ENV="production",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
-        DJANGO_ALLOWED_HOSTS="onestop.example",
-        DATABASE_URL="postgresql://onestop@db.invalid:5432/onestop",
-        REDIS_URL="redis://redis.invalid:6379/0",
-        JLIS_BASE_URL="https://jlis.invalid",
-        ONESTOP_AUDIT_PUBLIC_KEY="11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
-    )
+    env = production_env()
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
@@ -42,3 +49,21 @@ def test_check_deploy_is_clean_under_production_settings():
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_does_not_believe_a_forwarded_scheme_by_itself():
+    """Issue 17, finding 1: the scheme comes from the web server, which believes X-Forwarded-Proto
+    only from the configured proxy (tests/security/test_trusted_proxies.py); Django must not
+    take it from any peer on top."""
+    env = production_env()
+    script = (
+        "from django.test import RequestFactory; "
+        "r = RequestFactory().get('/', HTTP_HOST='onestop.example', HTTP_X_FORWARDED_PROTO='https', "
+        "HTTP_X_FORWARDED_SSL='on'); print('secure' if r.is_secure() else 'plain')"
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "plain"

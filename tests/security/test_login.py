@@ -31,9 +31,15 @@ def test_repeated_failures_lock_the_account(clerk, supervisor):
 
 
 @pytest.mark.django_db
-def test_a_clerk_logs_in_with_a_password_alone(clerk):
+def test_a_clerk_gives_the_second_factor_too(clerk):
+    """Clerks read their prefecture's holders' personal data: a password alone is not enough
+    (issue 17, finding 3's rule)."""
     client = Client()
     assert _login(client, "alice", staff_password("alice"))["Location"] == reverse("counter:home")
+    page = client.get(reverse("counter:home"))
+    assert page.status_code == 302 and page["Location"].startswith(reverse("second_factor"))
+    device = TOTPDevice.objects.get(user=clerk)
+    assert client.post(reverse("second_factor"), {"token": _code(device)}).status_code == 302
     assert client.get(reverse("counter:home")).status_code == 200
 
 
@@ -83,6 +89,7 @@ def test_auditor_without_a_device_enrols_on_first_login(auditor):
 def test_an_idle_counter_session_expires(clerk, settings):
     client = Client()
     _login(client, "alice", staff_password("alice"))
+    client.post(reverse("second_factor"), {"token": _code(TOTPDevice.objects.get(user=clerk))})
     assert client.get(reverse("counter:home")).status_code == 200
     assert settings.SESSION_SAVE_EVERY_REQUEST and settings.SESSION_COOKIE_AGE == 30 * 60
     # Idle past the limit: the stored session has expired.

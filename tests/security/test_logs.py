@@ -31,6 +31,7 @@ from jlis_gateway.services.poll import events_poll
 from jlis_gateway.services.relay import outbox_send
 from jlis_gateway.tasks import poll_events
 from onestop.logging import JsonFormatter
+from onestop.permission_matrix import Principal
 from tests.conftest import StaffClient, staff_password
 from tests.factories import DriverRecordFactory
 from tests.jlis_fixtures import wait_until
@@ -128,7 +129,7 @@ def test_the_main_flows_log_no_personal_data(world, jlis_simulator, issue_card_f
     Client().post(reverse("login"), {"username": TYPED_AS_USERNAME, "password": WRONG_PASSWORD})
 
     # The counter: search, the holder page, a statement, a tampered and a good demo signature.
-    clerk = _login("alice")
+    clerk = _login("alice", world.users[Principal.CLERK])
     assert clerk.get(reverse("counter:home"), {"q": counter_record.name}).status_code == 200
     assert clerk.get(reverse("counter:home"), {"q": counter_record.number}).status_code == 302  # opens the holder
     assert clerk.get(reverse("counter:home"), {"q": f"{counter_record.name} 1234-5678-9018"}).status_code == 200
