@@ -3,9 +3,16 @@ replays the first answer instead of doing the work twice.
 
 API clients send an `Idempotency-Key` header; the counter's forms carry a hidden
 `idempotency_key` field (`{% idempotency_field %}`), so a double click or a resubmitted page
-lands on the result of the first submission. Keys are scoped to the caller's credentials. A
-key reused for a different request is refused; a repeat that arrives while the first is still
-running waits briefly for its answer.
+lands on the result of the first submission. A key reused for a different request is refused;
+a repeat that arrives while the first is still running waits briefly for its answer.
+
+Keys belong to a principal (a user, a terminal), never to credentials: nothing is kept or
+replayed until the request has been authenticated and has passed the CSRF check exactly as
+its view will have it (issue 17, finding 6: a logged-out session cookie, or the token of a
+revoked terminal, got the kept answer). So the check runs as `process_view`, after Django's
+authentication and CSRF middleware, and an API view's own authenticators (a terminal's token,
+a session with DRF's CSRF check) decide who calls it. A request without a principal goes to
+the view, which refuses it.
 
 An answer may quote what was collected from a holder (a statement's text, R15): the audit
 entries written while it is made name the holders it is about (`idempotent_answer_holders_note`,
@@ -21,14 +28,20 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from contextvars import Token
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, PermissionDenied
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from .errors import error_answer
 from .models import IdempotentAnswerHolder, IdempotentRequest
@@ -50,11 +63,35 @@ def new_key() -> str:
     return uuid.uuid4().hex
 
 
-def _caller(request: HttpRequest) -> str:
-    credentials = "{}\0{}".format(
-        request.headers.get("Authorization", ""), request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
-    )
-    return hashlib.sha256(credentials.encode()).hexdigest()
+def _label(principal: Any) -> str:
+    return f"{principal._meta.label_lower}:{principal.pk}"
+
+
+def _csrf_passes(request: HttpRequest) -> bool:
+    """Django's CSRF check, as for a view that is not exempt (DRF's SessionAuthentication does
+    the same). A request the CSRF middleware already accepted passes at once."""
+    check = CsrfViewMiddleware(lambda _request: HttpResponse())
+    check.process_request(request)
+    return check.process_view(request, lambda _request: HttpResponse(), (), {}) is None
+
+
+def _principal(request: HttpRequest, view: Callable[..., HttpResponse]) -> str | None:
+    """Who is calling, authenticated and past the CSRF check as the view will decide; None if
+    nobody is (the view will refuse the request itself)."""
+    view_class = getattr(view, "cls", None)
+    if isinstance(view_class, type) and issubclass(view_class, APIView):
+        # The view's own authenticators, in its order: a bearer token, or a session whose CSRF
+        # token DRF checks.
+        api_request = Request(request, authenticators=[auth() for auth in view_class.authentication_classes])
+        try:
+            principal = api_request.user
+        except (AuthenticationFailed, NotAuthenticated, PermissionDenied):
+            return None
+        return _label(principal) if getattr(principal, "is_authenticated", False) else None
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not _csrf_passes(request):
+        return None
+    return _label(user)
 
 
 def _is_form(request: HttpRequest) -> bool:
@@ -104,16 +141,17 @@ def _keep(row: IdempotentRequest, response: HttpResponse, refusal: RefusalNote) 
     )
 
 
-def _answer(
-    get_response: Callable[[HttpRequest], HttpResponse], request: HttpRequest, row_id: int, refusal: RefusalNote
-) -> HttpResponse:
-    token = idempotent_answer_var.set(row_id)
-    refusal_token = my_number_refusal_var.set(refusal)
-    try:
-        return get_response(request)
-    finally:
-        my_number_refusal_var.reset(refusal_token)
-        idempotent_answer_var.reset(token)
+@dataclass
+class _Claim:
+    """The key a request claimed: its answer is kept once the view has given it."""
+
+    row: IdempotentRequest
+    token: Token[int | None]
+    refusal: RefusalNote
+    refusal_token: Token[RefusalNote | None]
+
+
+CLAIM_ATTR = "_onestop_idempotency_claim"
 
 
 class IdempotencyMiddleware:
@@ -121,21 +159,37 @@ class IdempotencyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        claim: _Claim | None = getattr(request, CLAIM_ATTR, None)
+        if claim is not None:
+            my_number_refusal_var.reset(claim.refusal_token)
+            idempotent_answer_var.reset(claim.token)
+            _keep(claim.row, response, claim.refusal)
+        return response
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., HttpResponse], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> HttpResponse | None:
         if request.method != "POST":
-            return self.get_response(request)
+            return None
         try:
             key = request.headers.get(HEADER) or (request.POST.get(FORM_FIELD, "") if _is_form(request) else "")
             if not key:
-                return self.get_response(request)
+                return None
+            principal = _principal(request, view)
+            if principal is None:
+                return None  # the view refuses it; nothing is replayed or kept
             if not KEY_SHAPE.match(key):
                 message = _("The idempotency key must be 8 to 128 letters, digits or -_.:")
                 return _refusal(request, 400, "validation_error", message)
             fingerprint = _fingerprint(request)
         except RequestDataTooBig:
             return _refusal(request, 413, "too_large", _("The request body is too large."))
-        return self._once(request, caller=_caller(request), key=key, fingerprint=fingerprint)
+        return self._once(request, caller=principal, key=key, fingerprint=fingerprint)
 
-    def _once(self, request: HttpRequest, *, caller: str, key: str, fingerprint: str) -> HttpResponse:
+    def _once(self, request: HttpRequest, *, caller: str, key: str, fingerprint: str) -> HttpResponse | None:
+        """The kept answer or a refusal; None when this request claimed the key and its view
+        is to answer (kept by __call__)."""
         deadline = time.monotonic() + WAIT_SECONDS
         while True:
             try:
@@ -149,9 +203,9 @@ class IdempotencyMiddleware:
                     continue
             else:
                 refusal = RefusalNote()
-                response = _answer(self.get_response, request, row.pk, refusal)
-                _keep(row, response, refusal)
-                return response
+                claim = _Claim(row, idempotent_answer_var.set(row.pk), refusal, my_number_refusal_var.set(refusal))
+                setattr(request, CLAIM_ATTR, claim)
+                return None
             if row.fingerprint != fingerprint:
                 return _refusal(
                     request,

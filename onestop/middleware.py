@@ -5,6 +5,7 @@ from urllib.parse import unquote
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
 
 from .errors import error_answer
 from .request_context import request_id_var
@@ -53,3 +54,21 @@ class RequestLimitsMiddleware:
         if "\x00" in unquote(request.META.get("QUERY_STRING", "")):
             return error_answer(request, 400)
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on every answer the application makes (issue 17, finding 7).
+
+    Counter PCs are shared: a page or API answer with a holder's data must not stay in the
+    browser's cache or a proxy's for the next person at the desk. Every page, API answer,
+    admin page, CSV export, error and redirect gets it, whoever asked (a page without personal
+    data costs nothing to fetch again). Static files are served before this (whitenoise) and
+    keep their long cache lifetime."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        patch_cache_control(response, no_store=True, private=True)
+        return response

@@ -125,7 +125,8 @@ class AuditChainHead(models.Model):
 class IdempotentRequest(models.Model):
     """The first answer to a POST carrying an idempotency key, replayed to its repeats."""
 
-    # SHA-256 of the caller's credentials (Authorization header and session cookie).
+    # The principal that was given the answer, "<app>.<model>:<pk>" (a user, a terminal): a
+    # repeat is replayed only once authenticated as the same one.
     caller = models.CharField(max_length=64)
     key = models.CharField(max_length=128)
     fingerprint = models.CharField(max_length=64)  # of the method, path and body

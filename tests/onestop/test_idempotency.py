@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from django.utils import timezone
 from onestop import idempotency
 from onestop.audit import AuditEntry, audit_log
 from onestop.idempotency import IdempotencyMiddleware, idempotency_purge, idempotent_answers_erase
-from onestop.models import IdempotentAnswerHolder, IdempotentRequest
+from onestop.models import IdempotentAnswerHolder, IdempotentRequest, User
 
 pytestmark = pytest.mark.django_db
 
@@ -32,24 +33,47 @@ class CountingView:
         return response
 
 
+def _user(username: str) -> User:
+    return User.objects.get_or_create(username=username)[0]
+
+
+class Stack:
+    """The middleware as Django runs it: __call__ around the handler, process_view just before
+    the view. Requests come from a signed-in user (alice unless said) and, as with the test
+    client, skip the CSRF check (tests/consents/test_replays_after_authentication.py has it)."""
+
+    def __init__(self, view: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.view = view
+        self.middleware = IdempotencyMiddleware(self._handler)
+
+    def _handler(self, request: HttpRequest) -> HttpResponse:
+        return self.middleware.process_view(request, self.view, (), {}) or self.view(request)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not hasattr(request, "user"):
+            request.user = _user("alice")
+        request._dont_enforce_csrf_checks = True
+        return self.middleware(request)
+
+
 def api_post(body: str = '{"a": 1}', key: str = "key-00000001", caller: str = "t1") -> HttpRequest:
-    return RequestFactory().post(
-        "/api/v1/x/", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key, HTTP_AUTHORIZATION=caller
-    )
+    request = RequestFactory().post("/api/v1/x/", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key)
+    request.user = _user(caller)
+    return request
 
 
 def test_a_repeat_replays_the_first_answer_without_running_again():
     view = CountingView()
-    middleware = IdempotencyMiddleware(view)
+    middleware = Stack(view)
     first, again = middleware(api_post()), middleware(api_post())
     assert view.calls == 1
     assert (again.status_code, again.content, again["Location"]) == (201, first.content, "/done/1/")
     assert again["Idempotent-Replayed"] == "true"
 
 
-def test_keys_are_scoped_to_the_callers_credentials():
+def test_keys_are_scoped_to_the_principal():
     view = CountingView()
-    middleware = IdempotencyMiddleware(view)
+    middleware = Stack(view)
     middleware(api_post(caller="alice"))
     middleware(api_post(caller="bob"))
     assert view.calls == 2
@@ -57,7 +81,7 @@ def test_keys_are_scoped_to_the_callers_credentials():
 
 def test_a_post_without_a_key_is_not_touched():
     view = CountingView()
-    middleware = IdempotencyMiddleware(view)
+    middleware = Stack(view)
     request = RequestFactory().post("/x/", {"a": "1"})
     middleware(request)
     middleware(request)
@@ -68,7 +92,7 @@ def test_a_post_without_a_key_is_not_touched():
 @pytest.mark.parametrize("status", [403, 409, 500, 503])
 def test_answers_meant_to_be_retried_are_not_kept(status):
     view = CountingView(status)
-    middleware = IdempotencyMiddleware(view)
+    middleware = Stack(view)
     middleware(api_post())
     middleware(api_post())
     assert view.calls == 2
@@ -77,7 +101,7 @@ def test_answers_meant_to_be_retried_are_not_kept(status):
 
 def test_a_refusal_is_kept_and_replayed_like_a_success():
     view = CountingView(422)
-    middleware = IdempotencyMiddleware(view)
+    middleware = Stack(view)
     middleware(api_post())
     assert middleware(api_post()).status_code == 422
     assert view.calls == 1
@@ -86,13 +110,13 @@ def test_a_refusal_is_kept_and_replayed_like_a_success():
 def test_a_repeat_while_the_first_is_still_running_is_told_to_retry(monkeypatch):
     monkeypatch.setattr(idempotency, "WAIT_SECONDS", 0)
     IdempotentRequest.objects.create(
-        caller=idempotency._caller(api_post()),
+        caller=f"onestop.user:{_user('t1').pk}",
         key="key-00000001",
         fingerprint=idempotency._fingerprint(api_post()),
         created_at=timezone.now(),
     )
     view = CountingView()
-    response = IdempotencyMiddleware(view)(api_post())
+    response = Stack(view)(api_post())
     assert (response.status_code, json.loads(response.content)["code"]) == (409, "in_progress")
     assert response["Retry-After"] == "5"
     assert view.calls == 0
@@ -100,7 +124,7 @@ def test_a_repeat_while_the_first_is_still_running_is_told_to_retry(monkeypatch)
 
 def test_a_form_resubmitted_with_other_values_is_refused():
     view = CountingView()
-    middleware = IdempotencyMiddleware(view)
+    middleware = Stack(view)
     form = {"items": ["address"], "idempotency_key": "form-0000001", "csrfmiddlewaretoken": "a"}
     middleware(RequestFactory().post("/counter/x/", form))
     # The same form again, with another CSRF token: the same request.
@@ -114,9 +138,9 @@ def test_a_form_resubmitted_with_other_values_is_refused():
 
 
 def test_old_answers_are_purged():
-    IdempotencyMiddleware(CountingView())(api_post())
+    Stack(CountingView())(api_post())
     IdempotentRequest.objects.update(created_at=timezone.now() - timedelta(days=2))
-    IdempotencyMiddleware(CountingView())(api_post(key="key-00000002"))
+    Stack(CountingView())(api_post(key="key-00000002"))
     assert idempotency_purge() == 1
     assert list(IdempotentRequest.objects.values_list("key", flat=True)) == ["key-00000002"]
 
@@ -140,8 +164,8 @@ class AuditingView(CountingView):
 
 
 def test_r15_an_answer_knows_the_holders_its_request_audited_and_is_erased_with_them():
-    IdempotencyMiddleware(AuditingView("301234567890"))(api_post(key="key-holder-a"))
-    IdempotencyMiddleware(AuditingView("301234567891"))(api_post(key="key-holder-b"))
+    Stack(AuditingView("301234567890"))(api_post(key="key-holder-a"))
+    Stack(AuditingView("301234567891"))(api_post(key="key-holder-b"))
     assert set(IdempotentAnswerHolder.objects.values_list("answer__key", "record_number")) == {
         ("key-holder-a", "301234567890"),
         ("key-holder-b", "301234567891"),
@@ -153,7 +177,7 @@ def test_r15_an_answer_knows_the_holders_its_request_audited_and_is_erased_with_
 
 def test_r15_an_answer_erased_while_its_request_runs_is_not_kept_afterwards():
     view = AuditingView("301234567890", erase_while_running=True)
-    middleware = IdempotencyMiddleware(view)
+    middleware = Stack(view)
     assert middleware(api_post()).status_code == 201
     assert not IdempotentRequest.objects.exists()
     middleware(api_post())  # nothing to replay: the repeat runs (and would be refused for a suspended holder)
