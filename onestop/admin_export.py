@@ -24,6 +24,18 @@ from .audit import AuditEntry, audit_log
 TYPED = "***"
 
 
+# A spreadsheet reads a cell that begins with one of these as a formula (=, +, -, @; a tab or a
+# carriage return before one), and Excel on a Japanese system also takes their full-width forms
+# as typed. Such a cell gets a leading apostrophe, which makes the spreadsheet read it as text
+# (OWASP, "CSV Injection"): a holder's name or a free-text note can run nothing on the auditor's PC.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def csv_cell(value: str) -> str:
+    """The value as a cell no spreadsheet runs as a formula (issue 17, finding 9)."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -67,7 +79,7 @@ class CsvExportMixin(admin.ModelAdmin):
         def rows() -> Iterator[str]:
             writer = csv.writer(_Echo())
             yield "\ufeff"  # so spreadsheet software reads the Japanese as UTF-8
-            yield writer.writerow([str(label_for_field(c, self.model, self)) for c in columns])
+            yield writer.writerow([csv_cell(str(label_for_field(c, self.model, self))) for c in columns])
             for obj in queryset.iterator(chunk_size=2000):
                 yield writer.writerow([self._cell(obj, c) for c in columns])
 
@@ -101,4 +113,4 @@ class CsvExportMixin(admin.ModelAdmin):
 
     def _cell(self, obj: Any, column: str) -> str:
         _field, _attr, value = lookup_field(column, obj, self)
-        return "" if value is None else str(value)
+        return "" if value is None else csv_cell(str(value))

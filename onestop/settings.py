@@ -84,6 +84,37 @@ def _answers(url: str, default_port: int) -> bool:
         return False
 
 
+DEV_SECRET_KEY = "dev-only-not-secret-" + "x" * 40
+PLACEHOLDERS = ("change-me", "changeme", "change_me", "replace-me", "your-secret", "insecure")
+
+
+def _example_secret_keys() -> set[str]:
+    """The keys published with the code: .env.example's and the development default."""
+    keys = {DEV_SECRET_KEY}
+    example = BASE_DIR / ".env.example"
+    if example.exists():
+        for line in example.read_text(encoding="utf-8").splitlines():
+            name, sep, value = line.partition("=")
+            if sep and name.strip() == "DJANGO_SECRET_KEY":
+                keys.add(value.strip())
+    return keys
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why a production secret key is unfit (issue 17, finding 10), or None. Anyone who knows it
+    can forge sessions (a signed-in auditor) and the tokens Django signs with it."""
+    if key in _example_secret_keys():
+        return "is the example published with the code (.env.example or the development default)"
+    if any(word in key.lower() for word in PLACEHOLDERS):
+        return "is a placeholder, not a secret"
+    # Django's own test for a weak key (security.W009), and no long run of one character.
+    if len(key) < 50 or len(set(key)) < 5:
+        return "must be at least 50 characters with at least 5 different ones"
+    if any(key[i] * 8 in key for i in range(len(key))):
+        return "repeats one character 8 times in a row: it is padding, not a random key"
+    return None
+
+
 # Under test, a local PostgreSQL and Redis are used when they answer (ONESTOP_PROBE_SERVICES=0:
 # only what DATABASE_URL and REDIS_URL name, as on a machine with no servers).
 PROBE_SERVICES = ONESTOP_ENV == "test" and env_bool("ONESTOP_PROBE_SERVICES", True)
@@ -93,8 +124,11 @@ LOCAL_REDIS_URL = "redis://127.0.0.1:6379/0"
 # --- core -----------------------------------------------------------------------------------
 if PRODUCTION:
     SECRET_KEY = env_str("DJANGO_SECRET_KEY")
-    if len(SECRET_KEY) < 50:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 characters")
+    if problem := secret_key_problem(SECRET_KEY):
+        raise ImproperlyConfigured(
+            f"DJANGO_SECRET_KEY {problem}. Make a new one with: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
     DEBUG = False
     if os.environ.get("DJANGO_DEBUG"):
         raise ImproperlyConfigured("DJANGO_DEBUG is not allowed in production")
@@ -102,7 +136,7 @@ if PRODUCTION:
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must be set in production")
 else:
-    SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-only-not-secret-" + "x" * 40)
+    SECRET_KEY = env_str("DJANGO_SECRET_KEY", DEV_SECRET_KEY)
     DEBUG = env_bool("DJANGO_DEBUG", ONESTOP_ENV == "development")
     ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 
@@ -257,14 +291,19 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses a locked-out login before checking it
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Lockout (django-axes): after AXES_FAILURE_LIMIT failed logins for a username, that username is
-# locked for the cool-off period, whichever address the attempts come from.
+# Lockout (django-axes, onestop/lockout.py): a username from one address after LOGIN_FAILURE_LIMIT
+# failures (a stranger elsewhere cannot lock a supervisor out), and an address after
+# LOGIN_ADDRESS_FAILURE_LIMIT failures across usernames (one password sprayed over many names),
+# each for the cool-off. The address limit is higher: a station's terminals share one address.
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 30)
 AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = ["username"]
-# A police station's terminals share one address: locking by address would lock out the whole
-# counter after one clerk's typos. Locking by username stops guessing from any address.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]  # LockoutHandler reads them in this order
+AXES_HANDLER = "onestop.lockout.LockoutHandler"
+# The TLS proxy's addresses (also gunicorn's forwarded_allow_ips, gunicorn.conf.py): only from
+# them is X-Forwarded-For believed for the client's address. Default: none.
+TRUSTED_PROXIES = env_list("ONESTOP_TRUSTED_PROXIES", [])
+AXES_CLIENT_IP_CALLABLE = "onestop.lockout.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False

@@ -2,6 +2,9 @@
 rows and which columns. Never the values typed (issue 16: a name and a birth date typed into the
 export's search and filters were written into the append-only audit trail)."""
 
+import csv
+import io
+
 import pytest
 from django.urls import reverse
 
@@ -48,3 +51,22 @@ def test_admin_export_masks_a_value_that_is_not_one_of_the_fields_choices(client
     export = AuditEvent.objects.get(action="admin.export")
     assert export.new_values["filters"] == {"kind": "***"} and export.new_values["search"] == ""
     assert "山田" not in _audit_text()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name",
+    ['=HYPERLINK("http://x.invalid","a")', "+1+1", "-2+3", "@SUM(1)", "\t=1+1", "\r=1+1", "＝1+1", "＠SUM(1)"],
+)
+def test_finding9_the_export_neutralises_cells_a_spreadsheet_would_run(client, auditor, name):
+    """Issue 17, finding 9: a cell that begins with =, +, -, @ (a tab or CR before one; their
+    full-width forms) is a formula to a spreadsheet. OWASP's remedy: a leading apostrophe,
+    which the spreadsheet shows as text."""
+    record = DriverRecordFactory(name=name)
+    DriverRecordFactory(name="鈴木　一郎")
+    client.force_login(auditor)
+    answer = client.get(reverse("admin:driver_records_driverrecord_export"))
+    rows = list(csv.reader(io.StringIO(b"".join(answer.streaming_content).decode("utf-8-sig"))))
+    names = {row[0]: row[1] for row in rows[1:]}
+    assert names[record.number] == "'" + name
+    assert "鈴木　一郎" in names.values()  # an ordinary cell is left as it is

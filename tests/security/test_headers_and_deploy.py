@@ -67,3 +67,33 @@ def test_production_does_not_believe_a_forwarded_scheme_by_itself():
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "plain"
+
+
+def _example_key() -> str:
+    for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines():
+        if line.startswith("DJANGO_SECRET_KEY="):
+            return line.partition("=")[2]
+    raise AssertionError(".env.example has no DJANGO_SECRET_KEY")
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "example",  # the one in .env.example (read from the file below)
+        "django-insecure-" + secrets.token_urlsafe(50),  # what startproject writes
+        "short-" + secrets.token_urlsafe(20),
+        "ab" * 40,  # long, but two characters
+        "please-change-me-" + secrets.token_urlsafe(40),
+    ],
+    ids=["env-example", "django-insecure", "short", "two-characters", "placeholder"],
+)
+def test_finding10_production_refuses_the_example_or_a_weak_secret_key(key):
+    """Issue 17, finding 10: production started with the key from .env.example, which anyone
+    can read, and with it forge a signed-in session."""
+    key = _example_key() if key == "example" else key
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=production_env(DJANGO_SECRET_KEY=key),
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DJANGO_SECRET_KEY" in result.stderr and "secrets.token_urlsafe" in result.stderr

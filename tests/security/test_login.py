@@ -106,3 +106,62 @@ def test_weak_passwords_are_refused(clerk):
     for weak in ["password123", "12345678901234", "alice-short"]:
         with pytest.raises(ValidationError):
             validate_password(weak, clerk)
+
+
+def _login_from(address: str, username: str, password: str, **headers: str):
+    return Client().post(reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=address, **headers)
+
+
+COUNTER, STRANGER = "10.13.0.5", "198.51.100.7"
+
+
+@pytest.mark.django_db
+def test_finding8_a_stranger_cannot_lock_a_supervisor_out_from_elsewhere(supervisor):
+    """Issue 17, finding 8: five anonymous requests locked any supervisor out for 15 minutes.
+    The lock is on the username from that address."""
+    answers = [_login_from(STRANGER, "bob", "wrong-password").status_code for _ in range(5)]
+    assert answers == [200, 200, 200, 200, 429]
+    assert _login_from(STRANGER, "bob", staff_password("bob")).status_code == 429  # the stranger stays locked
+    assert _login_from(COUNTER, "bob", staff_password("bob")).status_code == 302  # bob at the counter is not
+
+
+@pytest.mark.django_db
+def test_finding8_one_password_sprayed_over_many_usernames_is_limited(clerk, settings):
+    """Issue 17, finding 8: one password tried against many usernames was never limited. The
+    address is locked after LOGIN_ADDRESS_FAILURE_LIMIT failures across usernames."""
+    for n in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT):
+        assert _login_from(STRANGER, f"user{n}", "Spring2026!").status_code in (200, 429)
+    assert _login_from(STRANGER, "alice", staff_password("alice")).status_code == 429
+    assert _login_from(COUNTER, "alice", staff_password("alice")).status_code == 302
+
+
+@pytest.mark.django_db
+def test_finding8_a_station_sharing_one_address_is_not_locked_by_a_few_typos(clerk, supervisor, settings):
+    """The address limit is well above one user's: several clerks' typos from one address lock
+    only the one who made five."""
+    for username in ("alice", "bob", "carol-typo", "dave-typo"):
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            assert _login_from(COUNTER, username, "wrong-password").status_code == 200
+    assert _login_from(COUNTER, "alice", staff_password("alice")).status_code == 302
+
+
+@pytest.mark.django_db
+def test_finding8_a_client_cannot_pick_its_address_with_x_forwarded_for(clerk, settings):
+    """X-Forwarded-For is believed only from a trusted proxy (ONESTOP_TRUSTED_PROXIES): a sprayer
+    that writes another address in each request is still counted at its own."""
+    for n in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT):
+        _login_from(STRANGER, f"user{n}", "Spring2026!", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}")
+    again = _login_from(STRANGER, "alice", staff_password("alice"), HTTP_X_FORWARDED_FOR="203.0.113.200")
+    assert again.status_code == 429
+
+
+@pytest.mark.django_db
+def test_behind_a_trusted_proxy_the_address_it_forwards_is_the_clients(clerk, settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.2"]
+    sprayer = "198.51.100.99"
+    for n in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT):  # what the sprayer writes itself comes first
+        _login_from("10.0.0.2", f"user{n}", "Spring2026!", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}, {sprayer}")
+    locked = _login_from("10.0.0.2", "alice", staff_password("alice"), HTTP_X_FORWARDED_FOR=sprayer)
+    assert locked.status_code == 429
+    other_client = _login_from("10.0.0.2", "alice", staff_password("alice"), HTTP_X_FORWARDED_FOR="192.0.2.200")
+    assert other_client.status_code == 302
