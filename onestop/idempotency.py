@@ -39,7 +39,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, PermissionDenied
+from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -82,10 +82,16 @@ def _principal(request: HttpRequest, view: Callable[..., HttpResponse]) -> str |
     if isinstance(view_class, type) and issubclass(view_class, APIView):
         # The view's own authenticators, in its order: a bearer token, or a session whose CSRF
         # token DRF checks.
-        api_request = Request(request, authenticators=[auth() for auth in view_class.authentication_classes])
+        if not _is_form(request):
+            request.body  # noqa: B018 (read once: DRF then parses a copy, here and in the view alike)
+        api_request = Request(
+            request,
+            parsers=[parser() for parser in view_class.parser_classes],
+            authenticators=[auth() for auth in view_class.authentication_classes],
+        )
         try:
             principal = api_request.user
-        except (AuthenticationFailed, NotAuthenticated, PermissionDenied):
+        except APIException:  # not authenticated, a failed CSRF check, a body DRF cannot read
             return None
         return _label(principal) if getattr(principal, "is_authenticated", False) else None
     user = getattr(request, "user", None)
