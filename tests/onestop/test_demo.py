@@ -1,7 +1,8 @@
 import pytest
+from django_otp.oath import totp
 
 from driver_records.models import DriverRecord, HoldingStatus, RecordKind
-from onestop.demo import seed_demo
+from onestop.demo import DEMO_LOGINS, seed_demo
 from onestop.models import Office, User
 
 
@@ -22,6 +23,9 @@ def test_demo_clerk_can_log_in_and_find_a_holder(client):
     seed_demo()
     response = client.post("/accounts/login/", {"username": "clerk", "password": "demo-clerk-2026"})
     assert response.status_code == 302
+    clerk = next(login for login in DEMO_LOGINS if login.username == "clerk")
+    code = f"{totp(bytes.fromhex(clerk.totp_key)):06d}"  # the key make run prints
+    assert client.post("/accounts/second-factor/", {"token": code}).status_code == 302
     holder = DriverRecord.objects.filter(holding_status="licence_card_only").first()
     body = client.get("/counter/", {"q": holder.number}, follow=True).content.decode()  # to the holder page
     assert holder.name in body

@@ -1,4 +1,5 @@
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Everything production requires, each well formed.
 PRODUCTION_ENV = {
     "ONESTOP_ENV": "production",
-    "DJANGO_SECRET_KEY": "s" * 60,
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),  # a real random key: weak ones are refused
     "DJANGO_ALLOWED_HOSTS": "onestop.example",
     "DATABASE_URL": "postgresql://db/onestop",
     "REDIS_URL": "redis://redis:6379/0",
