@@ -34,6 +34,13 @@ HOLDER_COLUMNS: dict[str, Personal] = {
         RECORD_LIFE,
         NOT_ERASED,
     ),
+    "driver_records.driverrecord.given_key": Personal(
+        "the given name's part of the search key, a column the database generates from name_key",
+        "R4, R8: the counter finds the holder by given name too",
+        DIRECTORY,
+        RECORD_LIFE,
+        NOT_ERASED,
+    ),
     "driver_records.driverrecord.birth_date": Personal(
         "the holder's date of birth", RECORD, HOLDER_PAGE, RECORD_LIFE, NOT_ERASED
     ),
