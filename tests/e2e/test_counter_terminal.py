@@ -32,8 +32,8 @@ def make_statement(page, record: DriverRecord) -> str:
     log_in(page, login.username, login.password, login.totp_key)
     page.goto("/counter/")
     page.get_by_label("免許証番号等または氏名").fill(record.number)
-    page.get_by_role("button", name="検索").click()
-    page.get_by_role("link", name=record.number).click()
+    page.get_by_role("button", name="検索").click()  # an exact record number opens the holder's page
+    page.wait_for_url(f"**/counter/records/{record.pk}/")
     page.get_by_label("住所").check()
     page.get_by_label("氏名").check()
     page.get_by_role("button", name="署名する同意文を作成").click()
