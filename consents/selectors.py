@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -94,6 +95,53 @@ def consent_for_jlis(*, jlis_consent_id: str) -> Consent | None:
     if not jlis_consent_id:
         return None
     return Consent.objects.filter(jlis_consent_id=jlis_consent_id).first()
+
+
+def records_by_consent_serial(serials: Iterable[str]) -> dict[str, int]:
+    """serial -> the record of a pending consent signed with that certificate (J-LIS may name it
+    before the reflection that links the record to it reaches us)."""
+    wanted = set(serials) - {""}
+    if not wanted:
+        return {}
+    rows = Consent.objects.filter(status=ConsentStatus.PENDING, cert_serial__in=wanted).order_by("id")
+    return dict(rows.values_list("cert_serial", "record_id"))
+
+
+def records_by_mynaportal_serial(serials: Iterable[str]) -> dict[str, int]:
+    """serial -> the record whose Mynaportal linkage was made with it (R13)."""
+    wanted = set(serials) - {""}
+    if not wanted:
+        return {}
+    return dict(MynaportalLink.objects.filter(cert_serial__in=wanted).values_list("cert_serial", "record_id"))
+
+
+def records_by_jlis_consent_id(jlis_consent_ids: Iterable[str]) -> dict[str, int]:
+    """J-LIS's consent id -> the record of our consent it names."""
+    wanted = set(jlis_consent_ids) - {""}
+    if not wanted:
+        return {}
+    return dict(Consent.objects.filter(jlis_consent_id__in=wanted).values_list("jlis_consent_id", "record_id"))
+
+
+def items_consented_or_pending(record_ids: Iterable[int], *, today: date) -> dict[int, frozenset[str]]:
+    """R2: for each record, the items of its consents in force (active, not past their last valid
+    day: a Japan date) and of those waiting for J-LIS (pending: one may govern soon), together.
+    A record with neither is left out."""
+    ids = set(record_ids)
+    if not ids:
+        return {}
+    rows = (
+        Consent.objects.filter(record_id__in=ids)
+        .filter(
+            Q(status=ConsentStatus.PENDING)
+            | (Q(status=ConsentStatus.ACTIVE) & (Q(last_valid_day__isnull=True) | Q(last_valid_day__gte=today)))
+        )
+        .values_list("record_id", "items")
+    )
+    items: dict[int, set[str]] = {}
+    for record_id, chosen in rows:
+        items.setdefault(record_id, set()).update(chosen)
+    return {record_id: frozenset(chosen) for record_id, chosen in items.items()}
 
 
 def consent_in_force(consent: Consent, *, at: datetime | None = None) -> bool:

@@ -175,3 +175,22 @@ def record_history(*, record: DriverRecord, limit: int = 100) -> QuerySet[Record
 def serials_linked(serials: set[str]) -> set[str]:
     """Which of these certificate serials a record is linked to now (one index probe each)."""
     return set(DriverRecord.objects.filter(cert_serial__in=serials).values_list("cert_serial", flat=True))
+
+
+def records_by_serial(serials: Iterable[str]) -> dict[str, int]:
+    """serial -> the id of the record it names (R13), as the applier finds it: the record linked
+    to it now, else the one it was linked to before (the latest such). Serials naming none are
+    left out."""
+    wanted = set(serials) - {""}
+    if not wanted:
+        return {}
+    found = dict(DriverRecord.objects.filter(cert_serial__in=wanted).values_list("cert_serial", "pk"))
+    before = wanted - found.keys()
+    if before:
+        rows = (
+            RecordChange.objects.filter(field="cert_serial", old_value__in=before)
+            .order_by("changed_at", "pk")
+            .values_list("old_value", "record_id")
+        )
+        found |= dict(rows)  # the latest change of each serial wins
+    return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.fields.json import KeyTextTransform
 from django.utils.translation import gettext_lazy as _
 
 from consents.models import Consent
@@ -49,6 +50,18 @@ class JlisEvent(models.Model):
             models.Index(fields=["serial"], name="jlis_event_serial_idx"),
             models.Index(
                 fields=["jlis_consent_id"], condition=~models.Q(jlis_consent_id=""), name="jlis_event_consent_id_idx"
+            ),
+            # The door (services/door.py) looks up what events not yet applied announce: the
+            # serial latest information moves to, and the (rare) consent events.
+            models.Index(
+                KeyTextTransform("new_serial", "payload"),
+                condition=models.Q(status="pending", kind="latest_info"),
+                name="jlis_event_announces_idx",
+            ),
+            models.Index(
+                fields=["id"],
+                condition=models.Q(status="pending") & ~models.Q(kind="latest_info"),
+                name="jlis_event_consent_pending_idx",
             ),
         ]
 

@@ -3,6 +3,7 @@ must not import the rest of this app (its report imports them)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from .models import SuspensionRequest, SuspensionStatus
@@ -13,6 +14,15 @@ if TYPE_CHECKING:
 
 def record_is_suspended(record_id: int) -> bool:
     return SuspensionRequest.objects.filter(record_id=record_id, status=SuspensionStatus.CONFIRMED).exists()
+
+
+def records_suspended(record_ids: Iterable[int]) -> set[int]:
+    """Which of these records the service is stopped for."""
+    ids = set(record_ids)
+    if not ids:
+        return set()
+    rows = SuspensionRequest.objects.filter(record_id__in=ids, status=SuspensionStatus.CONFIRMED)
+    return set(rows.values_list("record_id", flat=True))
 
 
 def record_suspension_requests(record: DriverRecord) -> list[SuspensionRequest]:

@@ -1,4 +1,5 @@
-"""Polling J-LIS's event feed: store each event once, never move the cursor past one unkept.
+"""Polling J-LIS's event feed: store each event once, never move the cursor past one unkept,
+and keep of each only what may be kept (the door, door.py).
 
 Protocol and guarantees: docs/jlis-protocol.md ("What the gateway does with a page").
 """
@@ -23,6 +24,7 @@ from django.utils import timezone
 from ..client import Event, EventPage, JlisClient, JlisError
 from ..client.events import body_hash
 from ..models import EventStatus, JlisEvent, PollState, QuarantinedEvent
+from .door import events_at_the_door
 
 logger = logging.getLogger(__name__)
 
@@ -192,16 +194,17 @@ def _page_store(*, token: str, after: str, page: EventPage, result: PollResult) 
                 "event_id", "kind", "holder_seq", "serial", "jlis_consent_id"
             )
         }
-        new = []
+        new: list[Event] = []
         for event in unique.values():
             if event.id not in stored:
-                new.append(event_row(event, now))
+                new.append(event)
             elif stored[event.id] != event_identity(event):
                 quarantine.append(_conflict(event, after, now))
             else:
                 result.duplicates += 1
         result.duplicates += len(page.events) - len(unique)
-        events_insert(new)
+        # R2: only what a consent covers goes in (services/door.py).
+        events_insert([event_row(event, now) for event in events_at_the_door(new, today=timezone.localdate(now))])
         result.stored += len(new)
         fresh = _quarantine_new(quarantine)
         QuarantinedEvent.objects.bulk_create(fresh)

@@ -20,6 +20,7 @@ from onestop.audit import AuditEntry, audit_log
 
 from ..client import JlisClient
 from ..models import JlisEvent, QuarantinedEvent
+from .door import events_at_the_door
 from .poll import event_identity, event_row, events_insert
 
 ACTOR = "jlis_refetch"
@@ -60,7 +61,8 @@ def quarantined_refetch(*, quarantined_id: int, client: JlisClient | None = None
             return RefetchResult("conflicting", reason=row.reason, paths=row.paths)
         now = timezone.now()
         if stored is None:
-            events_insert([event_row(served, now)])
+            [kept] = events_at_the_door([served], today=timezone.localdate(now))  # R2, as the poller
+            events_insert([event_row(kept, now)])
         row.resolved_at = now
         row.save(update_fields=["resolved_at"])
         outcome = "stored" if stored is None else "already_stored"

@@ -41,7 +41,8 @@ def test_a_poll_stores_every_event_pending_for_the_applier_and_records_success(j
     assert state.last_success_at is not None and state.last_error == "" and state.claim_token == ""
     event = JlisEvent.objects.order_by("id").first()
     assert event.kind == "latest_info" and event.payload["old_serial"] == event.serial
-    assert set(event.payload) == {"old_serial", "new_serial", "not_after", "address", "name", "birth_date"}
+    # No record here knows J-LIS's generated holders: R2 keeps none of their items (test_door.py).
+    assert set(event.payload) == {"old_serial", "new_serial", "not_after"}
 
 
 def test_events_are_stored_once_however_often_a_page_is_re_read(jlis_simulator):

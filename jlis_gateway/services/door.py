@@ -1,0 +1,165 @@
+"""The door (R2): what the poller keeps of J-LIS's latest information, decided before it is stored.
+
+An item may be kept only if the holder chose it. A "latest information" event is stored with:
+- when its serial names a record: the items of that record's consents in force or waiting for
+  J-LIS (pending: one may govern soon), together; none for a holder the service is stopped for
+  (R15);
+- when it names none: no items at all, only its identifiers, sequence, serials and the new
+  certificate's end of validity.
+
+A serial names a record when the record is or was linked to it (R13), when a pending consent of
+the record was signed with it (J-LIS may name it before the reflection that links the record
+reaches us), or when an event not yet applied announces it, since events can arrive before the
+one that makes their serial known (the applier waits for that one): stored pending events and
+the page's other new events, whatever their order in the page:
+- latest information announces its `new_serial` for the record its own serial names (chains too);
+- a Mynaportal registration names the holder's serial and earlier ones (`previous_serials`): all
+  are the record's that the first of them naming one belongs to (as `record_for_mynaportal` finds
+  it, the Mynaportal linkage's serial included), and its items count as a pending consent's;
+- a reflection names the holder's current serial at J-LIS, for the record of the consent it
+  reflects.
+
+The applier still decides what is applied (driver_records/applier/decide.py) and erases the rest;
+the door makes sure that until then nothing is kept that no consent covers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from django.db.models.fields.json import KeyTextTransform
+
+from consents.selectors import (
+    items_consented_or_pending,
+    records_by_consent_serial,
+    records_by_jlis_consent_id,
+    records_by_mynaportal_serial,
+)
+from driver_records.selectors import records_by_serial
+from safeguards.status import records_suspended
+
+from ..client import Event
+from ..client.fields import ITEMS
+from ..models import EventKind, EventStatus, JlisEvent
+
+
+@dataclasses.dataclass(frozen=True)
+class _Registration:
+    serials: list[str]  # the serial it was signed with, then the earlier ones, newest first
+    items: list[str]
+
+
+def events_at_the_door(events: Sequence[Event], *, today: date) -> list[Event]:
+    """The page's new events as they may be stored: latest information with only the items the
+    door lets in (module docstring); every other event as it came. `today` is a Japan date."""
+    latest = [e for e in events if e.kind == EventKind.LATEST_INFO]
+    if not latest:
+        return list(events)
+    owners, registrations = _owners({e.serial for e in latest}, events)
+    allowed = _items_allowed({owners[e.serial] for e in latest if e.serial in owners}, owners, registrations, today)
+    kept = []
+    for event in events:
+        if event.kind == EventKind.LATEST_INFO:
+            items = allowed.get(owners.get(event.serial, 0), frozenset())
+            data = {k: v for k, v in event.data.items() if k not in ITEMS or k in items}
+            event = dataclasses.replace(event, data=data)
+        kept.append(event)
+    return kept
+
+
+def _owners(wanted: set[str], new: Sequence[Event]) -> tuple[dict[str, int], list[_Registration]]:
+    """serial -> the record it names, for the wanted serials that name one (and the serials met on
+    the way), and the registrations not yet applied.
+
+    Read in this order on purpose: an applier may commit between two reads (READ COMMITTED), and
+    what it applies moves a fact to a later read (a pending event's announcement becomes a link, a
+    pending consent an active one linked to its serial), never to an earlier one.
+    """
+    said = [(e.kind, e.serial, e.data) for e in new if e.kind != EventKind.LATEST_INFO]
+    said += list(
+        JlisEvent.objects.filter(status=EventStatus.PENDING)
+        .exclude(kind=EventKind.LATEST_INFO)  # rare: the partial index jlis_event_consent_pending_idx
+        .values_list("kind", "serial", "payload")
+    )
+    registrations = [
+        _Registration([serial, *data.get("previous_serials", [])], list(data.get("items", [])))
+        for kind, serial, data in said
+        if kind == EventKind.CONSENT_REGISTERED
+    ]
+    reflected = [(s, data.get("consent_id", "")) for kind, s, data in said if kind == EventKind.CONSENT_REFLECTED]
+    by_consent = records_by_jlis_consent_id(consent_id for _, consent_id in reflected)
+    announced = {serial: by_consent[consent_id] for serial, consent_id in reflected if consent_id in by_consent}
+
+    # serial -> serials whose record it shares, once the events naming them are applied
+    shares: dict[str, set[str]] = defaultdict(set)
+    for registration in registrations:
+        for serial in registration.serials:
+            shares[serial].update(s for s in registration.serials if s != serial)
+    for event in new:
+        if event.kind == EventKind.LATEST_INFO:
+            shares[event.data["new_serial"]].add(event.serial)
+
+    owners: dict[str, int] = {}
+    looked: set[str] = set()
+    frontier = wanted | {s for r in registrations for s in r.serials}
+    while frontier:
+        looked |= frontier
+        for new_serial, serial in _stored_announcements(frontier):
+            shares[new_serial].add(serial)
+        found = _named(frontier)
+        owners |= found
+        rest = frontier - found.keys()
+        owners |= {s: announced[s] for s in rest if s in announced}
+        frontier = {s for r in rest - owners.keys() for s in shares.get(r, ())} - looked
+    _spread(owners, shares)
+    return owners, registrations
+
+
+def _stored_announcements(serials: set[str]) -> list[tuple[str, str]]:
+    """(new serial, serial) of the stored latest information not yet applied announcing these."""
+    return list(
+        JlisEvent.objects.filter(status=EventStatus.PENDING, kind=EventKind.LATEST_INFO)
+        .annotate(announced=KeyTextTransform("new_serial", "payload"))  # jlis_event_announces_idx
+        .filter(announced__in=serials)
+        .values_list("announced", "serial")
+    )
+
+
+def _named(serials: set[str]) -> dict[str, int]:
+    """The records these serials name directly: a pending consent's certificate first (see
+    _owners on the order), then the Mynaportal linkage, then the record linked now or before,
+    which wins."""
+    found = records_by_consent_serial(serials)
+    found |= records_by_mynaportal_serial(serials)
+    return found | records_by_serial(serials)
+
+
+def _spread(owners: dict[str, int], shares: dict[str, set[str]]) -> None:
+    """Give each serial an announcement ties to a known one that record, until nothing changes."""
+    changed = True
+    while changed:
+        changed = False
+        for serial, others in shares.items():
+            if serial in owners:
+                continue
+            source = next((s for s in sorted(others) if s in owners), None)
+            if source is not None:
+                owners[serial] = owners[source]
+                changed = True
+
+
+def _items_allowed(
+    records: Iterable[int], owners: dict[str, int], registrations: list[_Registration], today: date
+) -> dict[int, frozenset[str]]:
+    """record id -> the items its latest information may keep."""
+    ids = set(records)
+    allowed = {record_id: set(items) for record_id, items in items_consented_or_pending(ids, today=today).items()}
+    for registration in registrations:
+        record_id = next((owners[s] for s in registration.serials if s in owners), None)
+        if record_id in ids:
+            allowed.setdefault(record_id, set()).update(registration.items)
+    stopped = records_suspended(ids)
+    return {record_id: frozenset(items) for record_id, items in allowed.items() if record_id not in stopped}

@@ -1,0 +1,204 @@
+"""R2 at the door: the poller stores of J-LIS's latest information only the items a consent of the
+holder covers (in force or pending), and none for a serial nobody knows. Against the simulator
+over real HTTP; the expected items come from R2 and the consents each test gives the holders."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from consents.models import Channel, Consent, ConsentStatus, TermsVersion
+from consents.period import consent_period
+from consents.services import consent_register, statement_create
+from driver_records.applier import events_apply_pending
+from driver_records.models import DriverRecord
+from driver_records.normalise import name_search_key
+from jlis_gateway.models import JlisEvent, OutboxMessage, QuarantinedEvent
+from jlis_gateway.services.poll import events_poll
+from jlis_gateway.services.refetch import quarantined_refetch
+from jlis_gateway.services.relay import outbox_send
+from safeguards.services.suspension import suspension_confirm, suspension_propose
+from tests.factories import DriverRecordFactory
+
+pytestmark = pytest.mark.django_db
+
+ITEMS = {"name", "address", "birth_date"}
+NO_ITEMS = {"old_serial", "new_serial", "not_after"}  # what R2 leaves of latest information
+
+
+def poll_until_caught_up() -> None:
+    for _ in range(400):
+        result = events_poll()
+        if result.status == "done" and not result.has_more:
+            return
+    pytest.fail("the poll did not catch up")
+
+
+def items_stored(payload: dict) -> set[str]:
+    return set(payload) & ITEMS
+
+
+def test_r02_latest_information_about_a_serial_nobody_knows_keeps_no_item(jlis_simulator):
+    jlis_simulator.generate(count=60, holders=6)  # J-LIS's holders: none has a record here
+    poll_until_caught_up()
+    payloads = list(JlisEvent.objects.filter(kind="latest_info").values_list("payload", flat=True))
+    assert len(payloads) == 60
+    assert all(set(payload) == NO_ITEMS for payload in payloads)
+    with connection.cursor() as cursor:  # the table itself, not the ORM's reading of it
+        cursor.execute(
+            "SELECT count(*) FROM jlis_gateway_jlisevent WHERE payload ?| array['name', 'address', 'birth_date']"
+        )
+        assert cursor.fetchone()[0] == 0
+        # Names and addresses are Japanese: no column of any row holds a character outside ASCII.
+        cursor.execute("SELECT count(*) FROM jlis_gateway_jlisevent AS e WHERE e::text ~ '[^\\x01-\\x7f]'")
+        assert cursor.fetchone()[0] == 0
+
+
+def _records_for(holders: list[dict]) -> list[DriverRecord]:
+    """A card-only record per generated holder, linked to the holder's first serial (R13)."""
+    return DriverRecord.objects.bulk_create(
+        DriverRecord(
+            kind="licence",
+            number=f"7{h['holder']:010d}0",
+            name=h["name"],
+            name_key=name_search_key(h["name"]),
+            birth_date=date.fromisoformat(h["birth_date"]),
+            address=h["address"],
+            holding_status="licence_card_only",
+            cert_serial=h["serial"],
+            cert_not_after=timezone.now() + timedelta(days=4 * 365),
+        )
+        for h in holders
+    )
+
+
+def _consent(record: DriverRecord, items: list[str], status: str, *, days_ago: int = 1) -> Consent:
+    terms, _ = TermsVersion.objects.get_or_create(
+        version="2025-03", defaults={"effective_date": date(2025, 3, 24), "text": "利用規約"}
+    )
+    dated = status != ConsentStatus.PENDING
+    consent_date = timezone.localdate() - timedelta(days=days_ago)
+    first_day, last_day = consent_period(consent_date) if dated else (None, None)
+    return Consent.objects.create(
+        record=record,
+        reference=f"D-{Consent.objects.count() + 1:06d}",
+        items=items,
+        channel=Channel.COUNTER,
+        terms_version=terms,
+        status=status,
+        created_at=timezone.now() - timedelta(days=days_ago),
+        cert_serial=record.cert_serial,
+        consent_date=consent_date if dated else None,
+        first_day=first_day,
+        last_valid_day=last_day,
+    )
+
+
+def _holder_of_each_event(holders: list[dict]) -> dict[str, int]:
+    """event id -> the generated holder it is about, following J-LIS's own serial chains
+    (old serial -> new serial) from each holder's first serial."""
+    owner = {h["serial"]: i for i, h in enumerate(holders)}
+    events = list(JlisEvent.objects.filter(kind="latest_info").order_by("holder_seq"))
+    about: dict[str, int] = {}
+    while len(about) < len(events):
+        before = len(about)
+        for event in events:
+            if event.event_id not in about and event.serial in owner:
+                about[event.event_id] = owner[event.serial]
+                owner[event.payload["new_serial"]] = owner[event.serial]
+        assert len(about) > before, "every event follows from a holder's first serial"
+    return about
+
+
+def test_r02_a_known_serial_keeps_the_items_of_the_holders_consents_in_force_or_pending(
+    jlis_simulator, settings, supervisor, second_supervisor
+):
+    answer = jlis_simulator.generate(count=120, holders=7, items=sorted(ITEMS), seed=4)  # J-LIS sends all three
+    holders = answer["holders"]
+    records = _records_for(holders)
+    _consent(records[0], ["address"], ConsentStatus.ACTIVE)
+    _consent(records[1], ["address"], ConsentStatus.ACTIVE)
+    _consent(records[1], ["name"], ConsentStatus.PENDING)  # may govern soon: its item is kept too
+    _consent(records[2], ["address", "name"], ConsentStatus.REVOKED)
+    _consent(records[3], ["birth_date"], ConsentStatus.PENDING)
+    _consent(records[4], ["address"], ConsentStatus.ACTIVE, days_ago=3660)  # past its last valid day (R5)
+    _consent(records[5], ["address"], ConsentStatus.ACTIVE)
+    proposal = suspension_propose(
+        record_id=records[5].pk, actor=supervisor, reason_code="misuse", grounds="evident", note="不正利用"
+    )
+    suspension_confirm(request_id=proposal.pk, actor=second_supervisor)  # R15: nothing more is kept
+    # records[6]: no consent at all
+    expected = [{"address"}, {"address", "name"}, set(), {"birth_date"}, set(), set(), set()]
+
+    settings.JLIS_PAGE_SIZE = 7  # a holder's chain of serials crosses pages: known through events stored before
+    jlis_simulator.fault("out_of_order", probability=1.0)  # and within a page, in no holder's order
+    poll_until_caught_up()
+
+    about = _holder_of_each_event(holders)
+    stored = dict(JlisEvent.objects.filter(kind="latest_info").values_list("event_id", "payload"))
+    assert len(stored) == 120 and {about[e] for e in stored} == set(range(7))  # every holder has events
+    wrong = {e: (about[e], sorted(items_stored(p))) for e, p in stored.items() if items_stored(p) != expected[about[e]]}
+    assert not wrong, wrong
+
+
+# --- the real path: counter -> outbox -> J-LIS -> poll -> apply ------------------------------------
+NEW_ADDRESS = "東京都府中市多磨町３丁目１番地"
+
+
+@pytest.fixture
+def holder_record(clerk):
+    TermsVersion.objects.create(version="2025.1", effective_date=date(2025, 3, 24), text="利用規約")
+    return DriverRecordFactory(address="東京都千代田区霞が関二丁目１番１号", name="山田　太郎")
+
+
+def register_at_counter(record, clerk, card, items) -> Consent:
+    statement = statement_create(record_id=record.pk, items=items, actor=clerk)
+    consent = consent_register(
+        statement_id=statement.pk,
+        signature=card.sign(statement.text.encode("utf-8")),
+        certificate_der=card.certificate_der,
+        actor=clerk,
+    )
+    for message in OutboxMessage.objects.filter(consent=consent):
+        outbox_send(message_id=message.pk)
+    consent.refresh_from_db()
+    assert consent.jlis_consent_id, "the simulator took the submission"
+    return consent
+
+
+@pytest.mark.django_db(transaction=True)
+def test_r02_latest_information_just_before_the_reflection_keeps_and_applies_the_consented_items(
+    holder_record, clerk, issue_card_for, jlis_simulator, settings
+):
+    card = issue_card_for(holder_record)
+    consent = register_at_counter(holder_record, clerk, card, ("address",))  # pending here
+    jlis_simulator.reflect(consent_id=consent.jlis_consent_id)
+    jlis_simulator.move(holder=1, address=NEW_ADDRESS)  # latest information about the card's serial
+    # The reflection reaches us after the latest information: J-LIS serves it unreadable first
+    # (quarantined), then again once corrected.
+    settings.JLIS_PAGE_SIZE = 1
+    jlis_simulator.fault("malformed_event", count=1)
+    poll_until_caught_up()
+    assert list(JlisEvent.objects.values_list("kind", flat=True)) == ["latest_info"]
+    latest = JlisEvent.objects.get()
+    holder_record.refresh_from_db()
+    assert latest.serial == card.serial and holder_record.cert_serial == ""  # nothing links it yet
+    assert items_stored(latest.payload) == {"address"}  # the pending consent's item, kept at the door
+
+    events_apply_pending()
+    latest.refresh_from_db()
+    assert latest.status == "pending"  # it waits for what links its serial
+    quarantined = QuarantinedEvent.objects.get()
+    jlis_simulator.repair(event_id=quarantined.event_id)
+    assert quarantined_refetch(quarantined_id=quarantined.pk).outcome == "stored"
+    events_apply_pending()  # the reflection, then the information that waited for it
+
+    latest.refresh_from_db()
+    holder_record.refresh_from_db()
+    consent.refresh_from_db()
+    assert (consent.status, latest.status) == (ConsentStatus.ACTIVE, "applied")
+    assert holder_record.address == NEW_ADDRESS
+    assert holder_record.cert_serial == latest.payload["new_serial"]
