@@ -12,12 +12,13 @@ from django.utils import timezone
 
 from consents.models import Channel, Consent, ConsentStatus, TermsVersion
 from consents.period import consent_period
-from consents.services import consent_register, statement_create
+from consents.services import consent_register, mynaportal_link_record, statement_create
 from driver_records.applier import events_apply_pending
 from driver_records.models import DriverRecord
 from driver_records.normalise import name_search_key
-from jlis_gateway.models import JlisEvent, OutboxMessage, QuarantinedEvent
-from jlis_gateway.services.poll import events_poll
+from jlis_gateway.client import Event, EventPage
+from jlis_gateway.models import JlisEvent, OutboxMessage, PollState, QuarantinedEvent
+from jlis_gateway.services.poll import PollResult, _page_store, events_poll
 from jlis_gateway.services.refetch import quarantined_refetch
 from jlis_gateway.services.relay import outbox_send
 from safeguards.services.suspension import suspension_confirm, suspension_propose
@@ -202,3 +203,64 @@ def test_r02_latest_information_just_before_the_reflection_keeps_and_applies_the
     assert (consent.status, latest.status) == (ConsentStatus.ACTIVE, "applied")
     assert holder_record.address == NEW_ADDRESS
     assert holder_record.cert_serial == latest.payload["new_serial"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("page_size", [1, 50], ids=["stored_before", "same_page"])
+def test_r02_r11_a_mynaportal_registration_not_yet_applied_makes_its_serial_and_items_known(
+    holder_record, clerk, issue_card_for, jlis_simulator, settings, page_size
+):
+    card = issue_card_for(holder_record)
+    counter = register_at_counter(holder_record, clerk, card, ("address",))
+    jlis_simulator.reflect(consent_id=counter.jlis_consent_id)
+    poll_until_caught_up()
+    events_apply_pending()
+    mynaportal_link_record(record_id=holder_record.pk, actor=clerk)
+    # The card's certificate expires; the holder registers again through Mynaportal with the new
+    # one, choosing the name too (R11), then changes name: J-LIS's latest information is about
+    # the new certificate's serial, which only the registration names.
+    jlis_simulator.expire(holder=1)
+    renewed = jlis_simulator.renew(holder=1)
+    registration = jlis_simulator.register(holder=1, items=["address", "name"])
+    renamed = jlis_simulator.rename(holder=1, name="佐藤　花子")
+    assert registration["serial"] == renamed["old_serial"] == renewed["new_serial"] != card.serial
+
+    settings.JLIS_PAGE_SIZE = page_size
+    poll_until_caught_up()
+    latest = JlisEvent.objects.get(kind="latest_info")
+    assert JlisEvent.objects.get(kind="consent_registered").status == "pending"  # not applied yet
+    assert items_stored(latest.payload) == {"address", "name"}  # the counter consent's and the registration's
+
+    events_apply_pending()
+    holder_record.refresh_from_db()
+    latest.refresh_from_db()
+    assert latest.status == "applied"
+    assert holder_record.name == "佐藤　花子"
+    assert holder_record.cert_serial == latest.payload["new_serial"]
+
+
+def _latest(event_id: str, seq: int, serial: str, new_serial: str) -> Event:
+    data = {"old_serial": serial, "new_serial": new_serial, "not_after": "2031-01-01T00:00:00+00:00"}
+    data |= {"address": "東京都府中市多磨町３丁目１番地", "name": "佐藤　花子", "birth_date": "1980-05-17"}
+    return Event(event_id, "latest_info", seq, timezone.now(), serial, "", data)
+
+
+def test_r02_a_reflection_in_the_page_names_the_holders_serial_at_jlis_for_its_consents_record():
+    """J-LIS names the holder's current serial in a reflection, which is not the certificate the
+    consent was signed with when the holder moved meanwhile (docs/jlis-protocol.md)."""
+    record = DriverRecordFactory(cert_serial="")
+    consent = _consent(record, ["address"], ConsentStatus.PENDING)
+    Consent.objects.filter(pk=consent.pk).update(cert_serial="100", jlis_consent_id="jc_r1")
+    reflected = Event("ev_r", "consent_reflected", 2, timezone.now(), "200", "jc_r1", {"consent_id": "jc_r1"})
+    reflected.data["consent_date"] = timezone.localdate().isoformat()
+    # in the page: the holder's next move first, then the one after the reflection, then the reflection
+    page = EventPage(
+        events=[_latest("ev_b", 4, "201", "202"), _latest("ev_a", 3, "200", "201"), reflected], next_cursor="1"
+    )
+    PollState.objects.create(name="events", cursor="", claim_token="mine")
+    _page_store(token="mine", after="", page=page, result=PollResult("done"))
+    kept = dict(JlisEvent.objects.filter(kind="latest_info").values_list("event_id", "payload"))
+    assert {event_id: items_stored(payload) for event_id, payload in kept.items()} == {
+        "ev_a": {"address"},
+        "ev_b": {"address"},
+    }
