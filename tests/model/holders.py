@@ -12,7 +12,15 @@ The rules, as the model reads them
   feed for every consent registered before (`feed_stopped_holding_status`), even if the status
   comes back ("Our choice" in DOMAIN.md): a new registration (counter or Mynaportal) starts it.
 - R2: only the items the governing consent names are applied (an item J-LIS sends that the consent
-  does not name is dropped).
+  does not name is dropped). And only what a consent may cover is stored: latest information is
+  kept, when it is received, with the items of the consents in force (active, not past their last
+  valid day) or pending of the holder its serial names, together, none when the service is stopped
+  for them, and no items at all when its serial names nobody. A serial names a holder who is or
+  was linked to it, who has a pending consent signed with it, or whom an event received and not
+  yet applied (stored before, or in the same delivery) names it for: latest information its
+  new serial (for whoever its serial names), a registration through Mynaportal its serial and
+  previous serials (for whoever the first of them naming someone names; its items count as a
+  pending consent's), a reflection its serial (for the holder of the consent it reflects).
 - R4: the counter of the holder's prefecture of residence, which is the prefecture the record's
   address begins with: it follows every change of address. Mynaportal needs a prior linkage: a
   registration through Mynaportal for a record without it is skipped (`no_mynaportal_link`).
@@ -295,9 +303,73 @@ class Model:
         return len(due)
 
     # --- J-LIS's events ---------------------------------------------------------------------
-    def deliver(self, event: Event) -> None:
-        """The poller stores each event once (a repeat of an id is the same event)."""
-        self.events.setdefault(event.id, event)
+    def receive(self, delivered: list[Event], at: datetime) -> None:
+        """The poller stores each event once (a repeat of an id is the same event), latest
+        information with only the items R2 lets it keep when it is received (at `at`)."""
+        new: dict[str, Event] = {}
+        for event in delivered:
+            if event.id not in self.events:
+                new.setdefault(event.id, event)
+        waiting = [*(e for e in self.events.values() if e.status == "pending"), *new.values()]
+        names = self._serials_named(waiting)
+        registrations = [e for e in waiting if e.kind == "consent_registered"]
+        allowed = {}
+        for event in new.values():
+            if event.kind == "latest_info":
+                holder = names.get(event.serial)
+                allowed[event.id] = self._items_kept(holder, names, registrations, japan_date(at))
+        for event in new.values():
+            if event.id in allowed:
+                event.data = {k: v for k, v in event.data.items() if k not in ITEMS or k in allowed[event.id]}
+            self.events[event.id] = event
+
+    def _serials_named(self, waiting: list[Event]) -> dict[str, Holder]:
+        """serial -> the holder it names when events are received (R2 above)."""
+        names: dict[str, Holder] = {}
+        for holder in self.holders.values():
+            for consent in holder.consents:
+                if consent.status == "pending":
+                    names.setdefault(consent.cert_serial, holder)
+        for holder in self.holders.values():
+            names |= dict.fromkeys(holder.known_serials, holder)
+        for event in waiting:
+            if event.kind == "consent_reflected" and event.serial not in names:
+                for holder in self.holders.values():
+                    if any(c.jlis_id and c.jlis_id == event.data["consent_id"] for c in holder.consents):
+                        names[event.serial] = holder
+        grown = True
+        while grown:
+            grown = False
+            for event in waiting:
+                if event.kind == "latest_info" and event.serial in names and event.data["new_serial"] not in names:
+                    names[event.data["new_serial"]] = names[event.serial]
+                    grown = True
+                elif event.kind == "consent_registered":
+                    serials = [event.serial, *event.data.get("previous_serials", ())]
+                    whose = next((names[s] for s in serials if s in names), None)
+                    for serial in serials:
+                        if whose is not None and serial not in names:
+                            names[serial] = whose
+                            grown = True
+        return names
+
+    def _items_kept(
+        self, holder: Holder | None, names: dict[str, Holder], registrations: list[Event], today: date
+    ) -> frozenset[str]:
+        if holder is None or holder.suspended:
+            return frozenset()
+        kept: set[str] = set()
+        for consent in holder.consents:
+            in_force = consent.status == "active" and (
+                consent.last_valid_day is None or consent.last_valid_day >= today
+            )
+            if in_force or consent.status == "pending":
+                kept |= consent.items
+        for event in registrations:
+            serials = [event.serial, *event.data.get("previous_serials", ())]
+            if next((names[s] for s in serials if s in names), None) is holder:
+                kept |= set(event.data["items"])
+        return frozenset(kept)
 
     def apply(self, at: datetime) -> None:
         """Apply what can be applied, each holder's events in holder sequence, until nothing more

@@ -356,8 +356,7 @@ class HoldersAgainstTheModel(RuleBasedStateMachine):
         for _ in range(20):
             if not events_poll(client=self.client).has_more:
                 break
-        for raw in batch:
-            self.model.deliver(self.for_model[raw["id"]])
+        self.model.receive([self.for_model[raw["id"]] for raw in batch], self.now)
         STATS[f"delivered {len(batch)} events"] += 1
 
     @rule(path=st.sampled_from(["batch", "single"]))
