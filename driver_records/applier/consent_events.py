@@ -20,7 +20,6 @@ from consents.services import (
     record_for_mynaportal,
 )
 from jlis_gateway.models import EventKind, JlisEvent
-from safeguards.messages import SERVICE_SUSPENDED
 
 from ..models import DriverRecord
 from .decide import RecordState
@@ -46,6 +45,22 @@ def _consent_pk(jlis_consent_id: str) -> int | None:
 
 
 def _registered(event: JlisEvent, at: datetime) -> EventOutcome:
+    """A registration through Mynaportal, applied or not; either way the event no longer holds
+    the certificate afterwards (a registration never waits, so it is never read again)."""
+    outcome = _register(event, at)
+    _certificate_drop(event)  # in the applier's transaction: kept until the registration is done with
+    return outcome
+
+
+def _certificate_drop(event: JlisEvent) -> None:
+    """The certificate's one place is the consent it was signed for (docs/personal-data.md): the
+    event keeps no copy of it, whatever came of the registration (R3, R15)."""
+    if "certificate" in event.payload:
+        event.payload = {k: v for k, v in event.payload.items() if k != "certificate"}
+        event.save(update_fields=["payload"])
+
+
+def _register(event: JlisEvent, at: datetime) -> EventOutcome:
     record = record_for_mynaportal(serial=event.serial, previous_serials=event.payload.get("previous_serials", []))
     if record is None:
         return EventOutcome(False, "unknown_serial")
@@ -59,10 +74,6 @@ def _registered(event: JlisEvent, at: datetime) -> EventOutcome:
         event_id=event.event_id,
         holder_seq=event.holder_seq,
     )
-    if outcome.reason == SERVICE_SUSPENDED:
-        # R15: nothing more is kept from a holder the service is stopped for.
-        event.payload = {k: v for k, v in event.payload.items() if k != "certificate"}
-        event.save(update_fields=["payload"])
     if outcome.applied and outcome.consent is not None:
         _apply_certificate_items(record.pk, outcome.consent.items, _certificate_items(certificate_der), event, at)
     return outcome
