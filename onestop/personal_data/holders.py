@@ -175,12 +175,15 @@ HOLDER_COLUMNS: dict[str, Personal] = {
         "J-LIS's id of the holder's consent", "R5, R9", AUDITORS, FOREVER, NOT_ERASED
     ),
     "jlis_gateway.jlisevent.payload": Personal(
-        "what J-LIS sent about the holder: the latest name, address, date of birth (R10); a Mynaportal "
-        "registration's whole signing certificate (the four basic items), as J-LIS sent it (R11); serials, dates",
+        "what J-LIS sent about the holder: of the latest name, address and date of birth (R10) only the items "
+        "of the holder's consents in force or pending when it arrived, none for a serial nobody knew (the door, "
+        "docs/jlis-protocol.md); a Mynaportal registration's signing certificate only until the applier has "
+        "read it (R11: it then lives on the consent); serials, dates",
         "R2, R9-R12: applied to the record, then kept as the record of what J-LIS gave",
         AUDITORS + "; the holder, in a disclosure report (R16)",
         FOREVER,
-        "the applier scrubs the items the holder did not choose (R2); " + R15 + " keeps only identifiers and dates",
+        "the applier scrubs the items the governing consent does not name (R2) and drops a registration's "
+        "certificate, applied or not; " + R15 + " keeps only identifiers and dates",
     ),
     "jlis_gateway.outboxmessage.response": Personal(
         "J-LIS's answer to a submission: its consent id and status", "R5", AUDITORS, FOREVER, NOT_ERASED
