@@ -124,6 +124,7 @@ def _stored_announcements(serials: set[str]) -> list[tuple[str, str]]:
         JlisEvent.objects.filter(status=EventStatus.PENDING, kind=EventKind.LATEST_INFO)
         .annotate(announced=KeyTextTransform("new_serial", "payload"))  # jlis_event_announces_idx
         .filter(announced__in=serials)
+        .order_by()
         .values_list("announced", "serial")
     )
 
