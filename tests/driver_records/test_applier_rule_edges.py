@@ -15,8 +15,10 @@ import pytest
 from consents.models import ConsentStatus
 from driver_records.applier import Skip, events_apply_one_by_one, events_apply_pending
 from driver_records.feed import FeedState, record_feed
-from driver_records.models import DriverRecord
+from driver_records.models import DriverRecord, RecordChange
 from jlis_gateway.models import JlisEvent
+from onestop.models import AuditEvent
+from tests.factories import DriverRecordFactory
 
 from .world import holder, latest_info
 
@@ -98,6 +100,22 @@ def test_r11_an_event_at_midnight_after_the_certificates_last_day_gives_nothing(
     assert record.address != NEW_ADDRESS and record.cert_serial == "1001"
 
 
+# --- R10: what a move changes -------------------------------------------------------------------
+
+
+def test_r10_an_item_jlis_sends_unchanged_is_no_change(apply):
+    """J-LIS sends the consented items as they are now: the date of birth it repeats is not a
+    change of the holder's data (no history row, no audit of it); the new address is."""
+    record = holder(serial="1001", birth_date=date(1990, 4, 1))
+    latest_info(seq=1, old="1001", new="2002", address=NEW_ADDRESS, birth_date="1990-04-01")
+    apply()
+    record.refresh_from_db()
+    assert record.birth_date == date(1990, 4, 1)
+    changed = set(RecordChange.objects.filter(record=record).values_list("field", flat=True))
+    assert changed == {"address", "cert_serial", "cert_not_after"}
+    assert set(AuditEvent.objects.get(action="record.apply_jlis").new_values) == changed | {"event_id"}
+
+
 # --- R5: the consent's last valid day, in Japan time --------------------------------------------
 
 
@@ -157,6 +175,11 @@ def _unknown_serial(settings) -> str:
     return "nobody"
 
 
+def _no_consent(settings) -> str:
+    DriverRecordFactory(cert_serial="1001", cert_issuer_key_id="ab" * 20)  # linked, but never consented
+    return "1001"
+
+
 def _stale(settings) -> str:
     record = holder(serial="1001", items=("address",))
     DriverRecord.objects.filter(pk=record.pk).update(jlis_seq=3)  # J-LIS's sequence 3 is applied
@@ -200,6 +223,7 @@ def _certificate_expired(settings) -> str:
 SKIPS = {
     "unknown_serial": (_unknown_serial, Skip.UNKNOWN_SERIAL, set()),
     "stale": (_stale, Skip.STALE, {"address"}),
+    "no_consent": (_no_consent, Skip.NO_ACTIVE_CONSENT, set()),
     "pending": (_with_consent(ConsentStatus.PENDING), Skip.NO_ACTIVE_CONSENT, set()),
     "revoked": (_with_consent(ConsentStatus.REVOKED), Skip.CONSENT_REVOKED, set()),
     "expired": (_with_consent(ConsentStatus.EXPIRED), Skip.CONSENT_EXPIRED, set()),
