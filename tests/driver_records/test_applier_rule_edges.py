@@ -7,10 +7,11 @@ Every expected value comes from the rule (DOMAIN.md) and the choices docs/rules.
 from the decision function."""
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 
 from consents.models import ConsentStatus
 from driver_records.applier import Skip, events_apply_one_by_one, events_apply_pending
@@ -142,6 +143,29 @@ def test_r05_the_day_after_the_consents_last_valid_day_applies_nothing_though_ut
     record.refresh_from_db()
     assert (event.status, event.reason) == ("skipped", Skip.CONSENT_EXPIRED)
     assert record.address != NEW_ADDRESS and record.cert_serial == "1001"
+
+
+# --- R12: the stop covers every consent registered until it ---------------------------------------
+
+
+def test_r12_a_consent_registered_at_the_instant_of_the_stop_is_stopped_too(apply):
+    """The feed stops for every consent registered until the holding status left card-only. A
+    consent stamped by a clock running ahead is registered "at" the stop's own instant (the stop
+    is never before a consent registered until then): it is stopped all the same."""
+    record = holder(serial="1001", items=("address",))
+    consent = record.consents.get()
+    consent.created_at = timezone.now() + timedelta(minutes=10)
+    consent.save(update_fields=["created_at"])
+    DriverRecord.objects.filter(pk=record.pk).update(holding_status="licence_both")
+    DriverRecord.objects.filter(pk=record.pk).update(holding_status="licence_card_only")
+    record.refresh_from_db()
+    assert record.feed_stopped_at == consent.created_at  # the boundary itself
+    event = latest_info(seq=1, old="1001", new="2002", address=NEW_ADDRESS)
+    apply()
+    event.refresh_from_db()
+    record.refresh_from_db()
+    assert (event.status, event.reason) == ("skipped", Skip.FEED_STOPPED)
+    assert record.address != NEW_ADDRESS
 
 
 # --- Order: the holder sequence already applied --------------------------------------------------
