@@ -6,13 +6,12 @@ from datetime import date
 import pytest
 
 from consents.models import ConsentStatus, TermsVersion
-from consents.services import consent_register, statement_create
 from driver_records.applier import events_apply_pending
 from driver_records.feed import FeedState, record_feed
 from driver_records.services import record_update
-from jlis_gateway.models import JlisEvent, OutboxMessage
+from jlis_gateway.models import JlisEvent
 from jlis_gateway.services.poll import events_poll
-from jlis_gateway.services.relay import outbox_send
+from tests.counter_flow import register_at_counter
 from tests.factories import DriverRecordFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,21 +22,6 @@ NEW_ADDRESS = "東京都府中市多磨町３丁目１番地"
 def record(clerk):
     TermsVersion.objects.create(version="2025.1", effective_date=date(2025, 3, 24), text="利用規約")
     return DriverRecordFactory(address="東京都千代田区霞が関二丁目１番１号", name="山田　太郎")
-
-
-def register_at_counter(record, clerk, card, items):
-    statement = statement_create(record_id=record.pk, items=items, actor=clerk)
-    consent = consent_register(
-        statement_id=statement.pk,
-        signature=card.sign(statement.text.encode("utf-8")),
-        certificate_der=card.certificate_der,
-        actor=clerk,
-    )
-    for message in OutboxMessage.objects.filter(consent=consent):
-        outbox_send(message_id=message.pk)
-    consent.refresh_from_db()
-    assert consent.jlis_consent_id, "the simulator took the submission"
-    return consent
 
 
 def poll_and_apply():

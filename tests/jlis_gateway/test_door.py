@@ -12,16 +12,16 @@ from django.utils import timezone
 
 from consents.models import Channel, Consent, ConsentStatus, TermsVersion
 from consents.period import consent_period
-from consents.services import consent_register, mynaportal_link_record, statement_create
+from consents.services import mynaportal_link_record
 from driver_records.applier import events_apply_pending
 from driver_records.models import DriverRecord
 from driver_records.normalise import name_search_key
 from jlis_gateway.client import Event, EventPage
-from jlis_gateway.models import JlisEvent, OutboxMessage, PollState, QuarantinedEvent
+from jlis_gateway.models import JlisEvent, PollState, QuarantinedEvent
 from jlis_gateway.services.poll import PollResult, _page_store, events_poll
 from jlis_gateway.services.refetch import quarantined_refetch
-from jlis_gateway.services.relay import outbox_send
 from safeguards.services.suspension import suspension_confirm, suspension_propose
+from tests.counter_flow import register_at_counter
 from tests.factories import DriverRecordFactory
 
 pytestmark = pytest.mark.django_db
@@ -153,21 +153,6 @@ NEW_ADDRESS = "東京都府中市多磨町３丁目１番地"
 def holder_record(clerk):
     TermsVersion.objects.create(version="2025.1", effective_date=date(2025, 3, 24), text="利用規約")
     return DriverRecordFactory(address="東京都千代田区霞が関二丁目１番１号", name="山田　太郎")
-
-
-def register_at_counter(record, clerk, card, items) -> Consent:
-    statement = statement_create(record_id=record.pk, items=items, actor=clerk)
-    consent = consent_register(
-        statement_id=statement.pk,
-        signature=card.sign(statement.text.encode("utf-8")),
-        certificate_der=card.certificate_der,
-        actor=clerk,
-    )
-    for message in OutboxMessage.objects.filter(consent=consent):
-        outbox_send(message_id=message.pk)
-    consent.refresh_from_db()
-    assert consent.jlis_consent_id, "the simulator took the submission"
-    return consent
 
 
 @pytest.mark.django_db(transaction=True)
