@@ -1,18 +1,19 @@
 """The world the fault scenarios run in: driver records and consents for the simulator's
 generated holders, and the reference outcome of applying a stream of events in order.
 
-The reference is a fold over the applier's pure decision (driver_records/applier/decide.py) on
-in-memory copies of the records: what applying every event once, in order, must give.
+The reference is what the independent model of the rules (tests/model/holders.py, which imports
+nothing of the applier) says applying every event once, in order, must give: a wrong decision in
+the applier makes the records differ from it.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import heapq
 import json
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection
@@ -20,12 +21,13 @@ from django.utils import timezone
 
 from consents.models import Channel, Consent, ConsentStatus, TermsVersion
 from consents.period import consent_period
-from driver_records.applier.decide import ConsentView, EventView, RecordState, decide_latest_info
-from driver_records.applier.state import RECORD_FIELDS, consents_for
 from driver_records.models import DriverRecord, RecordChange
 from driver_records.normalise import name_search_key
 from jlis_gateway.models import EventStatus, JlisEvent
 from onestop.models import AuditEvent
+from tests.model.holders import Consent as ModelConsent
+from tests.model.holders import Event as ModelEvent
+from tests.model.holders import Holder, Model
 
 ISSUER_KEY_ID = "ab" * 20
 RECORD_STATE = ("id", "name", "address", "birth_date", "cert_serial", "cert_not_after", "jlis_seq")
@@ -179,58 +181,149 @@ class Reference:
 
 @dataclass
 class Start:
-    """The records and their consents before anything is applied."""
+    """The records and their consents before anything is applied, as stored rows: the model is
+    built from them, so the reference starts where the applier does."""
 
-    records: list[RecordState]
-    consents: dict[int, ConsentView]
+    records: list[dict[str, Any]]
+    consents: dict[int, list[dict[str, Any]]]  # record id -> its consents, oldest first
+
+
+START_RECORD = (
+    "id", "name", "address", "birth_date", "holding_status", "cert_serial", "cert_not_after", "cert_seq",
+    "jlis_seq", "feed_stopped_at",
+)  # fmt: skip
+START_CONSENT = (
+    "record_id", "reference", "jlis_consent_id", "channel", "items", "status", "cert_serial", "created_at",
+    "consent_date", "first_day", "last_valid_day",
+)  # fmt: skip
 
 
 def start_state(record_ids: Iterable[int] | None = None) -> Start:
-    """The records (all, or these) and the consents that govern their feed, as they are now."""
+    """The records (all, or these) and their consents, as they are now."""
     rows = DriverRecord.objects.all() if record_ids is None else DriverRecord.objects.filter(pk__in=list(record_ids))
-    records = [RecordState(**row) for row in rows.values(*RECORD_FIELDS)]
-    return Start(records, consents_for(r.id for r in records))
+    records = list(rows.values(*START_RECORD))
+    consents: dict[int, list[dict[str, Any]]] = {r["id"]: [] for r in records}
+    for row in Consent.objects.filter(record_id__in=list(consents)).order_by("created_at", "pk").values(*START_CONSENT):
+        consents[row["record_id"]].append(row)
+    return Start(records, consents)
+
+
+def model_holders(start: Start) -> Model:
+    """The reference model (tests/model/holders.py) holding the start's records and consents.
+
+    R12 in the model counts how often the holding status left card-only (`epoch`); a record
+    whose feed was stopped is one stop ahead of the consents registered before the stop."""
+    model = Model()
+    for row in start.records:
+        holder = model.holder_add(
+            row["id"],
+            name=row["name"],
+            address=row["address"],
+            birth_date=row["birth_date"],
+            holding_status=row["holding_status"],
+        )
+        stopped = row["feed_stopped_at"]
+        holder.epoch = 1 if stopped is not None else 0
+        if row["cert_serial"]:
+            holder.serial, holder.link_seq = row["cert_serial"], row["cert_seq"]
+            holder.known_serials.add(row["cert_serial"])
+            holder.not_after[row["cert_serial"]] = row["cert_not_after"]
+        holder.data_seq = row["jlis_seq"]
+        for n, c in enumerate(start.consents.get(row["id"], [])):
+            holder.consents.append(
+                ModelConsent(
+                    key=c["reference"] or c["jlis_consent_id"],
+                    channel=c["channel"],
+                    items=frozenset(c["items"]),
+                    cert_serial=c["cert_serial"],
+                    cert_not_after=None,
+                    order=n,
+                    epoch=0 if stopped is not None and c["created_at"] <= stopped else holder.epoch,
+                    status=c["status"],
+                    jlis_id=c["jlis_consent_id"],
+                    consent_date=c["consent_date"],
+                    first_day=c["first_day"],
+                    last_valid_day=c["last_valid_day"],
+                )
+            )
+    return model
+
+
+def _model_event(event: dict[str, Any]) -> ModelEvent:
+    """A stored "latest information" event as the model takes it (dates as dates)."""
+    data = dict(event["payload"])
+    data["not_after"] = datetime.fromisoformat(data["not_after"])
+    if "birth_date" in data:
+        data["birth_date"] = date.fromisoformat(data["birth_date"])
+    return ModelEvent(
+        event["event_id"], "latest_info", event["holder_seq"], event["serial"], event["occurred_at"], data
+    )
+
+
+def _state(holder: Holder) -> tuple[Any, ...]:
+    """A holder in the model as the record's RECORD_STATE columns."""
+    return (
+        holder.key, holder.name, holder.address, holder.birth_date, holder.serial, holder.cert_not_after,
+        holder.data_seq,
+    )  # fmt: skip
 
 
 def reference_fold(
-    events: Iterable[dict[str, Any]], *, start: Start | None = None, today: date | None = None
+    events: Iterable[dict[str, Any]], *, start: Start | None = None, at: datetime | None = None
 ) -> Reference:
-    """Fold the events (in the order given) over copies of the records as they were at `start`
-    (now, by default)."""
-    today = today or timezone.localdate()
-    start = start or start_state()
-    records = [dataclasses.replace(r) for r in start.records]
-    consents = start.consents
-    index = {r.cert_serial: r for r in records if r.cert_serial}
+    """What the rules say applying these events to the records as they were at `start` (now, by
+    default) leaves: the reference model decides every event (tests/model/holders.py, written
+    from DOMAIN.md; nothing of the applier). The model places an event by a serial its holder is
+    or was linked to and takes each holder's placed events in holder sequence; this fold does the
+    same with an index of serials, as the model's own `apply` would take minutes for 100,000."""
+    at = at or timezone.now()
+    model = model_holders(start or start_state())
+    index = {serial: h for h in model.holders.values() for serial in h.known_serials}
+    waiting: dict[str, list[ModelEvent]] = {}
+    placed: dict[Any, list[tuple[int, int, ModelEvent]]] = {}
+    ready: list[Any] = []
+    order = 0
+
+    def place(event: ModelEvent) -> None:
+        nonlocal order
+        holder = index.get(event.serial)
+        if holder is None:
+            waiting.setdefault(event.serial, []).append(event)
+            return
+        order += 1
+        heapq.heappush(placed.setdefault(holder.key, []), (event.holder_seq, order, event))
+        ready.append(holder.key)
+
+    for raw in events:
+        event = _model_event(raw)
+        if event.id not in model.events:  # J-LIS's repeat of an event is the same event
+            model.deliver(event)
+            place(event)
     history: set[tuple[str, str]] = set()
-    applied: set[str] = set()
-    not_applied: dict[str, str] = {}
-    for event in events:
-        record = index.get(event["serial"])
-        if record is None:
-            not_applied[event["event_id"]] = "waiting"
+    while ready:
+        key = ready.pop()
+        queue = placed.get(key)
+        if not queue:
             continue
-        view = EventView(
-            event["event_id"], event["holder_seq"], event["serial"], event["occurred_at"], event["payload"]
-        )
-        decision = decide_latest_info(view, record, consents.get(record.id), today)
-        if decision.skip:
-            not_applied[event["event_id"]] = decision.skip
-            continue
-        for item, value in decision.changes.items():
-            history.add((event["event_id"], item))
-            setattr(record, item, value)
-        if decision.new_serial != record.cert_serial:
-            history.add((event["event_id"], "cert_serial"))
-            del index[record.cert_serial]
-            record.cert_serial = decision.new_serial
-            index[record.cert_serial] = record
-        if decision.new_not_after != record.cert_not_after:
-            history.add((event["event_id"], "cert_not_after"))
-            record.cert_not_after = decision.new_not_after
-        record.jlis_seq = event["holder_seq"]
-        applied.add(event["event_id"])
-    state = {r.id: tuple(getattr(r, name) for name in RECORD_STATE) for r in records}
+        holder = model.holders[key]
+        _, _, event = heapq.heappop(queue)
+        before = _state(holder)
+        model.apply_placed(event, holder, at)
+        after = _state(holder)
+        for name, old, new in zip(RECORD_STATE[1:6], before[1:6], after[1:6], strict=True):
+            if old != new:
+                history.add((event.id, name))  # a change row for each column that moved
+        for serial in holder.known_serials - index.keys():
+            index[serial] = holder
+            for later in waiting.pop(serial, []):
+                place(later)
+        if queue:
+            ready.append(key)
+    applied = {e.id for e in model.events.values() if e.status == "applied"}
+    not_applied = {
+        e.id: "waiting" if e.status == "pending" else e.reason for e in model.events.values() if e.status != "applied"
+    }
+    state = {h.key: _state(h) for h in model.holders.values()}
     return Reference(state, history, applied, not_applied)
 
 

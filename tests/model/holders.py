@@ -391,6 +391,13 @@ class Model:
                 first = min(events, key=lambda pair: pair[0].holder_seq)
                 _apply_one(self, first[0], first[1], at)
 
+    def apply_placed(self, event: Event, holder: Holder, at: datetime) -> None:
+        """Apply one event already placed on its holder, for a caller that places events itself
+        (tests/faults/world.py indexes serials to fold 100,000 events: `apply` scans every event
+        and every holder each round). The caller keeps the model's order: each holder's placed
+        events in holder sequence. Only for events that name a serial (not a consent id)."""
+        _apply_one(self, event, (holder, None), at)
+
     def _place(self, event: Event) -> tuple[Holder, Consent | None] | str:
         """The holder (and consent) an event is about, or why it must wait."""
         if event.kind in ("latest_info", "consent_registered"):
