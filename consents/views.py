@@ -19,7 +19,8 @@ from onestop.permissions import COUNTER, READERS, SUPERVISORS, role_required
 
 from .errors import ConsentRefused, explain
 from .forms import DemoSignForm, ItemsForm, MynaportalLinkForm, RevokeForm
-from .models import Consent, ConsentStatement
+from .models import Consent, ConsentStatement, ConsentStatus
+from .period import japan_date
 from .selectors import consent_in_force, items_label
 from .services import consent_register, consent_revoke, mynaportal_link_record, statement_create
 
@@ -141,7 +142,37 @@ def consent_revoke_view(request: HttpRequest, consent_id: int) -> HttpResponse:
         messages.error(request, refusal.message)
         return render(request, "consents/revoke.html", context)
     messages.success(request, _("The consent is revoked. J-LIS will be told."))
-    return _record_page(consent.record_id)
+    return redirect("consents:revocation-slip", consent.pk)  # the holder leaves with a slip
+
+
+@role_required(*READERS)
+@require_safe
+def revocation_slip(request: HttpRequest, consent_id: int) -> HttpResponse:
+    """The holder's slip for a revoked consent: what, when, why, and where (R9)."""
+    consent = get_object_or_404(
+        Consent.objects.select_related("record", "revoked_by__office"), pk=consent_id, status=ConsentStatus.REVOKED
+    )
+    holder_require(request.user, consent.record, HolderAccess.READ)
+    with transaction.atomic():
+        audit_log(
+            AuditEntry(
+                action="consent.view",
+                subject_type="consent",
+                subject_id=str(consent.pk),
+                actor=request.user,  # type: ignore[arg-type]
+                record_number=consent.record.number,
+            )
+        )
+    revoked_by = consent.revoked_by
+    context = {
+        "consent": consent,
+        "record": consent.record,
+        "items_label": items_label(consent.items),
+        "revoked_day": japan_date(consent.revoked_at) if consent.revoked_at else None,
+        # At the counter, the revoking staff member's office; through Mynaportal or JPKI Mobile, none.
+        "office": revoked_by.office if revoked_by is not None else None,
+    }
+    return render(request, "consents/revocation_slip.html", context)
 
 
 @role_required(*COUNTER)

@@ -64,12 +64,14 @@ DEMO_LOGINS = (
     DemoLogin("auditor", "demo-auditor-2026", Role.AUDITOR, None),
 )
 
+# (code, name, kind, prefecture, address, telephone). Demo data: the addresses are the offices'
+# public ones; the telephone numbers are placeholders (0000 as the exchange), not the offices' own.
 OFFICES = (
-    ("13-LC-FUCHU", "府中運転免許試験場", Office.Kind.LICENCE_CENTRE, "13"),
-    ("13-PS-SHINJUKU", "新宿警察署", Office.Kind.POLICE_STATION, "13"),
-    ("27-LC-KADOMA", "門真運転免許試験場", Office.Kind.LICENCE_CENTRE, "27"),
-    ("27-PS-NAMBA", "難波警察署", Office.Kind.POLICE_STATION, "27"),
-    ("01-LC-SAPPORO", "札幌運転免許試験場", Office.Kind.LICENCE_CENTRE, "01"),
+    ("13-LC-FUCHU", "府中運転免許試験場", Office.Kind.LICENCE_CENTRE, "13", "東京都府中市多磨町3-1-1", "042-000-0001"),
+    ("13-PS-SHINJUKU", "新宿警察署", Office.Kind.POLICE_STATION, "13", "東京都新宿区西新宿6-1-1", "03-0000-0002"),
+    ("27-LC-KADOMA", "門真運転免許試験場", Office.Kind.LICENCE_CENTRE, "27", "大阪府門真市一番町23-16", "06-0000-0003"),
+    ("27-PS-NAMBA", "難波警察署", Office.Kind.POLICE_STATION, "27", "大阪府大阪市中央区難波4-3-3", "06-0000-0004"),
+    ("01-LC-SAPPORO", "札幌運転免許試験場", Office.Kind.LICENCE_CENTRE, "01", "札幌市手稲区曙5条4-1-1", "011-000-0005"),
 )
 
 FAMILY = [
@@ -151,8 +153,13 @@ def seed_demo() -> list[DemoLogin]:
     if not settings.DEMO_MODE:
         raise ImproperlyConfigured("demo data is only for demo mode (ONESTOP_DEMO=1)")
     with transaction.atomic(durable=True):
-        for code, name, kind, prefecture in OFFICES:
-            Office.objects.get_or_create(code=code, defaults={"name": name, "kind": kind, "prefecture": prefecture})
+        for code, name, kind, prefecture, address, phone in OFFICES:
+            office, _created = Office.objects.get_or_create(
+                code=code, defaults={"name": name, "kind": kind, "prefecture": prefecture}
+            )
+            if not office.address and not office.phone:  # a database seeded before offices had them
+                office.address, office.phone = address, phone
+                office.save(update_fields=["address", "phone"])
         for login in DEMO_LOGINS:
             user, created = User.objects.get_or_create(username=login.username)
             if created:

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from consents.models import Consent, ConsentStatement, ConsentStatus, MynaportalLink
 from consents.services import consent_reflect
@@ -134,8 +135,70 @@ def test_r05_r08_holder_page_and_receipt_show_the_reflected_consent(client, cler
     assert "日本時間 23時59分59秒まで" in body
 
     receipt = page(client, reverse("consents:receipt", args=[consent.pk]))
-    assert "2024-02-29" in receipt
-    assert "2034-02-28" in receipt
+    # R5: reflected 2024-02-29 (令和6年), the period runs from 2024-03-01 to 2034-02-28 (民法 143(2)).
+    assert "令和6年2月29日（2024年2月29日）" in receipt
+    assert "令和16年2月28日（2034年2月28日）" in receipt
+
+
+def test_item7_the_receipt_is_for_the_holder(client, clerk, record, register, tokyo_office):
+    tokyo_office.address, tokyo_office.phone = "東京都府中市多磨町3-1-1", "042-000-0001"
+    tokyo_office.save()
+    consent = register(record, ("address", "name"))
+    client.force_login(clerk)
+
+    pending = page(client, reverse("consents:receipt", args=[consent.pk]))
+    for shown in (
+        record.name,
+        record.number,
+        consent.reference,
+        "住所、氏名",  # the items, in the terms' order
+        "2025.1",  # the terms version signed
+        "府中運転免許試験場",
+        "東京都府中市多磨町3-1-1",
+        "042-000-0001",
+        "印刷する",
+    ):
+        assert shown in pending, shown
+    assert pending.count("J-LISでの反映待ち") == 2  # the consent date and the last valid day are not known yet
+
+    consent_reflect(consent_id=consent.pk, consent_date=date(2026, 4, 1))
+    reflected = page(client, reverse("consents:receipt", args=[consent.pk]))
+    assert "J-LISでの反映待ち" not in reflected
+    assert "令和8年4月1日（2026年4月1日）" in reflected  # consent date
+    assert "令和18年4月1日（2036年4月1日）" in reflected  # R5: 2026-04-02 + 10 years - 1 day
+
+
+def test_item10_a_revocation_leaves_the_holder_a_slip(client, supervisor, record, register, tokyo_office):
+    tokyo_office.address, tokyo_office.phone = "東京都府中市多磨町3-1-1", "042-000-0001"
+    tokyo_office.save()
+    consent = register(record, ("address",))
+    client.force_login(supervisor)
+
+    done = client.post(
+        reverse("consents:revoke", args=[consent.pk]), {"reason": "本人から取消の申出", "confirmed": "1"}
+    )
+
+    assert done["Location"] == reverse("consents:revocation-slip", args=[consent.pk])
+    slip = page(client, done["Location"])
+    revoked_at = timezone.localtime(Consent.objects.get().revoked_at)
+    for shown in (
+        "同意を取り消しました。",
+        record.name,
+        record.number,
+        consent.reference,
+        "住所",
+        "本人から取消の申出",
+        "府中運転免許試験場",
+        "東京都府中市多磨町3-1-1",
+        "042-000-0001",
+        f"{revoked_at.year}年{revoked_at.month}月{revoked_at.day}日） {revoked_at:%H:%M}",  # JST
+        "印刷する",
+    ):
+        assert shown in slip, shown
+    # The receipt of the revoked consent leads to its slip; a consent in force has none.
+    assert done["Location"] in page(client, reverse("consents:receipt", args=[consent.pk]))
+    other = register(record, ("name",))
+    assert client.get(reverse("consents:revocation-slip", args=[other.pk])).status_code == 404
 
 
 def test_r09_a_clerk_cannot_open_the_revoke_screen(client, clerk, record, register):
@@ -162,7 +225,7 @@ def test_r09_a_supervisor_revokes_after_confirming(client, supervisor, record, r
     assert Consent.objects.get().status == ConsentStatus.PENDING  # not yet
 
     done = client.post(url, {"reason": "本人の申出", "confirmed": "1"})
-    assert done["Location"] == reverse("counter:record", args=[record.pk])
+    assert done["Location"] == reverse("consents:revocation-slip", args=[consent.pk])
     assert "同意を取り消しました。" in page(client, done["Location"])
     assert Consent.objects.get().status == ConsentStatus.REVOKED
     assert OutboxMessage.objects.filter(kind=OutboxKind.REVOKE_CONSENT).count() == 1

@@ -44,6 +44,23 @@ def register_with_demo_card(page, screenshot, axe, *, variant: str = "正しく�
     page.get_by_role("button", name="デモ用カードで署名").click()
 
 
+def prints_for_the_holder(page, record: DriverRecord) -> None:
+    """On screen the page has its message, navigation and print button; printed, only the sheet."""
+    expect(page.locator("ul.messages")).to_be_visible()
+    expect(page.get_by_role("navigation")).to_be_visible()
+    expect(page.get_by_role("button", name="印刷する")).to_be_visible()
+    page.emulate_media(media="print")
+    try:
+        expect(page.locator("ul.messages")).to_be_hidden()
+        expect(page.get_by_role("navigation")).to_be_hidden()
+        expect(page.locator("header.site")).to_be_hidden()
+        expect(page.get_by_role("button", name="印刷する")).to_be_hidden()
+        expect(page.locator("article.receipt")).to_contain_text(record.name)
+        expect(page.locator("article.receipt")).to_contain_text(record.number)
+    finally:
+        page.emulate_media(media="screen")
+
+
 def tokyo_card_holder() -> DriverRecord:
     return DriverRecord.objects.filter(prefecture="13", holding_status="licence_card_only").order_by("pk").first()
 
@@ -125,6 +142,8 @@ def test_supervisor_revokes_a_consent(page, screenshot, axe, live_server):
     open_holder(page, record)
     register_with_demo_card(page, screenshot, axe)
     expect(page.get_by_role("heading", level=1)).to_contain_text("受付票")
+    expect(page.get_by_test_id("receipt-consent-date")).to_contain_text("J-LISでの反映待ち")
+    prints_for_the_holder(page, record)
     page.get_by_role("button", name="ログアウト").click()
     as_user(page, "supervisor")
     open_holder(page, record)
@@ -137,6 +156,13 @@ def test_supervisor_revokes_a_consent(page, screenshot, axe, live_server):
     page.get_by_role("button", name="同意を取り消す").click()
     expect(page.get_by_text("同意を取り消しました").first).to_be_visible()
     assert Consent.objects.get(record=record).status == ConsentStatus.REVOKED
+    # The holder's slip: what was revoked, when, why and where.
+    expect(page.get_by_role("heading", level=1)).to_contain_text("取消")
+    expect(page.get_by_test_id("slip-reason")).to_have_text("本人から取消の申出があったため")
+    expect(page.get_by_test_id("slip-office")).to_contain_text("府中運転免許試験場")
+    screenshot(page, "11-revocation-slip")
+    assert axe(page) == []
+    prints_for_the_holder(page, record)
 
 
 def test_registration_is_doable_by_keyboard_alone(page, live_server):
