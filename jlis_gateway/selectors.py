@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, Q, Value
 
 from .models import EventStatus, JlisEvent, OutboxMessage, OutboxStatus, PollState, QuarantinedEvent
 
@@ -34,8 +34,10 @@ def gateway_status() -> GatewayStatus:
         oldest_pending=Min("received_at", filter=Q(status=EventStatus.PENDING)),
     )
     oldest_pending = events.pop("oldest_pending")
+    # Each row in exactly one column: "waiting" is a pending row not yet tried, "retrying" one
+    # tried before (a pending row used to be counted in both).
     outbox = OutboxMessage.objects.aggregate(
-        pending=Count("id", filter=Q(status=OutboxStatus.PENDING)),
+        pending=Count("id", filter=Q(status=OutboxStatus.PENDING, attempts=0)),
         sending=Count("id", filter=Q(status=OutboxStatus.SENDING)),
         retrying=Count("id", filter=Q(status=OutboxStatus.PENDING, attempts__gt=0)),
         failed=Count("id", filter=Q(status=OutboxStatus.FAILED)),
@@ -98,3 +100,22 @@ def events_oldest_pending(*, limit: int) -> list[tuple[datetime, str, str]]:
         .order_by("id")
         .values_list("received_at", "kind", "serial")[:limit]
     )
+
+
+@dataclass(frozen=True)
+class GatewayTrouble:
+    polling: bool  # the last poll of J-LIS's events failed
+    sending: bool  # a message to J-LIS failed and waits to be tried again
+
+
+def gateway_trouble() -> GatewayTrouble:
+    """For the counter pages' banner: one query, on the poll row and the outbox's pending rows
+    (few, and read through outbox_due_idx)."""
+    poll = PollState.objects.filter(name=FEED).exclude(last_error="").values_list(Value("poll"))[:1]
+    send = (
+        OutboxMessage.objects.filter(status=OutboxStatus.PENDING, attempts__gt=0)
+        .exclude(last_error="")
+        .values_list(Value("send"))[:1]
+    )
+    found = {row[0] for row in poll.union(send, all=True)}
+    return GatewayTrouble(polling="poll" in found, sending="send" in found)

@@ -205,6 +205,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "onestop.context_processors.staff_context",
+                "jlis_gateway.context_processors.gateway_context",
             ],
         },
     },

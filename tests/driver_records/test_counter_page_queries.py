@@ -23,10 +23,12 @@ from .world import consent_for, holder, latest_info
 # page reads the governing consent among all of the record's (R6), then the consents waiting for
 # J-LIS or refused by it, then the earlier consents (revoked, superseded, expired) for the
 # consent history. A one-word name search reads family names and given names (two index
-# ranges), then the governing consents of the rows shown.
-SEARCH_QUERIES = 8
-HOLDER_QUERIES = 20
-RECEIPT_QUERIES = 9
+# ranges), then the governing consents of the rows shown. Every signed-in page adds one query
+# for the J-LIS banner (is the poll or the sending failing: one UNION over the poll row and the
+# outbox's pending rows), so that clerks see an outage where they work (issue 18, item 8).
+SEARCH_QUERIES = 9
+HOLDER_QUERIES = 21
+RECEIPT_QUERIES = 10
 
 
 def _statements(client, url: str) -> int:

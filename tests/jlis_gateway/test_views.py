@@ -127,3 +127,76 @@ def test_poll_now_says_so_when_the_queue_is_unreachable(client, supervisor, monk
     client.force_login(supervisor)
     body = client.post(reverse("gateway:poll_now"), follow=True).content.decode()
     assert "タスクキューに接続できない" in body
+
+
+def test_item8_the_monitor_says_what_each_error_means_in_japanese(client, supervisor, gateway_state):
+    client.force_login(supervisor)
+    body = client.get(reverse("gateway:monitor")).content.decode()
+    last_error = body.split('data-testid="last-error"')[1].split("</dd>")[0]
+    assert "J-LISが応答しません（HTTP 503）" in last_error
+    problems = body.split('data-testid="outbox-problems"')[1].split("</table>")[0]
+    assert "J-LISが受け付けませんでした（HTTP 400、invalid_items）" in problems
+    assert "J-LISが時間内に応答しません" in problems
+    assert "技術的な詳細" in problems  # the stored text stays at hand for operators
+
+
+def test_item8_each_outbox_row_is_counted_once(client, supervisor, signed_consent):
+    now = timezone.now()
+    consent = signed_consent()
+    rows = {  # (status, attempts) -> how many; the column each belongs in
+        ("pending", 0): 2,  # waiting
+        ("sending", 1): 1,  # sending
+        ("pending", 3): 3,  # retrying
+        ("failed", 10): 1,  # failed
+        ("sent", 1): 4,  # sent
+    }
+    n = 0
+    for (status, attempts), count in rows.items():
+        for _ in range(count):
+            n += 1
+            OutboxMessage.objects.create(
+                kind=OutboxKind.SUBMIT_CONSENT,
+                consent=consent,
+                idempotency_key=f"k{n}",
+                status=status,
+                attempts=attempts,
+                next_attempt_at=now,
+                created_at=now,
+            )
+    client.force_login(supervisor)
+    body = client.get(reverse("gateway:monitor")).content.decode()
+    counts = body.split('data-testid="outbox-counts"')[1].split("</table>")[0]
+    cells = [int(cell.split("<")[0]) for cell in counts.split("<td>")[1:]]
+    assert cells == [2, 1, 3, 1, 4]  # waiting, sending, retrying, failed, sent
+    assert sum(cells) == n == OutboxMessage.objects.count()
+
+
+def test_item8_counter_pages_show_a_banner_while_polling_or_sending_fails(client, clerk, signed_consent):
+    client.force_login(clerk)
+    home = reverse("counter:home")
+    assert 'data-testid="jlis-banner"' not in client.get(home).content.decode()
+
+    state = PollState.objects.create(name="events", cursor="1", last_error="GET /v1/events: HTTP 503 unavailable")
+    body = client.get(home).content.decode()
+    assert "J-LISから情報を取得できていません" in body
+    assert "J-LISへの送信に失敗しています" not in body
+
+    state.last_error = ""
+    state.save()
+    now = timezone.now()
+    message = OutboxMessage.objects.create(
+        kind=OutboxKind.SUBMIT_CONSENT,
+        consent=signed_consent(),
+        idempotency_key="k1",
+        attempts=2,
+        next_attempt_at=now,
+        created_at=now,
+        last_error="POST /v1/consents: HTTP 503 unavailable",
+    )
+    body = client.get(home).content.decode()
+    assert "J-LISへの送信に失敗しています" in body
+    assert "J-LISから情報を取得できていません" not in body
+
+    message.status, message.last_error = OutboxStatus.SENT, ""
+    message.save()
+    assert 'data-testid="jlis-banner"' not in client.get(home).content.decode()
