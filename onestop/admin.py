@@ -6,12 +6,16 @@ from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from .admin_export import CsvExportMixin
+from .audit import compute_hash
 from .audit_checkpoints import audit_checkpoints_overview
+from .audit_labels import action_label
 from .models import AuditEvent, Office, User
 
 
@@ -49,10 +53,31 @@ class AuditEventAdmin(CsvExportMixin, AppendOnlyAdmin):
         "occurred_at",
         "actor_label",
         "office",
+        "action_words",
+        "subject_type",
+        "subject_id",
+        "record_number",
+    ]
+    # The detail page: every field (none is editable, so the form itself has none), and the link
+    # to the row before in the chain with whether the hashes hold.
+    readonly_fields = [
+        "seq",
+        "occurred_at",
+        "actor_label",
+        "actor",
+        "office",
+        "action_words",
         "action",
         "subject_type",
         "subject_id",
         "record_number",
+        "serial",
+        "old_values",
+        "new_values",
+        "request_id",
+        "chain_link",
+        "prev_hash",
+        "row_hash",
     ]
     list_filter = ["action", "subject_type", "occurred_at"]
     search_fields = ["record_number", "serial", "actor_label", "subject_id", "request_id"]
@@ -60,6 +85,29 @@ class AuditEventAdmin(CsvExportMixin, AppendOnlyAdmin):
     list_select_related = ["office"]
     show_full_result_count = False
     change_list_template = "admin/onestop/auditevent/change_list.html"
+
+    @admin.display(description=_("what happened"), ordering="action")
+    def action_words(self, obj: AuditEvent) -> str:
+        return action_label(obj.action)
+
+    @admin.display(description=_("link in the chain"))
+    def chain_link(self, obj: AuditEvent) -> SafeString | str:
+        holds = compute_hash(obj) == obj.row_hash
+        verdict = (
+            _("this row's hash matches its contents") if holds else _("this row's hash does NOT match its contents")
+        )
+        if obj.seq <= 1:
+            return format_html("{}; {}", _("the first row of the chain"), verdict)
+        before = AuditEvent.objects.filter(seq=obj.seq - 1).only("pk", "row_hash").first()
+        if before is None:
+            return format_html("{}; {}", _("the row before is missing"), verdict)
+        linked = (
+            _("its hash is this row's previous hash")
+            if before.row_hash == obj.prev_hash
+            else _("its hash is NOT this row's previous hash")
+        )
+        url = reverse("admin:onestop_auditevent_change", args=[before.pk])
+        return format_html('<a href="{}">{} #{}</a>: {}; {}', url, _("row"), obj.seq - 1, linked, verdict)
 
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view(require_GET(self.checkpoints_view))

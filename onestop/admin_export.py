@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from django.contrib import admin
@@ -113,4 +114,6 @@ class CsvExportMixin(admin.ModelAdmin):
 
     def _cell(self, obj: Any, column: str) -> str:
         _field, _attr, value = lookup_field(column, obj, self)
+        if isinstance(value, datetime):  # Japan's time, to the second, as the list shows it
+            return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
         return "" if value is None else csv_cell(str(value))

@@ -11,6 +11,7 @@ from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import PermissionDenied
 from django.db.models import Field, Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.translation import gettext_lazy as _
 
 from driver_records.access import model_rows_readable
 
@@ -51,6 +52,10 @@ class GuardedModelAdmin(admin.ModelAdmin):
 
 class OnestopAdminSite(admin.AdminSite):
     login_form = StaffAdminAuthenticationForm
+    # The service's name, not Django's.
+    site_header = _("Address-change one-stop service: administration and audit")
+    site_title = _("Address-change one-stop service")
+    index_title = _("Administration and audit")
 
     def register(
         self, model_or_iterable: type[Model] | list[type[Model]], admin_class: type | None = None, **options: Any

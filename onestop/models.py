@@ -65,8 +65,8 @@ class AuditEvent(models.Model):
     includes `prev_hash`, so altering or removing any row breaks every later link.
     """
 
-    seq = models.BigIntegerField(unique=True, editable=False)
-    occurred_at = models.DateTimeField(db_index=True, editable=False)
+    seq = models.BigIntegerField(_("sequence number"), unique=True, editable=False)
+    occurred_at = models.DateTimeField(_("occurred at"), db_index=True, editable=False)
     actor = models.ForeignKey(
         User,
         null=True,
@@ -94,8 +94,8 @@ class AuditEvent(models.Model):
     old_values = models.JSONField(_("old values"), default=dict, editable=False)
     new_values = models.JSONField(_("new values"), default=dict, editable=False)
     request_id = models.CharField(_("request id"), max_length=64, blank=True, editable=False)
-    prev_hash = models.CharField(max_length=64, editable=False)
-    row_hash = models.CharField(max_length=64, editable=False)
+    prev_hash = models.CharField(_("previous row's hash"), max_length=64, editable=False)
+    row_hash = models.CharField(_("this row's hash"), max_length=64, editable=False)
 
     class Meta:
         ordering = ["-seq"]
