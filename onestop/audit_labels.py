@@ -12,6 +12,7 @@ ACTION_LABELS = {
     "admin.export": _("CSV export from the admin"),
     "auth.second_factor_enrolled": _("Second factor enrolled"),
     "auth.second_factor_verified": _("Second factor verified"),
+    "crl_imported": _("Certificate revocation list imported"),
     "consent.event_not_applied": _("J-LIS event not applied to the consent"),
     "consent.expire": _("Consent expired"),
     "consent.jlis_failed": _("Sending to J-LIS failed"),

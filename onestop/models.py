@@ -75,6 +75,7 @@ class AuditEvent(models.Model):
         related_name="+",
         editable=False,
         db_index=False,  # partial index below
+        verbose_name=_("staff account"),
     )
     actor_label = models.CharField(_("actor"), max_length=150, editable=False)
     office = models.ForeignKey(
@@ -85,6 +86,7 @@ class AuditEvent(models.Model):
         related_name="+",
         editable=False,
         db_index=False,  # partial index below
+        verbose_name=_("office"),
     )
     action = models.CharField(_("action"), max_length=64, editable=False)
     subject_type = models.CharField(_("subject type"), max_length=64, editable=False)

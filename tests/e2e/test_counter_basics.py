@@ -1,5 +1,7 @@
 """A clerk at the counter: log in, find a holder, see why a two-card holder is refused."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -51,7 +53,7 @@ def test_supervisor_passes_the_second_factor(page):
     expect(page.get_by_role("heading", name="利用者検索")).to_be_visible()
 
 
-def test_auditor_reads_the_audit_trail_in_the_admin(page, screenshot):
+def test_auditor_reads_the_audit_trail_in_the_admin(page, screenshot, axe):
     seed_demo()
     log_in(page, CLERK.username, CLERK.password, CLERK.totp_key)
     page.get_by_label("免許証番号等または氏名").fill("山田")
@@ -60,5 +62,26 @@ def test_auditor_reads_the_audit_trail_in_the_admin(page, screenshot):
     page.get_by_role("button", name="ログアウト").click()
     log_in(page, AUDITOR.username, AUDITOR.password, AUDITOR.totp_key)
     page.goto("/admin/onestop/auditevent/")
-    expect(page.get_by_text("record.view").first).to_be_visible()
+    expect(page.get_by_text("住所変更ワンストップサービス").first).to_be_visible()  # not Django's name
+    # record.view or record.view_elsewhere (the first holder found may live in another prefecture), in words
+    expect(page.get_by_text(re.compile("保有者ページの閲覧|他都道府県の保有者の照会")).first).to_be_visible()
     screenshot(page, "09-admin-audit-trail")
+    assert axe(page) == []
+    # A row's detail: every field, and its link to the row before in the chain.
+    page.get_by_role("row", name=re.compile("保有者ページの閲覧|他都道府県の保有者の照会")).first.locator(
+        "a"
+    ).first.click()
+    expect(page.get_by_text("この行のハッシュは内容と一致します")).to_be_visible()
+    expect(page.get_by_text("record.view").first).to_be_visible()  # the code itself beside the words
+    screenshot(page, "09b-admin-audit-detail")
+    assert axe(page) == []
+
+
+def test_clerk_sees_a_banner_while_jlis_cannot_be_read(page, axe):
+    from jlis_gateway.models import PollState
+
+    seed_demo()
+    PollState.objects.update_or_create(name="events", defaults={"last_error": "GET /v1/events: HTTP 503 unavailable"})
+    log_in(page, CLERK.username, CLERK.password, CLERK.totp_key)
+    expect(page.get_by_test_id("jlis-banner")).to_contain_text("J-LISから情報を取得できていません")
+    assert axe(page) == []
