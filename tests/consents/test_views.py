@@ -266,3 +266,13 @@ def test_auditor_reads_the_receipt_but_cannot_start(client, auditor, record, reg
     assert consent.reference in page(client, reverse("consents:receipt", args=[consent.pk]))
     assert "署名する同意文を作成" not in page(client, reverse("counter:record", args=[record.pk]))
     assert start(client, record).status_code == 403
+
+
+def test_item10_the_slip_is_read_only_where_the_holder_may_be_read(
+    client, supervisor, osaka_supervisor, record, register
+):
+    consent = register(record)
+    client.force_login(supervisor)
+    client.post(reverse("consents:revoke", args=[consent.pk]), {"reason": "本人の申出", "confirmed": "1"})
+    client.force_login(osaka_supervisor)  # R4: another prefecture's counter
+    assert client.get(reverse("consents:revocation-slip", args=[consent.pk])).status_code == 403
