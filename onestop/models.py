@@ -19,7 +19,7 @@ class Office(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     prefecture = models.CharField(_("prefecture"), max_length=2, choices=PREFECTURE_CHOICES)
     # Printed on the holder's receipt and revocation slip: where to ask about the consent.
-    address = models.CharField(_("address"), max_length=200, blank=True)
+    address = models.CharField(_("office address"), max_length=200, blank=True)
     phone = models.CharField(_("telephone"), max_length=20, blank=True)
 
     class Meta:

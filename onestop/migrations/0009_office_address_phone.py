@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='office',
             name='address',
-            field=models.CharField(blank=True, max_length=200, verbose_name='address'),
+            field=models.CharField(blank=True, max_length=200, verbose_name='office address'),
         ),
         migrations.AddField(
             model_name='office',
