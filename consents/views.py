@@ -149,10 +149,11 @@ def consent_revoke_view(request: HttpRequest, consent_id: int) -> HttpResponse:
 @require_safe
 def revocation_slip(request: HttpRequest, consent_id: int) -> HttpResponse:
     """The holder's slip for a revoked consent: what, when, why, and where (R9)."""
-    consent = get_object_or_404(
-        Consent.objects.select_related("record", "revoked_by__office"), pk=consent_id, status=ConsentStatus.REVOKED
-    )
+    consent = get_object_or_404(Consent.objects.select_related("record", "revoked_by__office"), pk=consent_id)
+    # Scope first: another prefecture learns nothing, not even whether the consent was revoked.
     holder_require(request.user, consent.record, HolderAccess.READ)
+    if consent.status != ConsentStatus.REVOKED:
+        raise Http404
     with transaction.atomic():
         audit_log(
             AuditEntry(

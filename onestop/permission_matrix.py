@@ -202,6 +202,13 @@ RULES: dict[str, Rule] = {
     "consents:receipt": Rule(
         Zone.PAGE, READERS, None, "The consent receipt (each view is audited).", holder_get=Reach.READ
     ),
+    "consents:revocation-slip": Rule(
+        Zone.PAGE,
+        READERS,
+        None,
+        "The holder's slip for a revoked consent (each view is audited).",
+        holder_get=Reach.READ,
+    ),
     "consents:revoke": Rule(
         Zone.PAGE,
         SUPERVISORS,

@@ -156,6 +156,8 @@ NO_PERSONAL_DATA: dict[str, NoPersonalData] = {
     "onestop.office.name": NoPersonalData("an office's name"),
     "onestop.office.kind": NoPersonalData(_CHOICE),
     "onestop.office.prefecture": NoPersonalData(_CHOICE),
+    "onestop.office.address": NoPersonalData("an office's own address, printed on receipts and slips"),
+    "onestop.office.phone": NoPersonalData("an office's public telephone number, printed on receipts and slips"),
     "onestop.user.password": NoPersonalData("a password hash: a secret, kept out of every page and log"),
     "onestop.auditevent.action": NoPersonalData("the action's name"),
     "onestop.auditevent.subject_type": NoPersonalData("a model's name"),

@@ -28,7 +28,7 @@ from consents.models import (
     RevokedCertificate,
     TermsVersion,
 )
-from consents.services import consent_register, statement_create
+from consents.services import consent_register, consent_revoke, statement_create
 from consents.services.terminals import terminal_create
 from driver_records.models import DriverRecord, RecordChange
 from driver_records.services import record_update
@@ -112,6 +112,7 @@ class _Made:
     other: DriverRecord  # a two-card holder, proposed for suspension
     suspension: SuspensionRequest
     disclosure: DisclosureRequest
+    revoked: Consent  # an earlier consent of the holder, revoked at the counter (its slip)
 
 
 def _holder_objects(
@@ -130,6 +131,14 @@ def _holder_objects(
         certificate_der=card.certificate_der,
         actor=clerk,
     )
+    revoked_statement = statement_create(record_id=record.pk, items=items, actor=clerk)
+    revoked = consent_register(
+        statement_id=revoked_statement.pk,
+        signature=card.sign(revoked_statement.text.encode()),
+        certificate_der=card.certificate_der,
+        actor=clerk,
+    )
+    consent_revoke(consent_id=revoked.pk, actor=supervisor, reason="本人の申出により取消し")
     statement = statement_create(record_id=record.pk, items=items, actor=clerk)
     # Linkage is recorded once the record has a linked certificate, which J-LIS's reflection brings.
     link = MynaportalLink.objects.create(
@@ -150,7 +159,7 @@ def _holder_objects(
     disclosure_fee_record(
         request_id=disclosure.pk, actor=supervisor, amount=300, receipt_number=receipt, paid_on=date.today()
     )  # the report answers once the fee is paid
-    return _Made(Holder(record, statement, consent), card, link, other, suspension, disclosure)
+    return _Made(Holder(record, statement, consent), card, link, other, suspension, disclosure, revoked)
 
 
 def _holder_args(made: _Made) -> dict[Any, Any]:
@@ -160,6 +169,8 @@ def _holder_args(made: _Made) -> dict[Any, Any]:
         "consent_id": made.holder.consent.pk,
         "suspension_id": made.suspension.pk,
         "disclosure_id": made.disclosure.pk,
+        # The slip answers for a revoked consent only.
+        ("consents:revocation-slip", "consent_id"): made.revoked.pk,
     }
 
 

@@ -50,14 +50,14 @@ def url_entries() -> list[UrlEntry]:
 
 
 def url_for(entry: UrlEntry, args: dict[str, Any]) -> str:
-    """A concrete URL for the entry; `args` gives a value per parameter name, or per model for
-    admin object ids (`args[model]`)."""
+    """A concrete URL for the entry; `args` gives a value per parameter name (or per URL name and
+    parameter name, `args[(key, name)]`), or per model for admin object ids (`args[model]`)."""
     kwargs = {}
     for name in entry.params:
         if name == "object_id" and entry.model is not None:
             kwargs[name] = args[entry.model].pk
-        else:
-            kwargs[name] = args[name]
+        else:  # a URL may need its own row (a revoked consent for its slip)
+            kwargs[name] = args.get((entry.key, name), args[name])
     if entry.named:
         return reverse(entry.key, kwargs=kwargs)
     if entry.key == "/":
