@@ -297,7 +297,7 @@ def reference_fold(
     for raw in events:
         event = _model_event(raw)
         if event.id not in model.events:  # J-LIS's repeat of an event is the same event
-            model.deliver(event)
+            model.stored(event)
             place(event)
     history: set[tuple[str, str]] = set()
     while ready:

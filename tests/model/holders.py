@@ -391,6 +391,12 @@ class Model:
                 first = min(events, key=lambda pair: pair[0].holder_seq)
                 _apply_one(self, first[0], first[1], at)
 
+    def stored(self, event: Event) -> None:
+        """An event as it already sits in the inbox, past the door (`receive`): for a caller
+        whose events were kept by the real poller, or copied in as it would keep them
+        (tests/faults/world.py). A repeat of an id is the same event."""
+        self.events.setdefault(event.id, event)
+
     def apply_placed(self, event: Event, holder: Holder, at: datetime) -> None:
         """Apply one event already placed on its holder, for a caller that places events itself
         (tests/faults/world.py indexes serials to fold 100,000 events: `apply` scans every event
