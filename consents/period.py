@@ -11,9 +11,11 @@ from __future__ import annotations
 import calendar
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
-JST = ZoneInfo("Asia/Tokyo")
+from onestop.clock import JST, japan_date
+
+__all__ = ["JST", "ConsentPeriod", "consent_period", "end_of_validity", "japan_date", "period_in_force"]
+
 PERIOD_YEARS = 10
 
 
@@ -30,13 +32,6 @@ def consent_period(consent_date: date) -> ConsentPeriod:
         # 29 February ten years on does not exist: the period ends on the month's last day.
         return ConsentPeriod(first_day, date(year, first_day.month, days_in_month))
     return ConsentPeriod(first_day, first_day.replace(year=year) - timedelta(days=1))
-
-
-def japan_date(at: datetime) -> date:
-    """The Japan calendar day of an aware instant."""
-    if at.tzinfo is None:
-        raise ValueError("a naive datetime has no Japan date")
-    return at.astimezone(JST).date()
 
 
 def end_of_validity(last_valid_day: date) -> datetime:

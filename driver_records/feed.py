@@ -7,12 +7,12 @@ from datetime import datetime
 
 from django.db import models
 from django.utils import timezone
-from django.utils.timezone import localdate as japan_date  # TIME_ZONE is Asia/Tokyo
 from django.utils.translation import gettext_lazy as _
 
 from consents.governing import governing_consent
 from consents.models import Consent, ConsentStatus, RevokedCertificate
 from jlis_gateway.models import JlisEvent
+from onestop.clock import japan_date
 from safeguards.status import record_suspended
 
 from .models import CARD_ONLY_STATUSES, DriverRecord

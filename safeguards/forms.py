@@ -1,7 +1,7 @@
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from onestop.clock import japan_today
 from onestop.validators import NoMyNumber
 
 from .models import AnswerMethod, Grounds, IdentityDocument, ProhibitedAct, Requester
@@ -14,7 +14,7 @@ class DateInput(forms.DateInput):
 
 
 def _today() -> object:
-    return timezone.localdate()
+    return japan_today()
 
 
 class SuspensionProposeForm(forms.Form):

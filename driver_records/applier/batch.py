@@ -12,9 +12,9 @@ from itertools import groupby
 
 from django.conf import settings
 from django.db import transaction
-from django.utils.timezone import localdate as japan_date  # TIME_ZONE is Asia/Tokyo
 
 from jlis_gateway.models import EventKind, JlisEvent
+from onestop.clock import japan_date
 
 from ..linking import Link, link_moves
 from .consent_events import WAIT_REASONS, consent_event_apply

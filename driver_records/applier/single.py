@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils.timezone import localdate as japan_date  # TIME_ZONE is Asia/Tokyo
 
 from jlis_gateway.models import EventKind, EventStatus, JlisEvent
+from onestop.clock import japan_date
 
 from ..models import DriverRecord
 from ..normalise import name_search_key

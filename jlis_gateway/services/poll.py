@@ -21,6 +21,8 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from onestop.clock import japan_date
+
 from ..client import Event, EventPage, JlisClient, JlisError
 from ..client.events import body_hash
 from ..models import EventStatus, JlisEvent, PollState, QuarantinedEvent
@@ -204,7 +206,7 @@ def _page_store(*, token: str, after: str, page: EventPage, result: PollResult) 
                 result.duplicates += 1
         result.duplicates += len(page.events) - len(unique)
         # R2: only what a consent covers goes in (services/door.py).
-        events_insert([event_row(event, now) for event in events_at_the_door(new, today=timezone.localdate(now))])
+        events_insert([event_row(event, now) for event in events_at_the_door(new, today=japan_date(now))])
         result.stored += len(new)
         fresh = _quarantine_new(quarantine)
         QuarantinedEvent.objects.bulk_create(fresh)

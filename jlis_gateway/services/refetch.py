@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from onestop.audit import AuditEntry, audit_log
+from onestop.clock import japan_date
 
 from ..client import JlisClient
 from ..models import JlisEvent, QuarantinedEvent
@@ -61,7 +62,7 @@ def quarantined_refetch(*, quarantined_id: int, client: JlisClient | None = None
             return RefetchResult("conflicting", reason=row.reason, paths=row.paths)
         now = timezone.now()
         if stored is None:
-            [kept] = events_at_the_door([served], today=timezone.localdate(now))  # R2, as the poller
+            [kept] = events_at_the_door([served], today=japan_date(now))  # R2, as the poller
             events_insert([event_row(kept, now)])
         row.resolved_at = now
         row.save(update_fields=["resolved_at"])

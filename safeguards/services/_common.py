@@ -7,10 +7,10 @@ import secrets
 from datetime import datetime
 
 from django.utils.functional import Promise
-from django.utils.timezone import localdate  # TIME_ZONE is Asia/Tokyo
 
 from driver_records.access import office_serves
 from driver_records.models import DriverRecord
+from onestop.clock import japan_date
 from onestop.models import User
 from onestop.roles import is_supervisor
 from onestop.validators import contains_my_number, my_number_refusal
@@ -54,4 +54,4 @@ def text_sha256(value: str) -> str:
 
 
 def new_reference(prefix: str, now: datetime) -> str:
-    return f"{prefix}{localdate(now):%Y%m%d}-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+    return f"{prefix}{japan_date(now):%Y%m%d}-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
