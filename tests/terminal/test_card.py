@@ -167,3 +167,25 @@ def test_opensc_signs_with_the_virtual_card_and_the_signature_verifies(virtual_c
     )
     assert done.returncode == 0, done.stderr
     card.card.certificate.public_key().verify(signature.read_bytes(), STATEMENT, padding.PKCS1v15(), hashes.SHA256())
+
+
+def test_a_card_taken_off_mid_signing_and_put_straight_back_is_seen_again(virtual_card, pcscd):
+    """The virtual hand puts the card back no sooner than a real one could: pcscd, polling the
+    reader every 400 ms, sees it gone and then back, so the next signing finds it."""
+    from terminal.reader import CardRemoved
+
+    card = virtual_card()
+    card.remove_on(0x2A)  # taken off when the signature command arrives
+    with pytest.raises(CardRemoved), open_card(READER) as jpki:
+        jpki.select_application()
+        jpki.verify_signing_pin(SIGNING_PIN)
+        jpki.sign(STATEMENT)
+    assert card.state()["signatures"] == 0
+
+    card.insert()  # at once: the card process itself waits as a hand would
+    assert pcscd.card_present()
+    with open_card(READER) as jpki:
+        jpki.select_application()
+        jpki.verify_signing_pin(SIGNING_PIN)
+        jpki.sign(STATEMENT)
+    assert card.state()["signatures"] == 1

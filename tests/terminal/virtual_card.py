@@ -39,6 +39,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 # The ATR OpenSC's JPKI driver matches (card-jpki.c, jpki_atrs): T=1 only.
+REPLACE_AFTER = 1.0  # seconds between taking the card off and putting it back (see VpcdCard.insert)
 JPKI_ATR = bytes.fromhex("3BE000FF8131FE4514")
 # An ATR no driver claims, for a card that is not a My Number card.
 OTHER_ATR = bytes.fromhex("3B8F800180")
@@ -252,8 +254,13 @@ class VpcdCard:
         self.lock = threading.Lock()
         self.sock: socket.socket | None = None
         self.remove_on: int | None = None
+        self.removed_at = -REPLACE_AFTER
 
     def insert(self) -> None:
+        # A hand puts a card back a second or more after taking it off. pcscd looks at the reader
+        # every 400 ms: a card back sooner goes unseen as gone, and the reader keeps the unknown
+        # state that the failed reset on the terminal's disconnect left, card present or not.
+        time.sleep(max(0.0, self.removed_at + REPLACE_AFTER - time.monotonic()))
         with self.lock:
             if self.sock is not None:
                 return
@@ -265,6 +272,7 @@ class VpcdCard:
     def remove(self) -> None:
         with self.lock:
             sock, self.sock = self.sock, None
+            self.removed_at = time.monotonic()
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
