@@ -34,6 +34,7 @@ ACTION_LABELS = {
     "jlis_event.pending_skipped": _("Waiting J-LIS event skipped"),
     "jlis_event.refetch": _("J-LIS event read again"),
     "mynaportal.link": _("Mynaportal linkage recorded"),
+    "retention.purge": _("Retention run: data kept its time deleted"),
     "record.apply_jlis": _("Record updated from J-LIS"),
     "record.consent_status_view": _("Consent status read"),
     "record.link_certificate": _("Signing certificate linked to the record"),

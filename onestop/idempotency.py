@@ -30,9 +30,10 @@ import uuid
 from collections.abc import Callable, Iterable
 from contextvars import Token
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
@@ -50,7 +51,6 @@ from .request_context import RefusalNote, idempotent_answer_var, my_number_refus
 HEADER = "Idempotency-Key"
 FORM_FIELD = "idempotency_key"
 KEY_SHAPE = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
-KEEP_FOR = timedelta(hours=24)
 WAIT_SECONDS = 10.0
 POLL_SECONDS = 0.2
 REPLAYED_HEADERS = ("Content-Type", "Location", "Content-Language")
@@ -233,12 +233,26 @@ class IdempotencyMiddleware:
             time.sleep(POLL_SECONDS)
 
 
-def idempotency_purge(*, older_than: timedelta = KEEP_FOR) -> int:
-    """Forget answers older than a day: a retry comes within seconds, not days."""
-    _deleted, by_model = IdempotentRequest.objects.filter(created_at__lt=timezone.now() - older_than).delete()
+def idempotency_purge(*, before: datetime | None = None, batch_rows: int | None = None) -> int:
+    """Forget the answers made before `before` (default: RETAIN_IDEMPOTENT_ANSWERS_HOURS ago), a
+    batch per short transaction, with the holders noted for them; the number of answers deleted.
+    A retry comes within seconds, not days."""
+    if before is None:
+        before = timezone.now() - timedelta(hours=settings.RETAIN_IDEMPOTENT_ANSWERS_HOURS)
+    batch_rows = batch_rows or settings.RETENTION_BATCH_ROWS
+    deleted = 0
+    while True:
+        # created_at is indexed: each batch is found without a scan.
+        ids = list(IdempotentRequest.objects.filter(created_at__lt=before).values_list("pk", flat=True)[:batch_rows])
+        if not ids:
+            break
+        with transaction.atomic():
+            _n, by_model = IdempotentRequest.objects.filter(pk__in=ids, created_at__lt=before).delete()
+        deleted += by_model.get(IdempotentRequest._meta.label, 0)
     # Holders noted for an answer a suspension erased while its request ran.
-    IdempotentAnswerHolder.objects.exclude(answer_id__in=IdempotentRequest.objects.values("pk")).delete()
-    return by_model.get(IdempotentRequest._meta.label, 0)
+    with transaction.atomic():
+        IdempotentAnswerHolder.objects.exclude(answer_id__in=IdempotentRequest.objects.values("pk")).delete()
+    return deleted
 
 
 def idempotent_answer_holders_note(record_numbers: Iterable[str]) -> None:

@@ -21,6 +21,8 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from onestop import retention_defaults
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("ONESTOP_VAR_DIR", BASE_DIR / "var"))
 
@@ -283,7 +285,6 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULER = "operations.beat:HeartbeatScheduler"  # records beat's own heartbeat
 CELERY_BEAT_SCHEDULE = {
     "consents-expire-due": {"task": "consents.expire_due", "schedule": crontab(hour=0, minute=5)},
-    "idempotency-purge": {"task": "onestop.idempotency_purge", "schedule": crontab(hour=3, minute=30)},
 }
 CELERY_TIMEZONE = "Asia/Tokyo"
 
@@ -481,6 +482,25 @@ CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
     "task": "onestop.audit_checkpoint",
     "schedule": float(AUDIT_CHECKPOINT_SECONDS),
 }
+
+# --- retention (docs/personal-data.md, "How long things are kept"; docs/operations.md) ----------
+# Beat runs the retention task daily at 03:30 JST (a quiet hour); days are Japan days: a row
+# applied or changed on day D goes in the first run after the end of day D + N (Asia/Tokyo).
+RETAIN_JLIS_EVENTS_DAYS = env_int("ONESTOP_RETAIN_JLIS_EVENTS_DAYS", retention_defaults.JLIS_EVENTS_DAYS)
+RETAIN_HISTORY_DAYS = env_int("ONESTOP_RETAIN_HISTORY_DAYS", retention_defaults.HISTORY_DAYS)
+RETAIN_IDEMPOTENT_ANSWERS_HOURS = env_int(
+    "ONESTOP_RETAIN_IDEMPOTENT_ANSWERS_HOURS", retention_defaults.IDEMPOTENT_ANSWERS_HOURS
+)
+RETENTION_BATCH_ROWS = env_int("ONESTOP_RETENTION_BATCH_ROWS", retention_defaults.BATCH_ROWS)
+for _name, _value in (
+    ("ONESTOP_RETAIN_JLIS_EVENTS_DAYS", RETAIN_JLIS_EVENTS_DAYS),
+    ("ONESTOP_RETAIN_HISTORY_DAYS", RETAIN_HISTORY_DAYS),
+    ("ONESTOP_RETAIN_IDEMPOTENT_ANSWERS_HOURS", RETAIN_IDEMPOTENT_ANSWERS_HOURS),
+    ("ONESTOP_RETENTION_BATCH_ROWS", RETENTION_BATCH_ROWS),
+):
+    if _value < 1:  # 0 would delete what is still being applied, replayed or read
+        raise ImproperlyConfigured(f"{_name} must be at least 1")
+CELERY_BEAT_SCHEDULE["retention"] = {"task": "operations.retention", "schedule": crontab(hour=3, minute=30)}
 
 REQUIRE_SERVICES = env_bool("ONESTOP_REQUIRE_SERVICES", False)
 

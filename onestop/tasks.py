@@ -6,13 +6,6 @@ from celery import shared_task
 
 from .audit_checkpoints import audit_checkpoint_write
 from .celery import RETRY_ON_DATABASE_LOSS
-from .idempotency import idempotency_purge
-
-
-@shared_task(name="onestop.idempotency_purge", **RETRY_ON_DATABASE_LOSS)
-def idempotency_purge_task() -> int:
-    """Daily (beat): forget the answers kept for idempotent POSTs."""
-    return idempotency_purge()
 
 
 @shared_task(name="onestop.audit_checkpoint", **RETRY_ON_DATABASE_LOSS)

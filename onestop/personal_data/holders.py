@@ -5,7 +5,9 @@ from __future__ import annotations
 from .kinds import (
     AUDITORS,
     DIRECTORY,
+    EVENT_LIFE,
     FOREVER,
+    HISTORY_LIFE,
     HOLDER_PAGE,
     NOBODY,
     NOT_ERASED,
@@ -81,17 +83,19 @@ HOLDER_COLUMNS: dict[str, Personal] = {
     ),
     "driver_records.recordchange.old_value": Personal(
         "a changed field's value before the change (name, address, birth date, holding status, serial...)",
-        "the record's history: what J-LIS changed (R10) and what the counter changed",
+        "the record's history: what J-LIS changed (R10) and what the counter changed; a disclosure request "
+        "(R16) and an audit read it",
         HOLDER_PAGE,
-        FOREVER,
-        R15 + ": every value J-LIS gave; values typed at the counter stay",
+        HISTORY_LIFE,
+        R15 + ": every value J-LIS gave; values typed at the counter stay; the retention run deletes the row",
     ),
     "driver_records.recordchange.new_value": Personal(
         "a changed field's value after the change",
-        "the record's history: what J-LIS changed (R10) and what the counter changed",
+        "the record's history: what J-LIS changed (R10) and what the counter changed; a disclosure request "
+        "(R16) and an audit read it",
         HOLDER_PAGE,
-        FOREVER,
-        R15 + ": every value J-LIS gave; values typed at the counter stay",
+        HISTORY_LIFE,
+        R15 + ": every value J-LIS gave; values typed at the counter stay; the retention run deletes the row",
     ),
     # --- consents -------------------------------------------------------------------------------
     "consents.consentstatement.text": Personal(
@@ -170,20 +174,21 @@ HOLDER_COLUMNS: dict[str, Personal] = {
         NOT_ERASED,
     ),
     # --- J-LIS gateway ---------------------------------------------------------------------------
-    "jlis_gateway.jlisevent.serial": Personal(SERIAL, "R9-R13", AUDITORS, FOREVER, NOT_ERASED),
+    "jlis_gateway.jlisevent.serial": Personal(SERIAL, "R9-R13", AUDITORS, EVENT_LIFE, "the retention run (the row)"),
     "jlis_gateway.jlisevent.jlis_consent_id": Personal(
-        "J-LIS's id of the holder's consent", "R5, R9", AUDITORS, FOREVER, NOT_ERASED
+        "J-LIS's id of the holder's consent", "R5, R9", AUDITORS, EVENT_LIFE, "the retention run (the row)"
     ),
     "jlis_gateway.jlisevent.payload": Personal(
         "what J-LIS sent about the holder: of the latest name, address and date of birth (R10) only the items "
         "of the holder's consents in force or pending when it arrived, none for a serial nobody knew (the door, "
         "docs/jlis-protocol.md); a Mynaportal registration's signing certificate only until the applier has "
         "read it (R11: it then lives on the consent); serials, dates",
-        "R2, R9-R12: applied to the record, then kept as the record of what J-LIS gave",
+        "R2, R9-R12: applied to the record, then kept to look into a question about an update",
         AUDITORS + "; the holder, in a disclosure report (R16)",
-        FOREVER,
+        EVENT_LIFE,
         "the applier scrubs the items the governing consent does not name (R2) and drops a registration's "
-        "certificate, applied or not; " + R15 + " keeps only identifiers and dates",
+        "certificate, applied or not; " + R15 + " keeps only identifiers and dates; the retention run deletes "
+        "the row",
     ),
     "jlis_gateway.outboxmessage.response": Personal(
         "J-LIS's answer to a submission: its consent id and status", "R5", AUDITORS, FOREVER, NOT_ERASED

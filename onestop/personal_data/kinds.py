@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from onestop import retention_defaults as keep
+
 
 @dataclass(frozen=True)
 class Personal:
@@ -46,3 +48,19 @@ R15 = "a confirmed suspension (R15: safeguards.services.erasure)"
 
 RECORD = "the police's own licence or driving-history record (R10, R13), kept current by J-LIS's updates (R2)"
 SERIAL = "the serial (発行番号) of the holder's signing certificate: how J-LIS names the holder (R13)"
+
+# How long, where the retention run (operations/retention.py) deletes: the defaults, with the
+# setting that changes each (settings.py); docs/personal-data.md, "How long things are kept".
+RETENTION = "the retention run, daily at 03:30 JST"
+EVENT_LIFE = (
+    f"{keep.JLIS_EVENTS_DAYS} Japan days after it was applied or skipped (ONESTOP_RETAIN_JLIS_EVENTS_DAYS), "
+    f"then {RETENTION} deletes the row; an event waiting to be applied is kept until it is taken"
+)
+HISTORY_LIFE = (
+    f"{keep.HISTORY_DAYS} Japan days (ten years) after the change (ONESTOP_RETAIN_HISTORY_DAYS), "
+    f"then {RETENTION} deletes the row"
+)
+ANSWER_LIFE = (
+    f"{keep.IDEMPOTENT_ANSWERS_HOURS} hours (ONESTOP_RETAIN_IDEMPOTENT_ANSWERS_HOURS), then {RETENTION} "
+    "deletes it (so up to a day more)"
+)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from .kinds import (
     ADMIN_HISTORY,
     ADMIN_HISTORY_READERS,
+    ANSWER_LIFE,
     AUDIT_TRAIL,
     AUDITORS,
     AUTHENTICATION,
@@ -66,15 +67,15 @@ SERVICE_COLUMNS: dict[str, Personal] = {
         "holder's data (a statement's text, a holder page); never an answer that refused a My Number (R14)",
         REPLAY,
         NOBODY + "; the same caller's repeat",
-        "24 hours (onestop.idempotency.KEEP_FOR; the daily purge at 03:30)",
-        R15 + " for answers about the holder; the purge",
+        ANSWER_LIFE,
+        R15 + " for answers about the holder; the retention run",
     ),
     "onestop.idempotentanswerholder.record_number": Personal(
         "the record numbers an answer was about",
         "R15: finding the answers to erase",
         NOBODY,
         "as long as its answer",
-        R15 + "; the purge",
+        R15 + "; the retention run, with its answer",
     ),
     # --- staff and their logins ------------------------------------------------------------------
     "onestop.user.username": Personal(
