@@ -36,12 +36,14 @@ class RecordKind(models.TextChoices):
 
 
 class HoldingStatus(models.TextChoices):
-    LICENCE_PLASTIC_ONLY = "licence_plastic_only", "免許証のみ"
-    LICENCE_CARD_ONLY = "licence_card_only", "マイナ免許証のみ"
-    LICENCE_BOTH = "licence_both", "2枚持ち"
-    HISTORY_PLASTIC_ONLY = "history_plastic_only", "運転経歴証明書のみ"
-    HISTORY_CARD_ONLY = "history_card_only", "マイナ経歴証明書のみ"
-    HISTORY_BOTH = "history_both", "運転経歴証明書とマイナ経歴証明書"
+    """The terms' names (免許証のみ, マイナ免許証のみ, 2枚持ち ...) are the Japanese catalogue's."""
+
+    LICENCE_PLASTIC_ONLY = "licence_plastic_only", _("Plastic licence only")
+    LICENCE_CARD_ONLY = "licence_card_only", _("Licence on the My Number card only")
+    LICENCE_BOTH = "licence_both", _("Two cards (plastic licence and My Number card)")
+    HISTORY_PLASTIC_ONLY = "history_plastic_only", _("Plastic driving-history certificate only")
+    HISTORY_CARD_ONLY = "history_card_only", _("Driving history on the My Number card only")
+    HISTORY_BOTH = "history_both", _("Both driving-history certificate and My Number card")
 
 
 HOLDING_STATUSES_BY_KIND: dict[str, frozenset[str]] = {

@@ -144,3 +144,33 @@ def test_the_page_is_complete_in_english(client, clerk, terms):
         assert text in body, text
     for japanese in ("本人確認", "変更履歴", "次の手続", "署名用電子証明書の更新"):
         assert japanese not in body, japanese
+
+
+# Issue 18: "English leaves the holding statuses in Japanese". The Japanese names are the ones the
+# terms use (免許証のみ, マイナ免許証のみ, 2枚持ち ...); in English none of them may remain.
+HOLDING_STATUS_JA = {
+    "licence_plastic_only": "免許証のみ",
+    "licence_card_only": "マイナ免許証のみ",
+    "licence_both": "2枚持ち",
+    "history_plastic_only": "運転経歴証明書のみ",
+    "history_card_only": "マイナ経歴証明書のみ",
+    "history_both": "運転経歴証明書とマイナ経歴証明書",
+}
+
+
+@pytest.mark.parametrize("status", sorted(HOLDING_STATUS_JA))
+def test_the_holding_status_is_shown_in_the_page_language(client, clerk, terms, status):
+    kind = "licence" if status.startswith("licence_") else "driving_history"
+    record = DriverRecordFactory(kind=kind, holding_status=status)
+    client.force_login(clerk)
+
+    def shown(language: str) -> str:
+        body = _page(client, record, language=language)
+        return re.sub(r"<[^>]+>", "", body.split('data-testid="holding-status">')[1].split("</dd>")[0]).strip()
+
+    assert shown("ja") == HOLDING_STATUS_JA[status]
+    english = shown("en")
+    assert english and not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", english), english
+    # The holding-status form offers the record's statuses in English too.
+    form = _page(client, record, language="en").split('name="holding_status"')[1].split("</select>")[0]
+    assert not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", re.sub(r"<[^>]+>", "", form)), form
