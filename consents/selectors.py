@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -19,8 +19,8 @@ from safeguards.status import record_suspended
 
 from .errors import ConsentRefused
 from .governing import governing_consent
-from .models import Consent, ConsentItem, ConsentStatement, ConsentStatus, MynaportalLink, TermsVersion
-from .period import japan_date, period_in_force
+from .models import Channel, Consent, ConsentItem, ConsentStatement, ConsentStatus, MynaportalLink, TermsVersion
+from .period import JST, japan_date, period_in_force
 
 # Audit actions whose reason the holder page shows: J-LIS events that were not applied.
 EVENT_REFUSAL_ACTION = "consent.event_not_applied"
@@ -183,3 +183,44 @@ def consent_counts_by_status() -> dict[str, int]:
     for row in Consent.objects.order_by().values("status").annotate(n=Count("id")):
         counts[row["status"]] = row["n"]
     return counts
+
+
+WORKLIST_ROWS = 100  # per list of the office's worklist; more is said, not shown
+
+
+@dataclass(frozen=True)
+class OfficeDay:
+    """The office's worklist, as far as consents go: today's (a Japan day) registrations and
+    revocations at the office, and the consents still waiting for J-LIS, for the holders the
+    caller serves (the object-scope rule). Each list ends at WORKLIST_ROWS; `more` names those cut."""
+
+    day: date
+    registered: list[Consent]
+    revoked: list[Consent]
+    waiting: list[Consent]  # oldest first: the longest wait is the clerk's first question
+    more: frozenset[str]
+
+
+def office_worklist(*, who: Any, now: datetime | None = None) -> OfficeDay:
+    office_id = getattr(who, "office_id", None)
+    day = japan_date(now or timezone.now())
+    start = datetime.combine(day, time(0), tzinfo=JST)
+    end = start + timedelta(days=1)
+    consents = holders_readable(who, Consent.objects.select_related("record"), "record__prefecture")
+    lists = {
+        "registered": consents.filter(office_id=office_id, created_at__gte=start, created_at__lt=end).order_by(
+            "-created_at", "-id"
+        ),
+        "revoked": consents.filter(
+            revoked_by__office_id=office_id, revoked_channel=Channel.COUNTER, revoked_at__gte=start, revoked_at__lt=end
+        ).order_by("-revoked_at", "-id"),
+        "waiting": consents.filter(status=ConsentStatus.PENDING).select_related("office").order_by("created_at", "id"),
+    }
+    rows = {name: list(rows[: WORKLIST_ROWS + 1]) for name, rows in lists.items()}
+    return OfficeDay(
+        day=day,
+        registered=rows["registered"][:WORKLIST_ROWS],
+        revoked=rows["revoked"][:WORKLIST_ROWS],
+        waiting=rows["waiting"][:WORKLIST_ROWS],
+        more=frozenset(name for name, found in rows.items() if len(found) > WORKLIST_ROWS),
+    )

@@ -12,4 +12,5 @@ urlpatterns = [
     path("<int:consent_id>/receipt/", views.consent_receipt, name="receipt"),
     path("<int:consent_id>/revoke/", views.consent_revoke_view, name="revoke"),
     path("<int:consent_id>/revocation-slip/", views.revocation_slip, name="revocation-slip"),
+    path("worklist/", views.worklist, name="worklist"),
 ]

@@ -14,14 +14,17 @@ from django.views.decorators.http import require_POST, require_safe
 
 from driver_records.access import HolderAccess, holder_require
 from driver_records.models import DriverRecord
+from jlis_gateway.selectors import outbox_failures
+from jlis_gateway.services.resend import resend_refusal
 from onestop.audit import AuditEntry, audit_log
 from onestop.permissions import COUNTER, READERS, SUPERVISORS, role_required
+from onestop.roles import is_supervisor
 
 from .errors import ConsentRefused, explain
 from .forms import DemoSignForm, ItemsForm, MynaportalLinkForm, RevokeForm
 from .models import Consent, ConsentStatement, ConsentStatus
 from .period import japan_date
-from .selectors import consent_in_force, items_label
+from .selectors import WORKLIST_ROWS, consent_in_force, items_label, office_worklist
 from .services import consent_register, consent_revoke, mynaportal_link_record, statement_create
 
 
@@ -192,3 +195,19 @@ def mynaportal_link(request: HttpRequest, record_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Mynaportal linkage is recorded."))
     return _record_page(record.pk)
+
+
+@role_required(*COUNTER)
+@require_safe
+def worklist(request: HttpRequest) -> HttpResponse:
+    """The office's worklist: today's registrations and revocations here, the consents waiting
+    for J-LIS and the messages to J-LIS that failed, for the holders this office serves."""
+    failures = outbox_failures(who=request.user, limit=WORKLIST_ROWS)
+    context = {
+        "day": office_worklist(who=request.user),
+        "failures": failures,
+        # A supervisor may send again a message the relay gave up on (jlis_gateway resend).
+        "resendable": {m.pk for m in failures if resend_refusal(m) is None} if is_supervisor(request.user) else set(),
+        "rows": WORKLIST_ROWS,
+    }
+    return render(request, "consents/worklist.html", context)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 _GAVE_UP = re.compile(r"^gave up after (?P<n>\d+) attempts: (?P<reason>.*)$", re.S)
 _REFUSED = re.compile(r"^(?:J-LIS refused: )?HTTP (?P<status>\d{3}) (?P<code>\S*):")
@@ -17,6 +18,24 @@ _UNAVAILABLE = re.compile(r"^[A-Z]+ \S+: HTTP (?P<status>\d{3})\b")
 _TIMED_OUT = re.compile(r"^[A-Z]+ \S+: timed out\b")
 _CONNECTION = re.compile(r"^[A-Z]+ \S+: (?:connection failed|[A-Za-z]+Error\b|[A-Za-z]+Exception\b)")
 _UNREADABLE = re.compile(r"malformed|not JSON|answered another|larger than")
+
+# J-LIS's refusal codes (docs/jlis-protocol.md, "Errors"): what each means for the clerk.
+_REFUSAL_CODES = {
+    "invalid_request": gettext_lazy("the request is not in the form J-LIS expects"),
+    "invalid_items": gettext_lazy("the items to provide are not accepted"),
+    "consent_not_found": gettext_lazy("J-LIS knows no such consent"),
+    "consent_not_revocable": gettext_lazy("the consent cannot be revoked at J-LIS (J-LIS rejected it)"),
+    "idempotency_key_reused": gettext_lazy("the message's key was used for another request"),
+}
+# What the relay writes for a row it cannot send at all (services/relay.py, _Unsendable).
+_UNSENDABLE = {
+    "the consent's signed statement is no longer held": gettext_lazy(
+        "Not sent: the signed statement is no longer held (erased)"
+    ),
+    "J-LIS holds no such consent": gettext_lazy(
+        "Not sent: J-LIS never accepted the consent's submission, so there is nothing to revoke there"
+    ),
+}
 
 
 def error_words(text: str) -> str:
@@ -29,7 +48,13 @@ def error_words(text: str) -> str:
             "reason": error_words(match["reason"]),
         }
     if match := _REFUSED.match(text):
-        return _("J-LIS refused it (HTTP %(status)s, %(code)s)") % {"status": match["status"], "code": match["code"]}
+        refused = _("J-LIS refused it (HTTP %(status)s, %(code)s)") % {"status": match["status"], "code": match["code"]}
+        if (what := _REFUSAL_CODES.get(match["code"])) is None:
+            return refused
+        return _("%(refused)s: %(what)s") % {"refused": refused, "what": what}
+    for start, words in _UNSENDABLE.items():
+        if text.startswith(start):
+            return str(words)
     if match := _UNAVAILABLE.match(text):
         return _("J-LIS does not answer (HTTP %(status)s)") % {"status": match["status"]}
     if _TIMED_OUT.match(text):

@@ -25,9 +25,14 @@ def outbox_enqueue(*, kind: OutboxKind, consent: Consent) -> OutboxMessage:
     message = OutboxMessage.objects.create(
         kind=kind, consent=consent, idempotency_key=uuid.uuid4().hex, next_attempt_at=now, created_at=now
     )
-    # Sent as soon as the change commits; if the broker is down, beat's sweep sends it later.
-    transaction.on_commit(partial(_send_soon, message.pk), robust=True)
+    outbox_send_after_commit(message.pk)
     return message
+
+
+def outbox_send_after_commit(message_id: int) -> None:
+    """Send the row as soon as the caller's transaction commits; if the broker is down then,
+    beat's sweep sends it later."""
+    transaction.on_commit(partial(_send_soon, message_id), robust=True)
 
 
 def _send_soon(message_id: int) -> None:

@@ -7,6 +7,8 @@ from datetime import datetime
 
 from django.db.models import Count, Min, Q, Value
 
+from driver_records.access import holders_readable
+
 from .models import EventStatus, JlisEvent, OutboxMessage, OutboxStatus, PollState, QuarantinedEvent
 
 FEED = "events"
@@ -119,3 +121,10 @@ def gateway_trouble() -> GatewayTrouble:
     )
     found = {row[0] for row in poll.union(send, all=True)}
     return GatewayTrouble(polling="poll" in found, sending="send" in found)
+
+
+def outbox_failures(*, who: object, limit: int = 100) -> list[OutboxMessage]:
+    """Messages to J-LIS that failed (refused by J-LIS, or given up after the last attempt) for
+    the holders `who` may read, newest first, with their consent and record."""
+    rows = OutboxMessage.objects.filter(status=OutboxStatus.FAILED).select_related("consent__record")
+    return list(holders_readable(who, rows, "consent__record__prefecture").order_by("-id")[:limit])

@@ -16,6 +16,7 @@ ACTION_LABELS = {
     "consent.event_not_applied": _("J-LIS event not applied to the consent"),
     "consent.expire": _("Consent expired"),
     "consent.jlis_failed": _("Sending to J-LIS failed"),
+    "consent.jlis_resend": _("Sent to J-LIS again by a supervisor"),
     "consent.jlis_sent": _("Sent to J-LIS"),
     "consent.reflect": _("Consent reflected by J-LIS"),
     "consent.refuse": _("Consent refused"),

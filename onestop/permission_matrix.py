@@ -217,8 +217,23 @@ RULES: dict[str, Rule] = {
         holder_get=Reach.WRITE,
         holder_post=Reach.WRITE,
     ),
+    "consents:worklist": Rule(
+        Zone.PAGE,
+        COUNTER,
+        None,
+        "The office's worklist: today's registrations and revocations there, consents waiting for J-LIS, "
+        "messages J-LIS refused or the relay gave up (only the holders of the office's prefecture).",
+    ),
     "gateway:monitor": Rule(Zone.PAGE, OVERSIGHT, None, "The J-LIS gateway monitor: polls, lag, outbox, failures."),
     "gateway:poll_now": Rule(Zone.PAGE, None, SUPERVISORS, "Queue a poll of J-LIS now."),
+    "gateway:outbox-resend": Rule(
+        Zone.PAGE,
+        SUPERVISORS,
+        SUPERVISORS,
+        "Send again a message to J-LIS the relay gave up on, after a confirmation (audited).",
+        holder_get=Reach.WRITE,
+        holder_post=Reach.WRITE,
+    ),
     "safeguards:home": Rule(Zone.PAGE, OVERSIGHT, None, "Suspensions waiting for a second supervisor; disclosures."),
     "safeguards:suspension-propose": Rule(
         Zone.PAGE,

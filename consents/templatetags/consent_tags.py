@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import template
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from driver_records.models import DriverRecord
 from onestop.roles import is_counter_staff, is_supervisor
@@ -60,3 +63,11 @@ def consent_history(*, record: DriverRecord, current: Consent | None, limit: int
     if current is not None:
         rows = rows.exclude(pk=current.pk)
     return list(rows.order_by("-id")[:limit])
+
+
+@register.filter
+def waited(since: datetime | None) -> str:
+    """How long since then, in the largest unit: 「2時間」「3日」 (2 hours, 3 days)."""
+    if since is None:
+        return ""
+    return timesince(since, timezone.now(), depth=1)

@@ -27,6 +27,13 @@ from ..models import OutboxKind, OutboxMessage, OutboxStatus
 
 logger = logging.getLogger(__name__)
 RELAY = "jlis-relay"
+# How a row the relay gave up on (transient failures until the last attempt) begins its reason;
+# a supervisor may send such a row again (services/resend.py). Refusals begin otherwise.
+GAVE_UP = "gave up after"
+
+
+def gave_up(message: OutboxMessage) -> bool:
+    return message.status == OutboxStatus.FAILED and message.last_error.startswith(GAVE_UP + " ")
 
 
 @dataclass(frozen=True)
@@ -149,7 +156,7 @@ def _finish(message: OutboxMessage, **fields: object) -> int:
 
 def _retry_or_fail(message: OutboxMessage, reason: str) -> SendResult:
     if message.attempts >= settings.JLIS_OUTBOX_MAX_ATTEMPTS:
-        _fail(message, f"gave up after {message.attempts} attempts: {reason}")
+        _fail(message, f"{GAVE_UP} {message.attempts} attempts: {reason}")
         return SendResult("failed")
     base = settings.JLIS_OUTBOX_RETRY_SECONDS * 2 ** (message.attempts - 1)
     retry_at = timezone.now() + timedelta(seconds=min(3600.0, base) * random.uniform(0.5, 1.0))  # noqa: S311

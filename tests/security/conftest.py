@@ -171,6 +171,7 @@ def _holder_args(made: _Made) -> dict[Any, Any]:
         "disclosure_id": made.disclosure.pk,
         # The slip answers for a revoked consent only.
         ("consents:revocation-slip", "consent_id"): made.revoked.pk,
+        "message_id": made.holder.consent.outbox.get().pk,  # its submission to J-LIS
     }
 
 

@@ -170,7 +170,7 @@ def test_every_url_answers_every_principal_as_the_matrix_says(world):
 def test_a_url_naming_a_holder_is_requested_for_both_prefectures():
     """Each URL whose path, query or body names a holder (or a row of one) has a rule that says
     what it needs of that holder, so the walk above requests it for both prefectures."""
-    holder_params = {"record_id", "statement_id", "consent_id", "suspension_id", "disclosure_id"}
+    holder_params = {"record_id", "statement_id", "consent_id", "suspension_id", "disclosure_id", "message_id"}
     unscoped = []
     for entry in url_entries():
         rule = rule_for(entry.key)
