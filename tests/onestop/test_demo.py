@@ -1,9 +1,14 @@
+import re
+from pathlib import Path
+
 import pytest
+from django.utils import translation
 from django_otp.oath import totp
 
 from driver_records.models import DriverRecord, HoldingStatus, RecordKind
-from onestop.demo import DEMO_LOGINS, seed_demo
+from onestop.demo import DEMO_LOGINS, demo_holders, seed_demo
 from onestop.models import Office, User
+from onestop.prefectures import PREFECTURES, prefecture_of_address
 
 
 @pytest.mark.django_db(transaction=True)
@@ -38,3 +43,31 @@ def test_every_demo_office_has_eligible_holders_of_its_own_prefecture():
         assert DriverRecord.objects.filter(
             prefecture=office.prefecture, holding_status__in=["licence_card_only", "history_card_only"]
         ).exists(), office.code
+
+
+# The README's demo holders (issue 18: "the README names no demo holder, so a newcomer guesses
+# surnames"): each row names a holder seed_demo makes, as the row says, and the four cases a
+# newcomer tries are there for the Tokyo logins.
+_README_ROW = re.compile(
+    r"^\| (?P<case>[^|]+) \| (?P<status>[^|]+) \| (?P<prefecture>[^|]+) \| (?P<name>[^|]+) \| `(?P<number>\d{12})` \|$"
+)
+
+
+def test_the_readme_names_demo_holders_that_seed_demo_makes():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Demo holders")[1].split("\n## ")[0]
+    rows = [m for line in section.splitlines() if (m := _README_ROW.match(line))]
+    holders = {h.number: h for h in demo_holders()}
+    with translation.override("ja"):
+        labels = {status.value: str(status.label) for status in HoldingStatus}
+    cases = set()
+    for row in rows:
+        holder = holders.get(row["number"])
+        assert holder is not None, f"seed_demo makes no holder {row['number']}"
+        prefecture = prefecture_of_address(holder.address)
+        assert (row["name"], row["status"], row["prefecture"]) == (
+            holder.name, labels[holder.holding_status], PREFECTURES[prefecture],
+        ), row["number"]  # fmt: skip
+        cases.add((holder.holding_status, prefecture))
+    assert {("licence_card_only", "13"), ("history_card_only", "13"), ("licence_both", "13")} <= cases
+    assert any(prefecture != "13" for _status, prefecture in cases)  # another prefecture than the staff's
