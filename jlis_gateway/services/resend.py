@@ -70,7 +70,7 @@ def outbox_resend(*, message_id: int, actor: User) -> OutboxMessage:
             raise ResendRefused("not_found")
         # The one lock order of the consent's writers (record, then consent): a revocation at the
         # counter cannot slip between the check of the consent's status and the reset.
-        record = DriverRecord.objects.select_for_update().get(consents__pk=message.consent_id)
+        record = DriverRecord.objects.select_for_update(of=("self",)).get(consents__pk=message.consent_id)
         message.consent = Consent.objects.select_for_update().get(pk=message.consent_id)
         if actor.office is None:
             raise ResendRefused("no_office")
