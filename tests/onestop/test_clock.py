@@ -1,6 +1,6 @@
 """One clock for the rules (onestop/clock.py): the day in Japan, whatever TIME_ZONE says.
 
-R5: a consent holds through 23:59:59 JST of its last valid day. 2031-03-31T15:30Z is already
+R5: a consent holds through 23:59:59 JST of its last valid day. 2029-03-31T15:30Z is already
 1 April in Japan, while UTC and Los Angeles are still on 31 March.
 """
 
@@ -13,9 +13,9 @@ from driver_records.feed import FeedState, record_feed
 from onestop.clock import japan_date
 from tests.driver_records.world import holder
 
-LAST_DAY = date(2031, 3, 31)
-AFTER_IN_JAPAN = datetime(2031, 3, 31, 15, 30, tzinfo=UTC)  # 2031-04-01 00:30 JST
-BEFORE_IN_JAPAN = datetime(2031, 3, 31, 14, 30, tzinfo=UTC)  # 2031-03-31 23:30 JST
+LAST_DAY = date(2029, 3, 31)
+AFTER_IN_JAPAN = datetime(2029, 3, 31, 15, 30, tzinfo=UTC)  # 2029-04-01 00:30 JST
+BEFORE_IN_JAPAN = datetime(2029, 3, 31, 14, 30, tzinfo=UTC)  # 2029-03-31 23:30 JST
 
 
 @pytest.mark.django_db
@@ -30,7 +30,7 @@ def test_r05_the_feed_ends_after_the_last_valid_day_in_japan_whatever_time_zone_
 @pytest.mark.parametrize("server_zone", ["UTC", "America/Los_Angeles", "Pacific/Kiritimati"])
 def test_the_japan_date_ignores_time_zone(settings, server_zone):
     settings.TIME_ZONE = server_zone
-    assert japan_date(AFTER_IN_JAPAN) == date(2031, 4, 1)
+    assert japan_date(AFTER_IN_JAPAN) == date(2029, 4, 1)
     assert japan_date(BEFORE_IN_JAPAN) == LAST_DAY
 
 
