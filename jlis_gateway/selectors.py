@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Min, Q, Value
+from django.db import connection
+from django.db.models import Count, Min, Q
 
 from driver_records.access import holders_readable
 
@@ -111,16 +112,22 @@ class GatewayTrouble:
 
 
 def gateway_trouble() -> GatewayTrouble:
-    """For the counter pages' banner: one query, on the poll row and the outbox's pending rows
-    (few, and read through outbox_due_idx)."""
-    poll = PollState.objects.filter(name=FEED).exclude(last_error="").values_list(Value("poll"))[:1]
+    """For the counter pages' banner: one query of two EXISTS, on the poll row and the outbox's
+    pending rows (few, and read through outbox_due_idx). Written as one SELECT rather than a
+    UNION of two sliced querysets, which SQLite (the embedded default) refuses."""
+    poll = PollState.objects.filter(name=FEED).exclude(last_error="").values("pk").order_by()
     send = (
         OutboxMessage.objects.filter(status=OutboxStatus.PENDING, attempts__gt=0)
         .exclude(last_error="")
-        .values_list(Value("send"))[:1]
+        .values("pk")
+        .order_by()
     )
-    found = {row[0] for row in poll.union(send, all=True)}
-    return GatewayTrouble(polling="poll" in found, sending="send" in found)
+    poll_sql, poll_params = poll.query.sql_with_params()
+    send_sql, send_params = send.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT EXISTS ({poll_sql}), EXISTS ({send_sql})", [*poll_params, *send_params])
+        polling, sending = cursor.fetchone()
+    return GatewayTrouble(polling=bool(polling), sending=bool(sending))
 
 
 def outbox_failures(*, who: object, limit: int = 100) -> list[OutboxMessage]:
