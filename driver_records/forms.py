@@ -8,6 +8,7 @@ from onestop.wareki import DateInputError, date_input
 
 from .models import HOLDING_STATUSES_BY_KIND, DriverRecord, HoldingStatus
 from .normalise import record_number_input
+from .services import CHANGE_REASON_MAX
 
 BIRTH_DATE_LABEL = _("Date of birth (optional)")
 
@@ -52,15 +53,37 @@ class RecordSearchForm(forms.Form):
             ) from None
 
 
+CHANGE_REASON_LABEL = _("Reason for the change")
+
+
 class HoldingStatusForm(forms.Form):
-    """A clerk records a change of what the holder carries (e.g. a plastic licence issued)."""
+    """A clerk records a change of what the holder carries (e.g. a plastic licence issued), with
+    the reason; a first send shows what the change does, the second (`confirmed`) makes it."""
 
     holding_status = forms.ChoiceField(label=_("New holding status"))
+    reason = forms.CharField(
+        label=CHANGE_REASON_LABEL,
+        max_length=CHANGE_REASON_MAX,
+        help_text=_("For example: a plastic licence was issued at the holder's request on this day."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        validators=[NoMyNumber(CHANGE_REASON_LABEL)],
+        error_messages={"required": _("Give the reason for the change.")},
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: object, record: DriverRecord, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.record = record
         allowed = HOLDING_STATUSES_BY_KIND[record.kind]
         self.fields["holding_status"].choices = [(s.value, s.label) for s in HoldingStatus if s in allowed]
         self.fields["holding_status"].initial = record.holding_status
         self.fields["version"].initial = record.version
+
+    def clean_holding_status(self) -> str:
+        value: str = self.cleaned_data["holding_status"]
+        if value == self.record.holding_status:
+            raise forms.ValidationError(
+                _("The holder already has this holding status: choose the new one."), code="unchanged"
+            )
+        return value

@@ -33,6 +33,7 @@ class HistoryEntry:
     changed_at: datetime
     operator: str
     automatic: bool
+    reason: str = ""  # why staff made the change (a holding-status change gives one, R12)
     changes: list[FieldChange] = field(default_factory=list)
     certificate: list[FieldChange] = field(default_factory=list)  # the particulars, on demand
 
@@ -94,6 +95,7 @@ def history_entries(changes: Iterable[RecordChange]) -> list[HistoryEntry]:
                 )
             )
         entry = entries[-1]
+        entry.reason = entry.reason or change.reason
         row = FieldChange(
             change.field,
             field_label(change.field),

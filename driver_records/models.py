@@ -153,6 +153,9 @@ class RecordChange(models.Model):
     )
     jlis_event_id = models.CharField(_("J-LIS event id"), max_length=64, blank=True)
     changed_at = models.DateTimeField(_("changed at"), db_index=True)
+    # Why staff made the change (a holding-status change asks for one, R12); never a My Number (R14).
+    # The database's default too: the applier's bulk COPY names only the columns it fills.
+    reason = models.CharField(_("reason for the change"), max_length=500, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-changed_at", "-id"]

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from onestop.audit import AuditEntry, audit_log, mask_personal
 from onestop.models import User
+from onestop.validators import contains_my_number, my_number_refusal
 
 from .access import HolderAccess, holder_require
 from .models import CARD_ONLY_STATUSES, ChangeSource, DriverRecord, RecordChange, address_begins_with_prefecture
@@ -19,6 +20,11 @@ from .normalise import name_search_key
 
 # The prefecture is not among them: the database derives it from the address (R4).
 EDITABLE_FIELDS = ("name", "birth_date", "address", "holding_status")
+CHANGE_REASON_MAX = 500
+
+
+class ChangeReasonError(ValueError):
+    """The reason given for a change is missing, too long, or holds a My Number (R14)."""
 
 
 class StaleRecordError(Exception):
@@ -41,11 +47,13 @@ def record_update(
     changes: dict[str, Any],
     actor: User | None,
     source: str = ChangeSource.COUNTER,
+    reason: str = "",
 ) -> DriverRecord:
     """Change fields of a record if nobody changed it since `expected_version` was read.
 
     A stale edit raises StaleRecordError instead of overwriting the newer data. An address must
-    begin with its prefecture (ValidationError): the record's prefecture follows it (R4).
+    begin with its prefecture (ValidationError): the record's prefecture follows it (R4). The
+    `reason`, when given, is kept with each changed field's history row and in the audit trail.
     """
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
@@ -71,6 +79,7 @@ def record_update(
                 source=source,
                 actor=actor,
                 changed_at=now,
+                reason=reason,
             )
             for f, v in changed.items()
         ]
@@ -99,8 +108,39 @@ def record_update(
                 actor=actor,
                 record_number=record.number,
                 old_values={h.field: mask_personal(h.field, h.old_value) for h in history},
-                new_values={h.field: mask_personal(h.field, h.new_value) for h in history},
+                new_values={
+                    **{h.field: mask_personal(h.field, h.new_value) for h in history},
+                    **({"reason": reason} if reason else {}),
+                },
             )
         )
         record.refresh_from_db()
         return record
+
+
+def change_reason_clean(reason: str, *, field: str) -> str:
+    """A staff member's reason for a change: required, at most CHANGE_REASON_MAX characters once
+    its spaces are folded, and never a My Number (R14: checked here too, whatever the form did)."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ChangeReasonError(_("Give the reason for the change."))
+    if len(reason) > CHANGE_REASON_MAX:
+        raise ChangeReasonError(_("The reason is too long (at most %(max)d characters).") % {"max": CHANGE_REASON_MAX})
+    if contains_my_number(reason):
+        raise ChangeReasonError(my_number_refusal(field))
+    return reason
+
+
+def record_holding_status_change(
+    *, record_id: int, expected_version: int, holding_status: str, reason: str, actor: User
+) -> DriverRecord:
+    """A clerk records what the holder now carries, with the reason (R12: leaving the card-only
+    statuses stops the feed at once; the reason is kept in the history and the audit trail)."""
+    reason = change_reason_clean(reason, field=_("Reason for the change"))
+    return record_update(
+        record_id=record_id,
+        expected_version=expected_version,
+        changes={"holding_status": holding_status},
+        actor=actor,
+        reason=reason,
+    )

@@ -15,9 +15,9 @@ from .feed import record_feed, record_jlis_events
 from .forms import HoldingStatusForm, RecordSearchForm
 from .history import history_entries
 from .holder_eligibility import holder_eligibility
-from .models import DriverRecord
+from .models import CARD_ONLY_STATUSES, DriverRecord, HoldingStatus
 from .selectors import record_history, record_search, search_rows
-from .services import StaleRecordError, record_update
+from .services import ChangeReasonError, StaleRecordError, record_holding_status_change
 from .templatetags.record_tags import record_url
 
 
@@ -72,26 +72,60 @@ def _record_elsewhere(request: HttpRequest, record: DriverRecord) -> HttpRespons
     return render(request, "driver_records/record_elsewhere.html", context)
 
 
+def holding_change_effect(record: DriverRecord, new_status: str) -> str:
+    """What recording `new_status` does to the holder's service, in words (R1, R12)."""
+    if record.holds_card_only and new_status not in CARD_ONLY_STATUSES:
+        return _(
+            "Automatic updates from J-LIS stop at once, even within the consent's validity period, and stay "
+            "stopped until the holder registers a consent again. The holder can no longer use the service."
+        )
+    if not record.holds_card_only and new_status in CARD_ONLY_STATUSES:
+        if record.feed_stopped_at is not None:
+            return _(
+                "The holder may use the service again, but automatic updates stopped earlier stay stopped "
+                "until the holder registers a consent again."
+            )
+        return _("The holder may use the service.")
+    if record.holds_card_only:
+        return _("The holder may still use the service.")
+    return _("The holder still cannot use the service.")
+
+
 @role_required(*COUNTER)
 @require_POST
 def holding_status_change(request: HttpRequest, record_id: int) -> HttpResponse:
-    """R12: recording a change away from the card-only statuses stops the feed at once. A change
-    of the holder: only staff of the holder's prefecture (record_update asks again under lock)."""
+    """R12: recording a change away from the card-only statuses stops the feed at once. The clerk
+    gives a reason, then confirms on a page that says what the change does; only the confirmed
+    send changes the record. A change of the holder: only staff of the holder's prefecture
+    (record_update asks again under lock)."""
     record = get_object_or_404(DriverRecord, pk=record_id)
     holder_require(request.user, record, HolderAccess.WRITE)
     form = HoldingStatusForm(request.POST, record=record)
+    context = {"record": record, "form": form}
     if not form.is_valid():
-        messages.error(request, _("Choose one of the holding statuses offered."))
-        return redirect("counter:record", record_id=record.pk)
+        return render(request, "driver_records/holding_status.html", context)
+    new_status = form.cleaned_data["holding_status"]
+    if not form.cleaned_data["confirmed"]:
+        context |= {
+            "confirming": True,
+            "new_status": HoldingStatus(new_status).label,
+            "effect": holding_change_effect(record, new_status),
+            "stops_feed": record.holds_card_only and new_status not in CARD_ONLY_STATUSES,
+        }
+        return render(request, "driver_records/holding_status.html", context)
     try:
-        record_update(
+        record_holding_status_change(
             record_id=record.pk,
             expected_version=form.cleaned_data["version"],
-            changes={"holding_status": form.cleaned_data["holding_status"]},
+            holding_status=new_status,
+            reason=form.cleaned_data["reason"],
             actor=request.user,  # type: ignore[arg-type]
         )
     except StaleRecordError as stale:
         messages.error(request, str(stale))
+    except ChangeReasonError as refused:
+        form.add_error("reason", str(refused))
+        return render(request, "driver_records/holding_status.html", context)
     else:
         messages.success(request, _("The holding status was recorded."))
     return redirect("counter:record", record_id=record.pk)

@@ -97,6 +97,13 @@ HOLDER_COLUMNS: dict[str, Personal] = {
         HISTORY_LIFE,
         R15 + ": every value J-LIS gave; values typed at the counter stay; the retention run deletes the row",
     ),
+    "driver_records.recordchange.reason": Personal(
+        "staff's reason for a change of the record (free text, may name people; never a My Number, R14)",
+        "R12: a holding-status change stops the feed; why it was recorded",
+        HOLDER_PAGE,
+        FOREVER,
+        NOT_ERASED,
+    ),
     # --- consents -------------------------------------------------------------------------------
     "consents.consentstatement.text": Personal(
         "the statement shown for signing: record number, kind, items chosen, office, time",

@@ -49,7 +49,8 @@ def test_r12_clerk_records_a_plastic_licence_and_the_feed_stops_at_once(client, 
     record = holder(serial="1")
     client.force_login(clerk)
     url = reverse("counter:holding-status", args=[record.pk])
-    response = client.post(url, {"holding_status": "licence_both", "version": record.version}, follow=True)
+    data = {"holding_status": "licence_both", "version": record.version, "reason": "交付", "confirmed": "1"}
+    response = client.post(url, data, follow=True)
     body = response.content.decode()
     assert "保有状況を記録しました" in body
     assert str(FeedState.STOPPED_HOLDING_STATUS.label) in body or "停止" in body
@@ -61,8 +62,9 @@ def test_a_stale_holding_status_form_is_refused_with_a_clear_message(client, cle
     record = holder(serial="1")
     client.force_login(clerk)
     url = reverse("counter:holding-status", args=[record.pk])
-    client.post(url, {"holding_status": "licence_both", "version": 1})
-    response = client.post(url, {"holding_status": "licence_plastic_only", "version": 1}, follow=True)
+    client.post(url, {"holding_status": "licence_both", "version": 1, "reason": "交付", "confirmed": "1"})
+    stale = {"holding_status": "licence_plastic_only", "version": 1, "reason": "返納", "confirmed": "1"}
+    response = client.post(url, stale, follow=True)
     assert "他の職員が変更しました" in response.content.decode()
     record.refresh_from_db()
     assert record.holding_status == "licence_both"

@@ -59,7 +59,7 @@ def test_finding2_a_tokyo_clerk_cannot_change_an_osaka_holders_holding_status(wo
     client = _login(world.users["clerk"])
     response = client.post(
         reverse("counter:holding-status", args=[osaka.pk]),
-        {"version": before.version, "holding_status": "licence_both"},
+        {"version": before.version, "holding_status": "licence_both", "reason": "交付", "confirmed": "1"},
     )
     assert response.status_code == 403
     after = DriverRecord.objects.get(pk=osaka.pk)
@@ -76,7 +76,8 @@ def test_finding2_an_osaka_clerk_changes_an_osaka_holders_holding_status(world):
     osaka = world.elsewhere.record
     client = _login(_osaka_clerk())
     response = client.post(
-        reverse("counter:holding-status", args=[osaka.pk]), {"version": osaka.version, "holding_status": "licence_both"}
+        reverse("counter:holding-status", args=[osaka.pk]),
+        {"version": osaka.version, "holding_status": "licence_both", "reason": "交付", "confirmed": "1"},
     )
     assert response.status_code == 302
     assert DriverRecord.objects.get(pk=osaka.pk).holding_status == "licence_both"
