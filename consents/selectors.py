@@ -81,6 +81,33 @@ class ConsentStatusView:
         return self.current.status
 
 
+@dataclass(frozen=True)
+class PendingWarning:
+    """Consents of a record that wait for J-LIS, oldest first: what a clerk must know before
+    registering another (R6). J-LIS decides which governs: the later consent date (the day it
+    reflects the consent), then the later in J-LIS's order (consents/governing.py). J-LIS takes
+    submissions in the order they reach it, so normally the one registered last governs and each
+    earlier one ends superseded when it is reflected."""
+
+    pending: list[Consent]
+
+    @property
+    def latest(self) -> Consent:
+        """The one that normally governs once J-LIS has reflected them all."""
+        return self.pending[-1]
+
+    @property
+    def earlier(self) -> list[Consent]:
+        return self.pending[:-1]
+
+
+def pending_warning(*, record: DriverRecord) -> PendingWarning | None:
+    """The record's consents waiting for J-LIS (at most RECENT_CONSENTS, oldest first), or None."""
+    rows = record.consents.select_related("office").filter(status=ConsentStatus.PENDING).order_by("-id")
+    pending = list(rows[:RECENT_CONSENTS])[::-1]
+    return PendingWarning(pending) if pending else None
+
+
 def statements_open(*, who: Any, limit: int = 20) -> QuerySet[ConsentStatement]:
     """Statements made at the caller's office that can still be signed (unused, unexpired), for
     holders who still live in its prefecture (the object-scope rule), newest first."""

@@ -24,7 +24,7 @@ from .errors import ConsentRefused, explain
 from .forms import DemoSignForm, ItemsForm, MynaportalLinkForm, RevokeForm
 from .models import Consent, ConsentStatement, ConsentStatus
 from .period import japan_date
-from .selectors import WORKLIST_ROWS, consent_in_force, items_label, office_worklist
+from .selectors import WORKLIST_ROWS, consent_in_force, items_label, office_worklist, pending_warning
 from .services import consent_register, consent_revoke, mynaportal_link_record, statement_create
 
 
@@ -73,6 +73,7 @@ def statement_detail(request: HttpRequest, statement_id: int) -> HttpResponse:
         "expired": statement.expires_at <= timezone.now(),
         "refusal": explain(statement.refused_code) if statement.refused_code else "",
         "demo_form": DemoSignForm() if settings.DEMO_MODE else None,
+        "warning": pending_warning(record=statement.record),  # R6: which consent will govern
     }
     return render(request, "consents/statement.html", context)
 

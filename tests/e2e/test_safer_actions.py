@@ -1,14 +1,18 @@
 """Safer actions at the counter (issue 18, items 5 and 6) in a real browser, in Japanese: a holding-
-status change asks for a reason and a confirmation (R12)."""
+status change asks for a reason and a confirmation (R12); a registration while another consent
+waits for J-LIS warns and says which will govern (R6)."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.sync_api import expect
 
+from consents.models import Consent
 from driver_records.models import DriverRecord
 from onestop.demo import seed_demo
-from tests.e2e.test_consent_journeys import as_user, open_holder, tokyo_card_holder
+from tests.e2e.test_consent_journeys import as_user, open_holder, register_with_demo_card, tokyo_card_holder
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -58,3 +62,44 @@ def test_r12_cancelling_the_confirmation_changes_nothing(page, live_server):
     page.get_by_role("link", name="やめる").click()
     expect(page.get_by_test_id("holding-status")).to_have_text("マイナ免許証のみ")
     assert DriverRecord.objects.get(pk=record.pk).feed_stopped_at is None
+
+
+def test_r06_a_second_registration_while_one_waits_warns_and_says_which_will_govern(page, axe, screenshot, live_server):
+    seed_demo()
+    record = tokyo_card_holder()
+    as_user(page, "clerk")
+    open_holder(page, record)
+    register_with_demo_card(page, screenshot, axe)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("受付票")
+    first = Consent.objects.get(record=record)
+
+    open_holder(page, record)
+    warning = page.get_by_test_id("pending-warning")
+    expect(warning).to_contain_text("J-LISへの反映を待っている同意が既にあります")
+    expect(page.get_by_test_id("pending-warning-consents")).to_contain_text(first.reference)
+    expect(page.get_by_test_id("pending-warning-consents")).to_contain_text("住所、氏名")
+    expect(page.get_by_test_id("pending-warning-outcome")).to_contain_text(f"{first.reference}は「再同意により終了」")
+    assert axe(page) == []
+    screenshot(page, "21-holder-second-consent-warning")
+
+    page.get_by_label("生年月日").check()
+    page.get_by_role("button", name="署名する同意文を作成").click()
+    expect(page.get_by_test_id("statement-text")).to_be_visible()
+    outcome = page.get_by_test_id("pending-warning-outcome")
+    expect(outcome).to_contain_text("通常はこの新しい同意が有効になります")
+    expect(outcome).to_contain_text(f"{first.reference}は「再同意により終了」")
+    assert axe(page) == []
+    screenshot(page, "22-statement-second-consent-warning")
+    page.get_by_role("button", name="デモ用カードで署名").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("受付票")
+
+    # Two consents wait: the earlier is listed as another waiting consent, never as a new one.
+    second = Consent.objects.filter(record=record).exclude(pk=first.pk).get()
+    open_holder(page, record)
+    section = page.get_by_test_id("consent-section")
+    expect(page.get_by_test_id("pending-consents")).to_contain_text(first.reference)
+    expect(section.get_by_role("heading", name="J-LISへの反映を待っている他の同意")).to_be_visible()
+    expect(section.get_by_role("heading", name=re.compile("新しい同意"))).to_have_count(0)
+    expect(page.get_by_test_id("pending-consents")).not_to_contain_text("新しい")
+    expect(page.get_by_test_id("pending-governs")).to_contain_text(f"最後に登録した{second.reference}が有効")
+    assert axe(page) == []
