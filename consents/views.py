@@ -28,6 +28,10 @@ from .selectors import WORKLIST_ROWS, consent_in_force, items_label, office_work
 from .services import consent_register, consent_revoke, mynaportal_link_record, statement_create
 
 
+# How often the statement page asks whether the holder has signed (static/js/statement_wait.js).
+STATEMENT_POLL_SECONDS = 3
+
+
 def _record_page(record_id: int) -> HttpResponse:
     return redirect("counter:record", record_id)
 
@@ -74,6 +78,7 @@ def statement_detail(request: HttpRequest, statement_id: int) -> HttpResponse:
         "refusal": explain(statement.refused_code) if statement.refused_code else "",
         "demo_form": DemoSignForm() if settings.DEMO_MODE else None,
         "warning": pending_warning(record=statement.record),  # R6: which consent will govern
+        "poll_seconds": STATEMENT_POLL_SECONDS,
     }
     return render(request, "consents/statement.html", context)
 

@@ -1,17 +1,24 @@
 """Safer actions at the counter (issue 18, items 5 and 6) in a real browser, in Japanese: a holding-
 status change asks for a reason and a confirmation (R12); a registration while another consent
-waits for J-LIS warns and says which will govern (R6)."""
+waits for J-LIS warns and says which will govern (R6); the statement page shows the terminal's
+result by itself (signed: the receipt; refused: the reason), announced through a live region."""
 
 from __future__ import annotations
 
+import base64
 import re
+import uuid
 
 import pytest
 from playwright.sync_api import expect
 
 from consents.models import Consent
 from driver_records.models import DriverRecord
+from consents.jpki.democard import demo_card_for
+from consents.models import ConsentStatement
+from consents.services.terminals import terminal_create
 from onestop.demo import seed_demo
+from onestop.models import User
 from tests.e2e.test_consent_journeys import as_user, open_holder, register_with_demo_card, tokyo_card_holder
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -103,3 +110,70 @@ def test_r06_a_second_registration_while_one_waits_warns_and_says_which_will_gov
     expect(page.get_by_test_id("pending-consents")).not_to_contain_text("新しい")
     expect(page.get_by_test_id("pending-governs")).to_contain_text(f"最後に登録した{second.reference}が有効")
     assert axe(page) == []
+
+
+def _sign_as_the_terminal(live_server, statement: ConsentStatement, *, tampered: bool = False):
+    """What the counter terminal sends after the holder signs: the card's signature and certificate,
+    through the API the terminal uses (its bearer token, an idempotency key)."""
+    import requests
+
+    clerk = User.objects.get(username="clerk")
+    _terminal, token = terminal_create(name=f"counter {uuid.uuid4().hex[:6]}", office=clerk.office, actor=None)
+    card = demo_card_for(statement.record)
+    signature = card.sign(statement.text.encode("utf-8"))
+    if tampered:
+        signature = bytes([signature[0] ^ 0x01]) + signature[1:]
+    return requests.post(
+        f"{live_server.url}/api/v1/statements/{statement.pk}/signature/",
+        json={
+            "signature": base64.b64encode(signature).decode(),
+            "certificate": base64.b64encode(card.certificate_der).decode(),
+        },
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex},
+        timeout=60,
+    )
+
+
+def _make_statement(page, record) -> ConsentStatement:
+    as_user(page, "clerk")
+    open_holder(page, record)
+    page.get_by_label("住所").check()
+    page.get_by_role("button", name="署名する同意文を作成").click()
+    statement_id = page.get_by_test_id("statement-id").inner_text().strip()
+    return ConsentStatement.objects.select_related("record").get(pk=statement_id)
+
+
+def test_the_statement_page_shows_the_receipt_by_itself_once_the_terminal_has_signed(
+    page, axe, screenshot, live_server
+):
+    seed_demo()
+    record = tokyo_card_holder()
+    statement = _make_statement(page, record)
+    status = page.get_by_test_id("signing-status")
+    expect(status).to_have_text("端末での本人の署名を待っています。この画面は自動で更新されます。")
+    expect(status).to_have_attribute("aria-live", "polite")
+    assert axe(page) == []
+
+    answer = _sign_as_the_terminal(live_server, statement)
+    assert answer.status_code == 201, answer.text
+    # No click: the page finds the signature and opens the receipt.
+    expect(page.get_by_role("heading", level=1)).to_contain_text("受付票", timeout=30_000)
+    expect(page).to_have_url(re.compile(r"/receipt/$"))
+    expect(page.get_by_text(answer.json()["reference"]).first).to_be_visible()
+
+
+def test_the_statement_page_shows_a_refused_signature_by_itself_and_announces_it(page, axe, live_server):
+    seed_demo()
+    record = tokyo_card_holder()
+    statement = _make_statement(page, record)
+    expect(page.get_by_test_id("refusal")).to_have_count(0)
+
+    answer = _sign_as_the_terminal(live_server, statement, tampered=True)
+    assert answer.status_code == 422, answer.text
+    expect(page.get_by_test_id("refusal")).to_contain_text("署名が同意内容と一致しません", timeout=30_000)
+    expect(page.get_by_test_id("signing-status")).to_contain_text("署名は受け付けられませんでした")
+    assert axe(page) == []
+
+    # The holder signs again, correctly: the page still follows and opens the receipt.
+    assert _sign_as_the_terminal(live_server, statement).status_code == 201
+    expect(page.get_by_role("heading", level=1)).to_contain_text("受付票", timeout=30_000)
