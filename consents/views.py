@@ -27,7 +27,6 @@ from .period import japan_date
 from .selectors import WORKLIST_ROWS, consent_in_force, items_label, office_worklist, pending_warning
 from .services import consent_register, consent_revoke, mynaportal_link_record, statement_create
 
-
 # How often the statement page asks whether the holder has signed (static/js/statement_wait.js).
 STATEMENT_POLL_SECONDS = 3
 

@@ -12,11 +12,10 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from consents.models import Consent
-from driver_records.models import DriverRecord
 from consents.jpki.democard import demo_card_for
-from consents.models import ConsentStatement
+from consents.models import Consent, ConsentStatement
 from consents.services.terminals import terminal_create
+from driver_records.models import DriverRecord
 from onestop.demo import seed_demo
 from onestop.models import User
 from tests.e2e.test_consent_journeys import as_user, open_holder, register_with_demo_card, tokyo_card_holder
