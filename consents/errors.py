@@ -46,6 +46,11 @@ EXPLANATIONS: dict[str, Promise] = {
     "reason_too_long": _("The reason is too long (500 characters at most)."),
     "consent_not_found": _("This consent does not exist."),
     "not_revocable": _("Only a pending or active consent can be revoked."),
+    # Withdrawing a pending consent taken by mistake (before J-LIS reflects it).
+    "withdraw_reflected": _(
+        "J-LIS has already reflected this consent, so it can no longer be withdrawn. Revoke it instead."
+    ),
+    "not_withdrawable": _("Only a consent waiting for J-LIS can be withdrawn."),
     "no_linked_certificate": _(
         "The record has no linked signing certificate yet. Mynaportal linkage needs a registered consent first."
     ),

@@ -30,6 +30,17 @@ class RevokeForm(forms.Form):
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for withdrawing"),
+        max_length=REVOKE_REASON_MAX,
+        help_text=_("For example: the items were chosen wrongly; a new consent is registered with the right ones."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[NoMyNumber(_("Reason for withdrawing"))],
+    )
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
 class MynaportalLinkForm(forms.Form):
     confirmed = forms.BooleanField(
         label=_("The holder has completed Mynaportal linkage (マイナポータル連携)"),

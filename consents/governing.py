@@ -7,7 +7,7 @@ state, the holder page and the API all read.
   reach us after today's counter consent was reflected. A consent that another one outranks when
   it takes effect is superseded at once; on equal rank the one taking effect now wins.
 - Governing now. The active consent (at most one per record, a unique index). When none is
-  active, the latest one we registered that is neither superseded nor rejected: it says why
+  active, the latest one we registered that is neither superseded, rejected nor withdrawn: it says why
   nothing governs (pending, revoked, expired, suspended). Every other consent of the record is
   looked at, however many there are.
 """
@@ -26,7 +26,8 @@ from onestop.sql_params import json_values
 
 from .models import Consent, ConsentStatus
 
-NEVER_GOVERN = (ConsentStatus.SUPERSEDED, ConsentStatus.REJECTED)
+# A withdrawn consent never took effect (withdrawn before J-LIS reflected it, services/withdrawal.py).
+NEVER_GOVERN = (ConsentStatus.SUPERSEDED, ConsentStatus.REJECTED, ConsentStatus.WITHDRAWN)
 # The active consent first, then the latest registered (the id is the order we stored them in).
 GOVERNING_ORDER = (Case(When(status=ConsentStatus.ACTIVE, then=Value(0)), default=Value(1)).asc(), F("id").desc())
 

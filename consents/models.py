@@ -49,6 +49,9 @@ class ConsentStatus(models.TextChoices):
     EXPIRED = "expired", _("Expired")
     REJECTED = "rejected", _("Rejected by J-LIS")
     SUSPENDED = "suspended", _("Suspended")
+    # Taken by mistake and withdrawn before J-LIS reflected it: J-LIS is told to cancel it, it
+    # never takes effect and never governs (not a revocation: the consent never was in force).
+    WITHDRAWN = "withdrawn", _("Withdrawn before J-LIS reflected it")
 
 
 class ConsentStatement(models.Model):
@@ -118,6 +121,11 @@ class Consent(models.Model):
     revoked_channel = models.CharField(max_length=12, choices=Channel.choices, blank=True)
     revoked_reason = models.CharField(max_length=500, blank=True)
     superseded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    withdrawn_reason = models.CharField(_("reason for the withdrawal"), max_length=500, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -11,6 +11,7 @@ urlpatterns = [
     path("statements/<int:statement_id>/demo-sign/", views.statement_demo_sign, name="statement-demo-sign"),
     path("<int:consent_id>/receipt/", views.consent_receipt, name="receipt"),
     path("<int:consent_id>/revoke/", views.consent_revoke_view, name="revoke"),
+    path("<int:consent_id>/withdraw/", views.consent_withdraw_view, name="withdraw"),
     path("<int:consent_id>/revocation-slip/", views.revocation_slip, name="revocation-slip"),
     path("worklist/", views.worklist, name="worklist"),
 ]

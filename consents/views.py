@@ -21,11 +21,11 @@ from onestop.permissions import COUNTER, READERS, SUPERVISORS, role_required
 from onestop.roles import is_supervisor
 
 from .errors import ConsentRefused, explain
-from .forms import DemoSignForm, ItemsForm, MynaportalLinkForm, RevokeForm
+from .forms import DemoSignForm, ItemsForm, MynaportalLinkForm, RevokeForm, WithdrawForm
 from .models import Consent, ConsentStatement, ConsentStatus
 from .period import japan_date
 from .selectors import WORKLIST_ROWS, consent_in_force, items_label, office_worklist, pending_warning
-from .services import consent_register, consent_revoke, mynaportal_link_record, statement_create
+from .services import consent_register, consent_revoke, consent_withdraw, mynaportal_link_record, statement_create
 
 # How often the statement page asks whether the holder has signed (static/js/statement_wait.js).
 STATEMENT_POLL_SECONDS = 3
@@ -151,6 +151,34 @@ def consent_revoke_view(request: HttpRequest, consent_id: int) -> HttpResponse:
         return render(request, "consents/revoke.html", context)
     messages.success(request, _("The consent is revoked. J-LIS will be told."))
     return redirect("consents:revocation-slip", consent.pk)  # the holder leaves with a slip
+
+
+@role_required(*SUPERVISORS)
+def consent_withdraw_view(request: HttpRequest, consent_id: int) -> HttpResponse:
+    """A supervisor withdraws a pending consent taken by mistake, with a reason, after a
+    confirmation step; J-LIS is told never to reflect it (consents/services/withdrawal.py)."""
+    consent = get_object_or_404(Consent.objects.select_related("record", "terms_version", "office"), pk=consent_id)
+    holder_require(request.user, consent.record, HolderAccess.WRITE)  # at the counter of residence
+    form = WithdrawForm(request.POST or None)
+    context = {
+        "consent": consent,
+        "record": consent.record,
+        "items_label": items_label(consent.items),
+        "form": form,
+        "withdrawable": consent.status == ConsentStatus.PENDING,
+    }
+    if request.method != "POST" or not form.is_valid():
+        return render(request, "consents/withdraw.html", context)
+    if not form.cleaned_data["confirmed"]:
+        return render(request, "consents/withdraw.html", {**context, "confirming": True})
+    try:
+        consent_withdraw(consent_id=consent.pk, actor=request.user, reason=form.cleaned_data["reason"])
+    except ConsentRefused as refusal:
+        consent.refresh_from_db()
+        messages.error(request, refusal.message)
+        return render(request, "consents/withdraw.html", {**context, "withdrawable": False, "refusal": refusal})
+    messages.success(request, _("The consent is withdrawn. J-LIS will be told not to reflect it."))
+    return _record_page(consent.record_id)
 
 
 @role_required(*READERS)

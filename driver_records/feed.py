@@ -89,6 +89,7 @@ SKIP_REASONS = {
     "stale": _("Older than information already applied; newer data is kept."),
     "no_active_consent": _("No active consent when the information arrived."),
     "consent_revoked": _("The consent had been revoked; nothing more is applied."),
+    "consent_withdrawn": _("The consent had been withdrawn before J-LIS reflected it; nothing is applied for it."),
     "consent_expired": _("The consent's ten years had passed."),
     "consent_suspended": _("The service is stopped for this holder."),
     "service_suspended": _("The service is stopped for this holder."),

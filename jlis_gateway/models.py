@@ -117,6 +117,8 @@ class PollState(models.Model):
 class OutboxKind(models.TextChoices):
     SUBMIT_CONSENT = "submit_consent", _("Submit consent")
     REVOKE_CONSENT = "revoke_consent", _("Revoke consent")
+    # A pending consent taken by mistake: J-LIS is asked never to reflect it (docs/jlis-protocol.md).
+    CANCEL_CONSENT = "cancel_consent", _("Cancel a consent not yet reflected")
 
 
 class OutboxStatus(models.TextChoices):

@@ -81,6 +81,7 @@ class Simulator:
             ("GET", re.compile(r"/healthz"), lambda request: _json(200, {"ok": True})),
             ("POST", re.compile(r"/v1/consents"), self.consent_submit),
             ("POST", re.compile(r"/v1/consents/(?P<consent_id>[^/]+)/revoke"), self.consent_revoke),
+            ("POST", re.compile(r"/v1/consents/(?P<consent_id>[^/]+)/cancel"), self.consent_cancel),
             ("GET", re.compile(r"/v1/consents/(?P<consent_id>[^/]+)"), self.consent_status),
             ("GET", re.compile(r"/v1/events"), self.events),
             ("GET", re.compile(r"/control/state"), self.state),
@@ -196,6 +197,13 @@ class Simulator:
             return _json(200, {"consent_id": consent_id, "status": "revoked"})
 
         return self._with_faults("revoke", request, lambda: self._idempotent(request, act))
+
+    def consent_cancel(self, request: Request, consent_id: str) -> Response:
+        def act(db: Any, body: dict[str, Any]) -> Response:
+            self.world.cancel_ours(db, consent_id)
+            return _json(200, {"consent_id": consent_id, "status": "cancelled"})
+
+        return self._with_faults("cancel", request, lambda: self._idempotent(request, act))
 
     def consent_status(self, request: Request, consent_id: str) -> Response:
         def act() -> Response:

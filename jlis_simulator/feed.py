@@ -11,7 +11,7 @@ from typing import Any
 
 from .people import SimError
 
-TARGETS = ("events", "submit", "revoke", "status")
+TARGETS = ("events", "submit", "revoke", "cancel", "status")
 KINDS = ("delay", "error_5xx", "truncated", "malformed_body", "malformed_event", "duplicate", "out_of_order")
 FEED_ONLY = frozenset({"malformed_event", "duplicate", "out_of_order"})
 MAX_LIMIT = 1000

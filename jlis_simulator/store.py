@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS consent (
   serial TEXT NOT NULL,                      -- the certificate it was signed with
   items TEXT NOT NULL,
   channel TEXT NOT NULL,                     -- counter | mynaportal
-  status TEXT NOT NULL,                      -- pending | active | superseded | rejected | revoked
+  status TEXT NOT NULL,                      -- pending | active | superseded | rejected | revoked | cancelled
   problem TEXT NOT NULL DEFAULT '',          -- why it will be rejected when reflected
   submitted_at TEXT NOT NULL,
   consent_date TEXT, rejected_reason TEXT, revoked_channel TEXT

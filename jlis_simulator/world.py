@@ -168,6 +168,18 @@ class World:
         if consent["status"] != "revoked":
             db.execute("UPDATE consent SET status = 'revoked', revoked_channel = 'counter' WHERE id = ?", (consent_id,))
 
+    def cancel_ours(self, db: sqlite3.Connection, consent_id: str) -> None:
+        """The police withdraw a consent taken by mistake: J-LIS never reflects it. Too late once
+        J-LIS has reflected it (it must be revoked) or rejected it."""
+        consent = self.consent(db, consent_id)
+        if consent["status"] == "cancelled":
+            return
+        if consent["status"] != "pending":
+            if consent["consent_date"]:
+                raise SimError(409, "consent_already_reflected", "the consent is reflected: revoke it instead")
+            raise SimError(409, "consent_not_pending", f"the consent is {consent['status']}")
+        db.execute("UPDATE consent SET status = 'cancelled' WHERE id = ?", (consent_id,))
+
     def reflect(self, db: sqlite3.Connection, *, consent_id: str = "", day: str = "today") -> list[str]:
         """J-LIS's batch: pending consents become active (consent date = that J-LIS day) or rejected."""
         if day not in {"today", "next"}:

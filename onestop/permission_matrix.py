@@ -224,6 +224,14 @@ RULES: dict[str, Rule] = {
         "The office's worklist: today's registrations and revocations there, consents waiting for J-LIS, "
         "messages J-LIS refused or the relay gave up (only the holders of the office's prefecture).",
     ),
+    "consents:withdraw": Rule(
+        Zone.PAGE,
+        SUPERVISORS,
+        SUPERVISORS,
+        "Withdraw a pending consent taken by mistake, with a reason, before J-LIS reflects it.",
+        holder_get=Reach.WRITE,
+        holder_post=Reach.WRITE,
+    ),
     "gateway:monitor": Rule(Zone.PAGE, OVERSIGHT, None, "The J-LIS gateway monitor: polls, lag, outbox, failures."),
     "gateway:poll_now": Rule(Zone.PAGE, None, SUPERVISORS, "Queue a poll of J-LIS now."),
     "gateway:outbox-resend": Rule(

@@ -12,6 +12,7 @@ from .lifecycle import (
 from .mynaportal import consent_register_from_mynaportal, mynaportal_link_record, record_for_mynaportal
 from .registration import consent_register
 from .statements import statement_create
+from .withdrawal import consent_withdraw, consent_withdrawal_refused
 
 __all__ = [
     "EventOutcome",
@@ -22,6 +23,8 @@ __all__ = [
     "consent_reject",
     "consent_revoke",
     "consent_revoke_elsewhere",
+    "consent_withdraw",
+    "consent_withdrawal_refused",
     "mynaportal_link_record",
     "record_for_mynaportal",
     "statement_create",

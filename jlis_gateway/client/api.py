@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_PAGE_SIZE = 1000
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-CONSENT_STATUSES = frozenset({"pending", "active", "rejected", "revoked"})
+CONSENT_STATUSES = frozenset({"pending", "active", "rejected", "revoked", "cancelled"})
 
 
 class JlisError(Exception):
@@ -140,6 +140,16 @@ class JlisClient:
             raise JlisProtocolError("revoke answered another consent or status")
         return result
 
+    def cancel_consent(self, *, idempotency_key: str, consent_id: str) -> SubmitResult:
+        """Ask J-LIS never to reflect a consent it has not reflected yet. J-LIS refuses with 409
+        `consent_already_reflected` once it has (JlisRefused: the consent must be revoked)."""
+        path = f"/v1/consents/{quote(consent_id, safe='')}/cancel"
+        answer = self._call("POST", path, body={}, idempotency_key=idempotency_key)
+        result = _parse(answer, _submit_result)
+        if result.status != "cancelled" or result.consent_id != consent_id:
+            raise JlisProtocolError("cancel answered another consent or status")
+        return result
+
     def consent_status(self, *, consent_id: str) -> ConsentState:
         answer = self._call("GET", f"/v1/consents/{quote(consent_id, safe='')}")
         state = _parse(answer, _consent_state)
@@ -239,8 +249,8 @@ def _submit_result(answer: Any) -> SubmitResult:
     if not isinstance(answer, dict):
         raise Malformed("body", "is not an object")
     status = answer.get("status")
-    if status not in {"pending", "revoked"}:
-        raise Malformed("status", "is not pending or revoked")
+    if status not in {"pending", "revoked", "cancelled"}:
+        raise Malformed("status", "is not pending, revoked or cancelled")
     return SubmitResult(consent_id=identifier(answer.get("consent_id"), "consent_id"), status=status)
 
 

@@ -43,7 +43,7 @@ class SendResult:
 
 
 class _Wait(Exception):
-    """Not sendable yet (a revocation before its submission has been sent)."""
+    """Not sendable yet (a revocation or a cancel before its submission has been sent)."""
 
 
 class _Unsendable(Exception):
@@ -78,7 +78,7 @@ def outbox_send(*, message_id: int, client: JlisClient | None = None) -> SendRes
     try:
         result = call(client or JlisClient.from_settings())
     except JlisRefused as exc:
-        _fail(message, f"J-LIS refused: {exc}", refused=True)
+        _fail(message, f"J-LIS refused: {exc}", refused=True, code=exc.code)
         return SendResult("failed")
     except JlisError as exc:
         return _retry_or_fail(message, str(exc))
@@ -131,7 +131,7 @@ def _call_for(message: OutboxMessage) -> Callable[[JlisClient], SubmitResult]:
             certificate=certificate,
             items=list(consent.items),
         )
-    if message.kind == OutboxKind.REVOKE_CONSENT:
+    if message.kind in (OutboxKind.REVOKE_CONSENT, OutboxKind.CANCEL_CONSENT):
         if not consent.jlis_consent_id:
             submission_unsent = OutboxMessage.objects.filter(
                 consent=consent,
@@ -142,6 +142,8 @@ def _call_for(message: OutboxMessage) -> Callable[[JlisClient], SubmitResult]:
                 raise _Wait("waiting for the consent's submission to be sent")
             raise _Unsendable("J-LIS holds no such consent (its submission was never accepted)")
         jlis_id = consent.jlis_consent_id
+        if message.kind == OutboxKind.CANCEL_CONSENT:
+            return lambda client: client.cancel_consent(idempotency_key=key, consent_id=jlis_id)
         # Free text stays here: staff reasons may name people.
         return lambda client: client.revoke_consent(idempotency_key=key, consent_id=jlis_id, reason="counter")
     raise _Unsendable(f"unknown outbox kind {message.kind}")
@@ -164,16 +166,20 @@ def _retry_or_fail(message: OutboxMessage, reason: str) -> SendResult:
     return SendResult("retry", retry_at)
 
 
-def _fail(message: OutboxMessage, reason: str, *, refused: bool = False) -> None:
+def _fail(message: OutboxMessage, reason: str, *, refused: bool = False, code: str = "") -> None:
     """Give the row up. A submission J-LIS refused outright will never be reflected: the consent
-    is rejected with the reason, so the counter does not show it pending for ever."""
-    from consents.services import consent_reject  # the consents app also writes the outbox
+    is rejected with the reason, so the counter does not show it pending for ever. A cancel J-LIS
+    refused because it had reflected the consent already becomes a revocation (the consents app
+    decides, in this transaction)."""
+    from consents.services import consent_reject, consent_withdrawal_refused  # consents also write the outbox
 
     with transaction.atomic(durable=True):
         if _finish(message, status=OutboxStatus.FAILED, last_error=reason[:300]) == 1:
             audit_log(_entry(message, "consent.jlis_failed", {"kind": message.kind, "reason": reason[:300]}))
             if refused and message.kind == OutboxKind.SUBMIT_CONSENT:
                 consent_reject(consent_id=message.consent_id, reason=reason[:200])
+            if refused and message.kind == OutboxKind.CANCEL_CONSENT:
+                consent_withdrawal_refused(consent_id=message.consent_id, code=code)
     logger.warning("jlis outbox row %s failed: %s", message.pk, reason[:300])
 
 

@@ -170,6 +170,14 @@ HOLDER_COLUMNS: dict[str, Personal] = {
         FOREVER,
         NOT_ERASED,
     ),
+    "consents.consent.withdrawn_reason": Personal(
+        "the supervisor's reason for withdrawing a consent taken by mistake (free text, may name people; "
+        "never a My Number, R14)",
+        "withdrawing a pending consent before J-LIS reflects it",
+        HOLDER_PAGE,
+        FOREVER,
+        NOT_ERASED,
+    ),
     "consents.mynaportallink.cert_serial": Personal(
         SERIAL + ", as linked to Mynaportal", "R4, R13", HOLDER_PAGE, FOREVER, NOT_ERASED
     ),
