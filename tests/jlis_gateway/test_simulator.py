@@ -256,3 +256,27 @@ def test_the_page_lists_the_world_and_its_forms_act(jlis_simulator):
     assert "東京都府中市多磨町３丁目１番地" in requests.get(url + "/", timeout=10).text
     elsewhere = requests.post(url + "/control/reset", data={}, headers={"Origin": "http://evil.example"}, timeout=10)
     assert elsewhere.status_code == 403
+
+
+def test_a_cancelled_consent_is_never_reflected_and_the_cancel_is_idempotent(client, jlis_simulator, holder_card):
+    submitted = submit(client, holder_card)
+    key = uuid.uuid4().hex
+    for _ in range(2):  # the same key replays; a new key answers the same
+        assert client.cancel_consent(idempotency_key=key, consent_id=submitted.consent_id).status == "cancelled"
+    assert (
+        client.cancel_consent(idempotency_key=uuid.uuid4().hex, consent_id=submitted.consent_id).status == "cancelled"
+    )
+    assert jlis_simulator.reflect()["consents"] == []
+    assert client.consent_status(consent_id=submitted.consent_id).status == "cancelled"
+    assert all_events(client) == []
+
+
+def test_a_cancel_after_the_reflection_is_refused_and_the_consent_must_be_revoked(client, jlis_simulator, holder_card):
+    submitted = submit(client, holder_card)
+    jlis_simulator.reflect()
+    with pytest.raises(JlisRefused) as caught:
+        client.cancel_consent(idempotency_key=uuid.uuid4().hex, consent_id=submitted.consent_id)
+    assert (caught.value.status, caught.value.code) == (409, "consent_already_reflected")
+    assert client.consent_status(consent_id=submitted.consent_id).status == "active"
+    client.revoke_consent(idempotency_key=uuid.uuid4().hex, consent_id=submitted.consent_id)
+    assert client.consent_status(consent_id=submitted.consent_id).status == "revoked"
