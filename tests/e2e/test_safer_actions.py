@@ -176,3 +176,35 @@ def test_the_statement_page_shows_a_refused_signature_by_itself_and_announces_it
     # The holder signs again, correctly: the page still follows and opens the receipt.
     assert _sign_as_the_terminal(live_server, statement).status_code == 201
     expect(page.get_by_role("heading", level=1)).to_contain_text("受付票", timeout=30_000)
+
+
+def test_a_supervisor_withdraws_a_consent_taken_by_mistake(page, axe, screenshot, live_server):
+    seed_demo()
+    record = tokyo_card_holder()
+    as_user(page, "clerk")
+    open_holder(page, record)
+    register_with_demo_card(page, screenshot, axe)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("受付票")
+    consent = Consent.objects.get(record=record)
+    page.context.clear_cookies()
+
+    as_user(page, "supervisor")
+    open_holder(page, record)
+    page.get_by_role("link", name="受付を取り下げる（誤って受け付けた場合）").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("誤って受け付けた同意の受付取下げ")
+    assert axe(page) == []
+    page.get_by_label("取下げの理由").fill("提供する事項の選択を誤ったため")
+    page.get_by_role("button", name="次へ").click()
+    expect(page.get_by_test_id("withdraw-confirm")).to_contain_text(f"同意 {consent.reference} の受付を取り下げますか")
+    assert axe(page) == []
+    screenshot(page, "23-withdraw-confirm")
+    page.get_by_role("button", name="はい、受付を取り下げます").click()
+
+    expect(page.locator("ul.messages")).to_contain_text("同意の受付を取り下げました")
+    history = page.get_by_test_id("consent-history")
+    expect(history).to_contain_text(consent.reference)
+    expect(history.get_by_test_id("withdrawn")).to_contain_text("提供する事項の選択を誤ったため")
+    expect(page.get_by_test_id("consent-state")).to_have_text("この方の同意は登録されていません。")
+    assert axe(page) == []
+    consent.refresh_from_db()
+    assert consent.status == "withdrawn"
