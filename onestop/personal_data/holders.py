@@ -173,7 +173,7 @@ HOLDER_COLUMNS: dict[str, Personal] = {
     "consents.consent.withdrawn_reason": Personal(
         "the supervisor's reason for withdrawing a consent taken by mistake (free text, may name people; "
         "never a My Number, R14)",
-        "withdrawing a pending consent before J-LIS reflects it",
+        "R6, R9: why a pending consent taken by mistake never took effect (withdrawn before J-LIS reflected it)",
         HOLDER_PAGE,
         FOREVER,
         NOT_ERASED,
