@@ -8,12 +8,18 @@
   const every = Number(live.dataset.pollSeconds || "3") * 1000;
   const url = window.location.href;
   let refusal = (document.querySelector("[data-testid=refusal]") || {}).textContent || "";
+  // A form sent from this page (the demo card, a language switch) navigates it: stop asking.
+  let stopped = false;
+  document.addEventListener("submit", () => {
+    stopped = true;
+  });
 
   const announce = (text) => {
     live.textContent = text;
   };
 
   const check = async () => {
+    if (stopped) return;
     let answer;
     try {
       answer = await fetch(url, { redirect: "manual", credentials: "same-origin", headers: { Accept: "text/html" } });
@@ -21,6 +27,7 @@
       window.setTimeout(check, every); // the network came back or not: try again
       return;
     }
+    if (stopped) return;
     if (answer.type === "opaqueredirect" || (answer.status >= 300 && answer.status < 400)) {
       announce(live.dataset.signedText);
       window.location.reload(); // the page now redirects to the receipt
