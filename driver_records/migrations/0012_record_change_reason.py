@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('driver_records', '0010_name_key_folds_variants_given_key'),
+        ('driver_records', '0011_holding_status_labels_translated'),
     ]
 
     operations = [
