@@ -43,7 +43,8 @@ class OfficeAdmin(admin.ModelAdmin):
 class StaffUserAdmin(UserAdmin):
     list_display = ["username", "office", "is_active", "is_staff", "last_login"]
     list_filter = ["groups", "office__prefecture", "is_active"]
-    fieldsets = (*UserAdmin.fieldsets, ("onestop", {"fields": ("office",)}))
+    # django-stubs type ModelAdmin.fieldsets as optional; Django's UserAdmin sets it.
+    fieldsets = (*UserAdmin.fieldsets, ("onestop", {"fields": ("office",)}))  # type: ignore[misc]
 
 
 @admin.register(AuditEvent)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ from django.contrib.admin.utils import label_for_field, lookup_field
 from django.contrib.admin.views.main import ERROR_FLAG, IGNORED_PARAMS, SEARCH_VAR
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models, transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 
@@ -50,7 +50,7 @@ class CsvExportMixin(admin.ModelAdmin):
         name = f"{opts.app_label}_{opts.model_name}_export"
         return [path("export.csv", self.admin_site.admin_view(self.export_csv), name=name), *super().get_urls()]
 
-    def export_csv(self, request: HttpRequest) -> HttpResponse:
+    def export_csv(self, request: HttpRequest) -> HttpResponseBase:
         if not self.has_view_permission(request):
             raise PermissionDenied
         if refused := search_refused(request):
@@ -112,7 +112,7 @@ class CsvExportMixin(admin.ModelAdmin):
             return set()
         return {str(value) for value, _label in field.flatchoices}
 
-    def _cell(self, obj: Any, column: str) -> str:
+    def _cell(self, obj: Any, column: str | Callable[[Any], str | bool]) -> str:
         _field, _attr, value = lookup_field(column, obj, self)
         if isinstance(value, datetime):  # Japan's time, to the second, as the list shows it
             return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")

@@ -3,6 +3,7 @@ GuardedModelAdmin (R14 on free-text fields and search, no POST to a list by read
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -58,7 +59,7 @@ class OnestopAdminSite(admin.AdminSite):
     index_title = _("Administration and audit")
 
     def register(
-        self, model_or_iterable: type[Model] | list[type[Model]], admin_class: type | None = None, **options: Any
+        self, model_or_iterable: type[Model] | Iterable[type[Model]], admin_class: type | None = None, **options: Any
     ) -> None:
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, GuardedModelAdmin):

@@ -88,7 +88,8 @@ def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
     # dict of strings, numbers and None comes back unchanged, so it skips the round trip.
     if all(type(k) is str and (v is None or type(v) in _PLAIN) for k, v in values.items()):
         return dict(values)
-    return json.loads(json.dumps(dict(values), default=str, ensure_ascii=False))
+    plain: dict[str, Any] = json.loads(json.dumps(dict(values), default=str, ensure_ascii=False))
+    return plain
 
 
 _PLAIN = (str, int, bool)

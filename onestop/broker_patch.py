@@ -26,7 +26,8 @@ from kombu.transport import redis as kombu_redis
 WRITTEN_FOR = "5.7.0"
 log = logging.getLogger(__name__)
 
-_original_connparams = kombu_redis.Channel._connparams
+# celery-types' kombu stubs omit the private method and the version.
+_original_connparams = kombu_redis.Channel._connparams  # type: ignore[attr-defined]
 
 
 def _connparams(self: Any, asynchronous: bool = False) -> dict[str, Any]:
@@ -37,8 +38,9 @@ def _connparams(self: Any, asynchronous: bool = False) -> dict[str, Any]:
 
 def install() -> bool:
     """Install the guard on the kombu it was written for; whether it is installed."""
-    if kombu.__version__ != WRITTEN_FOR:
-        log.warning("broker guard not installed: written for kombu %s, found %s", WRITTEN_FOR, kombu.__version__)
+    version: str = kombu.__version__  # type: ignore[attr-defined]
+    if version != WRITTEN_FOR:
+        log.warning("broker guard not installed: written for kombu %s, found %s", WRITTEN_FOR, version)
         return False
-    kombu_redis.Channel._connparams = _connparams
+    kombu_redis.Channel._connparams = _connparams  # type: ignore[attr-defined]
     return True

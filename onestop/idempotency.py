@@ -197,6 +197,7 @@ class IdempotencyMiddleware:
         """The kept answer or a refusal; None when this request claimed the key and its view
         is to answer (kept by __call__)."""
         deadline = time.monotonic() + WAIT_SECONDS
+        row: IdempotentRequest | None
         while True:
             try:
                 with transaction.atomic():

@@ -82,14 +82,18 @@ class PersonalDataReporterFilter(SafeExceptionReporterFilter):
             names = []
         return dict.fromkeys(names, self.cleansed_substitute)
 
-    def get_traceback_frame_variables(self, request: HttpRequest | None, tb_frame: Any) -> list[tuple[str, str]]:
+    # Django's report only iterates the pairs; django-stubs name the base's dict view instead.
+    def get_traceback_frame_variables(  # type: ignore[override]
+        self, request: HttpRequest | None, tb_frame: Any
+    ) -> list[tuple[str, str]]:
         return [(name, self.cleansed_substitute) for name in tb_frame.f_locals]
 
     def get_safe_cookies(self, request: HttpRequest | None) -> dict[str, str]:
         return dict.fromkeys(getattr(request, "COOKIES", {}), self.cleansed_substitute)
 
     def get_safe_request_meta(self, request: HttpRequest | None) -> dict[str, Any]:
-        meta = super().get_safe_request_meta(request)
+        # Django's filter takes None (a report without a request); django-stubs ask for a request.
+        meta = super().get_safe_request_meta(request)  # type: ignore[arg-type]
         for key in ("QUERY_STRING", "HTTP_REFERER", "REQUEST_URI", "RAW_URI", "HTTP_COOKIE", "HTTP_AUTHORIZATION"):
             if key in meta:
                 meta[key] = self.cleansed_substitute
@@ -106,7 +110,9 @@ class PersonalDataExceptionReporter(ExceptionReporter):
         if self.request is not None:
             data["request_GET_items"] = [(name, hidden) for name in self.request.GET]
             data["request_FILES_items"] = []
-            data["request_insecure_uri"] = f"{self.request.scheme}://{self.request._get_raw_host()}{self.request.path}"
+            # Django's own report builds this URI with the private _get_raw_host, which the stubs omit.
+            raw_host = self.request._get_raw_host()  # type: ignore[attr-defined]
+            data["request_insecure_uri"] = f"{self.request.scheme}://{raw_host}{self.request.path}"
         if not settings.DEBUG:
             data["exception_value"] = hidden
             data["unicode_hint"] = ""

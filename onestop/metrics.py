@@ -15,6 +15,7 @@ import json
 import logging
 import threading
 from collections import Counter
+from typing import cast
 
 import redis
 from django.conf import settings
@@ -66,7 +67,9 @@ def metric_increment(name: str, amount: int = 1, **labels: str) -> None:
 def metric_counters() -> list[tuple[str, dict[str, str], int]]:
     """Every counter's current value: (name, labels, value)."""
     if settings.REDIS_URL:
-        raw = {key.decode(): int(value) for key, value in _redis().hgetall(REDIS_KEY).items()}
+        # The client is made without decode_responses: Redis answers bytes.
+        stored = cast(dict[bytes, bytes], _redis().hgetall(REDIS_KEY))
+        raw = {key.decode(): int(value) for key, value in stored.items()}
     else:
         with _local_lock:
             raw = dict(_local)

@@ -25,7 +25,7 @@ def user_roles(user: User | AnonymousUser) -> set[Role]:
     if cached is None:
         names = set(user.groups.values_list("name", flat=True))
         cached = {role for role in Role if role.value in names}
-        user._onestop_roles = cached  # type: ignore[union-attr]
+        user._onestop_roles = cached  # type: ignore[attr-defined]  # pinned on the instance for the request
     return cached
 
 

@@ -138,7 +138,7 @@ class SecondFactorRequiredMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if user.is_authenticated and needs_second_factor(user) and not user.is_verified():  # type: ignore[arg-type,union-attr]
+        if user.is_authenticated and needs_second_factor(user) and not user.is_verified():  # type: ignore[attr-defined]  # django-otp's middleware adds it
             view_name, api = _resolved(request)
             if view_name not in EXEMPT_VIEWS:
                 if api:

@@ -41,7 +41,7 @@ PRODUCTION = ONESTOP_ENV == "production"
 def env_str(name: str, default: str | None = None) -> str:
     """A string setting; in production a missing value without default is fatal."""
     value = os.environ.get(name)
-    if value not in (None, ""):
+    if value:
         return value
     if default is None:
         raise ImproperlyConfigured(f"{name} must be set")
@@ -50,7 +50,7 @@ def env_str(name: str, default: str | None = None) -> str:
 
 def env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
-    if value in (None, ""):
+    if not value:
         return default
     if value.lower() in {"1", "true", "yes", "on"}:
         return True
@@ -61,7 +61,7 @@ def env_bool(name: str, default: bool) -> bool:
 
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
-    if value in (None, ""):
+    if not value:
         return default
     try:
         return int(value)
@@ -71,7 +71,7 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
-    if value in (None, ""):
+    if not value:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
 
@@ -257,7 +257,7 @@ if REDIS_URL:
     # Tasks are idempotent; time limits stay well under the visibility timeout (STYLE.md). A task
     # whose worker died unacknowledged is delivered again once the timeout has passed; a worker
     # looks for such tasks every CELERY_UNACKED_RESTORE_SECONDS (docs/reliability.md).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, int | str | bool] = {
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
         "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_SECONDS", 10),
     }
