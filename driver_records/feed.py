@@ -58,7 +58,7 @@ def record_feed(record: DriverRecord, *, at: datetime | None = None) -> Feed:
         return Feed(FeedState.SUSPENDED, consent)
     if consent is None:
         return Feed(FeedState.NONE, None)
-    by_status = {
+    by_status: dict[str, FeedState] = {
         ConsentStatus.SUSPENDED: FeedState.SUSPENDED,
         ConsentStatus.PENDING: FeedState.PENDING,
         ConsentStatus.REVOKED: FeedState.REVOKED,
@@ -110,5 +110,7 @@ def record_jlis_events(record: DriverRecord, *, limit: int = 10) -> list[JlisEve
     serials.discard("")  # the first link's old value: it names no certificate
     if not serials:
         return []
-    events = JlisEvent.objects.filter(serial__in=serials).order_by("-id")[:limit]
-    return [setattr(e, "reason_text", skip_reason_text(e.reason)) or e for e in events]
+    events = list(JlisEvent.objects.filter(serial__in=serials).order_by("-id")[:limit])
+    for event in events:
+        event.reason_text = skip_reason_text(event.reason)  # type: ignore[attr-defined]  # for the page
+    return events

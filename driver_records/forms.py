@@ -1,6 +1,8 @@
 from datetime import date
+from typing import cast
 
 from django import forms
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from onestop.validators import NoMyNumber, search_refusal
@@ -33,7 +35,8 @@ class RecordSearchForm(forms.Form):
     def clean_q(self) -> str:
         value: str = self.cleaned_data["q"]
         # R14: a whole record number is accepted even when it passes the My Number check.
-        if (refusal := search_refusal(value, self.fields["q"].label)) is not None:
+        label = cast("str | Promise", self.fields["q"].label)  # set on the field above
+        if (refusal := search_refusal(value, label)) is not None:
             raise forms.ValidationError(refusal, code="my_number")
         number = record_number_input(value)
         if number.isdigit() and len(number) != 12:
@@ -76,7 +79,8 @@ class HoldingStatusForm(forms.Form):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.record = record
         allowed = HOLDING_STATUSES_BY_KIND[record.kind]
-        self.fields["holding_status"].choices = [(s.value, s.label) for s in HoldingStatus if s in allowed]
+        choice = cast(forms.ChoiceField, self.fields["holding_status"])  # declared above
+        choice.choices = [(s.value, s.label) for s in HoldingStatus if s in allowed]
         self.fields["holding_status"].initial = record.holding_status
         self.fields["version"].initial = record.version
 

@@ -5,10 +5,11 @@ summarised as one line with its particulars on demand."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.db.models import Field
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -48,7 +49,8 @@ def field_label(name: str) -> str:
     if name in labels:
         return labels[name]
     try:
-        return str(DriverRecord._meta.get_field(name).verbose_name).capitalize()
+        model_field = DriverRecord._meta.get_field(name)
+        return str(model_field.verbose_name).capitalize() if isinstance(model_field, Field) else name
     except Exception:  # a field since removed still shows by its code
         return name
 
@@ -63,11 +65,12 @@ def _value(name: str, text: str) -> object:
             return datetime.fromisoformat(text)
     except ValueError:
         return text
-    choices = {
+    by_field: dict[str, Mapping[str, object]] = {
         "prefecture": dict(PREFECTURE_CHOICES),
         "holding_status": dict(HoldingStatus.choices),
         "kind": dict(RecordKind.choices),
-    }.get(name)
+    }
+    choices = by_field.get(name)
     return str(choices.get(text, text)) if choices else text
 
 

@@ -62,7 +62,7 @@ def _folding() -> dict[int, str]:
     for pair in pairs:
         if len(pair) != 2:
             raise ValueError(f"a variant pair is two characters: {pair!r}")
-        variant, standard = pair
+        variant, standard = pair[0], pair[1]
         if direct.get(variant, standard) != standard:
             raise ValueError(f"{variant} is folded to two forms")
         direct[variant] = standard

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import F, QuerySet
 from django.db.models.functions import Collate
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from consents.governing import governing_consents
@@ -27,7 +28,7 @@ class Eligibility:
     message: str
 
 
-_REFUSALS: dict[str, tuple[str, str]] = {
+_REFUSALS: dict[str, tuple[str, str | Promise]] = {
     HoldingStatus.LICENCE_BOTH: (
         "two_cards",
         _(

@@ -148,7 +148,7 @@ def _batch(
     """One transaction: consecutive "latest information" events set-wise, consent events one by
     one in between (each sees what the events before it did). The events are the pending ones
     among `event_ids`, or the next `limit` pending after id `after`; also returns the last id."""
-    result, waiting = ApplyResult(batches=1), []
+    result, waiting = ApplyResult(batches=1), list[int]()
     with cycle_collector_paused(), transaction.atomic(durable=True):
         events = events_lock_pending(event_ids) if event_ids is not None else events_lock_next(after, limit)
         if events and all(e.kind == EventKind.LATEST_INFO for e in events):

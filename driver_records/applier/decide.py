@@ -79,11 +79,12 @@ def _consent_skip(consent: ConsentView | None, today: date) -> str:
         if consent.last_valid_day is not None and consent.last_valid_day < today:
             return Skip.CONSENT_EXPIRED
         return ""
-    return {
+    skips: dict[str, str] = {
         ConsentStatus.REVOKED: Skip.CONSENT_REVOKED,
         ConsentStatus.EXPIRED: Skip.CONSENT_EXPIRED,
         ConsentStatus.SUSPENDED: Skip.CONSENT_SUSPENDED,
-    }.get(consent.status, Skip.NO_ACTIVE_CONSENT)
+    }
+    return skips.get(consent.status, Skip.NO_ACTIVE_CONSENT)
 
 
 def parse_item(name: str, value: str) -> Any:

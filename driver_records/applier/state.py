@@ -83,7 +83,7 @@ def _event_rows(where: str, params: list[Any], limit: int) -> list[EventRow]:
         [*params, EventStatus.PENDING, *([limit] if limit else [])],
     )
     # JSONField values come back as text on Django's connections; the ORM would decode them so.
-    return [EventRow(*r[:6], json.loads(r[6]) if isinstance(r[6], str) else r[6], r[7]) for r in rows]
+    return [EventRow._make((*r[:6], json.loads(r[6]) if isinstance(r[6], str) else r[6], r[7])) for r in rows]
 
 
 def lock_records_by_serial(serials: Iterable[str]) -> dict[str, RecordState]:
