@@ -17,7 +17,7 @@ from driver_records.models import DriverRecord
 from jlis_gateway.selectors import outbox_failures
 from jlis_gateway.services.resend import resend_refusal
 from onestop.audit import AuditEntry, audit_log
-from onestop.permissions import COUNTER, READERS, SUPERVISORS, role_required
+from onestop.permissions import COUNTER, READERS, SUPERVISORS, role_required, staff_user
 from onestop.roles import is_supervisor
 
 from .errors import ConsentRefused, explain
@@ -45,7 +45,7 @@ def statement_new(request: HttpRequest, record_id: int) -> HttpResponse:
         messages.error(request, explain("no_items"))
         return _record_page(record.pk)
     try:
-        statement = statement_create(record_id=record.pk, items=form.cleaned_data["items"], actor=request.user)
+        statement = statement_create(record_id=record.pk, items=form.cleaned_data["items"], actor=staff_user(request))
     except ConsentRefused as refusal:
         messages.error(request, refusal.message)
         return _record_page(record.pk)
@@ -98,7 +98,10 @@ def statement_demo_sign(request: HttpRequest, statement_id: int) -> HttpResponse
         signature = bytes([signature[0] ^ 0x01]) + signature[1:]
     try:
         consent = consent_register(
-            statement_id=statement.pk, signature=signature, certificate_der=card.certificate_der, actor=request.user
+            statement_id=statement.pk,
+            signature=signature,
+            certificate_der=card.certificate_der,
+            actor=staff_user(request),
         )
     except ConsentRefused as refusal:
         messages.error(request, refusal.message)
@@ -120,7 +123,7 @@ def consent_receipt(request: HttpRequest, consent_id: int) -> HttpResponse:
                 action="consent.view",
                 subject_type="consent",
                 subject_id=str(consent.pk),
-                actor=request.user,  # type: ignore[arg-type]
+                actor=staff_user(request),
                 record_number=consent.record.number,
             )
         )
@@ -145,7 +148,7 @@ def consent_revoke_view(request: HttpRequest, consent_id: int) -> HttpResponse:
     if not form.cleaned_data["confirmed"]:
         return render(request, "consents/revoke.html", {**context, "confirming": True})
     try:
-        consent_revoke(consent_id=consent.pk, actor=request.user, reason=form.cleaned_data["reason"])
+        consent_revoke(consent_id=consent.pk, actor=staff_user(request), reason=form.cleaned_data["reason"])
     except ConsentRefused as refusal:
         messages.error(request, refusal.message)
         return render(request, "consents/revoke.html", context)
@@ -196,7 +199,7 @@ def revocation_slip(request: HttpRequest, consent_id: int) -> HttpResponse:
                 action="consent.view",
                 subject_type="consent",
                 subject_id=str(consent.pk),
-                actor=request.user,  # type: ignore[arg-type]
+                actor=staff_user(request),
                 record_number=consent.record.number,
             )
         )
@@ -219,10 +222,11 @@ def mynaportal_link(request: HttpRequest, record_id: int) -> HttpResponse:
     holder_require(request.user, record, HolderAccess.WRITE)
     form = MynaportalLinkForm(request.POST)
     if not form.is_valid():
-        messages.error(request, form.errors["confirmed"][0])
+        # ErrorList's [] gives the message; django-stubs omit its __getitem__.
+        messages.error(request, form.errors["confirmed"][0])  # type: ignore[arg-type]
         return _record_page(record.pk)
     try:
-        mynaportal_link_record(record_id=record.pk, actor=request.user)
+        mynaportal_link_record(record_id=record.pk, actor=staff_user(request))
     except ConsentRefused as refusal:
         messages.error(request, refusal.message)
     else:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from onestop.audit import AuditEntry, audit_log
-from onestop.permissions import COUNTER, READERS, role_required
+from onestop.permissions import COUNTER, READERS, role_required, staff_user
 
 from .access import HolderAccess, holder_access, holder_require
 from .feed import record_feed, record_jlis_events
@@ -59,7 +59,7 @@ def _audit_view(request: HttpRequest, record: DriverRecord, action: str) -> None
                 action=action,
                 subject_type="driver_record",
                 subject_id=str(record.pk),
-                actor=request.user,  # type: ignore[arg-type]
+                actor=staff_user(request),
                 record_number=record.number,
             )
         )
@@ -119,7 +119,7 @@ def holding_status_change(request: HttpRequest, record_id: int) -> HttpResponse:
             expected_version=form.cleaned_data["version"],
             holding_status=new_status,
             reason=form.cleaned_data["reason"],
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff_user(request),
         )
     except StaleRecordError as stale:
         messages.error(request, str(stale))

@@ -4,11 +4,13 @@ holder's data is audited; auditors' POSTs are refused."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -18,7 +20,7 @@ from consents.models import ConsentStatus
 from driver_records.access import HolderAccess, holder_require
 from driver_records.models import DriverRecord
 from onestop.audit import AuditEntry, audit_log
-from onestop.permissions import OVERSIGHT, SUPERVISORS, role_required
+from onestop.permissions import OVERSIGHT, SUPERVISORS, role_required, staff_user
 from onestop.roles import is_supervisor
 
 from . import forms, services
@@ -57,7 +59,7 @@ def _audit_view(request: HttpRequest, action: str, subject_type: str, subject: A
                 action=action,
                 subject_type=subject_type,
                 subject_id=str(subject.pk),
-                actor=request.user,  # type: ignore[arg-type]
+                actor=staff_user(request),
                 record_number=record.number,
             )
         )
@@ -86,7 +88,7 @@ def suspension_propose(request: HttpRequest, record_id: int) -> HttpResponse:
     form = forms.SuspensionProposeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            proposal = services.suspension_propose(record_id=record.pk, actor=request.user, **form.cleaned_data)
+            proposal = services.suspension_propose(record_id=record.pk, actor=staff_user(request), **form.cleaned_data)
         except SafeguardRefused as refusal:
             messages.error(request, refusal.message)
         else:
@@ -139,10 +141,10 @@ def suspension_detail(request: HttpRequest, suspension_id: int) -> HttpResponse:
         return render(request, "safeguards/suspension_detail.html", {**context, "confirming": data["decision"]})
     try:
         if data["decision"] == form.CONFIRM:
-            services.suspension_confirm(request_id=proposal.pk, actor=request.user, note=data["note"])
+            services.suspension_confirm(request_id=proposal.pk, actor=staff_user(request), note=data["note"])
             messages.success(request, _("The service is stopped for this holder and the collected data is erased."))
         else:
-            services.suspension_reject(request_id=proposal.pk, actor=request.user, note=data["note"])
+            services.suspension_reject(request_id=proposal.pk, actor=staff_user(request), note=data["note"])
             messages.success(request, _("The proposal is rejected. Nothing was changed for the holder."))
     except SafeguardRefused as failure:
         messages.error(request, failure.message)
@@ -160,7 +162,9 @@ def disclosure_new(request: HttpRequest, record_id: int) -> HttpResponse:
     form = forms.DisclosureRegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            disclosure = services.disclosure_register(record_id=record.pk, actor=request.user, **form.cleaned_data)
+            disclosure = services.disclosure_register(
+                record_id=record.pk, actor=staff_user(request), **form.cleaned_data
+            )
         except SafeguardRefused as refusal:
             messages.error(request, refusal.message)
         else:
@@ -170,7 +174,8 @@ def disclosure_new(request: HttpRequest, record_id: int) -> HttpResponse:
 
 
 # The step a status waits for: (POSTed step name, form, service).
-NEXT_STEP = {
+# Each step: its name, its form and the service it calls.
+NEXT_STEP: dict[str, tuple[str, type[Form], Callable[..., object]]] = {
     DisclosureStatus.RECEIVED: ("identity", forms.IdentityCheckForm, services.disclosure_identity_check),
     DisclosureStatus.IDENTITY_CHECKED: ("fee", forms.FeeForm, services.disclosure_fee_record),
     DisclosureStatus.FEE_PAID: ("answer", forms.AnswerForm, services.disclosure_answer),
@@ -197,7 +202,7 @@ def disclosure_detail(request: HttpRequest, disclosure_id: int) -> HttpResponse:
         if posted_form.is_valid():
             data = {k: v for k, v in posted_form.cleaned_data.items() if k != "confirmed"}
             try:
-                service(request_id=disclosure.pk, actor=request.user, **data)
+                service(request_id=disclosure.pk, actor=staff_user(request), **data)
             except SafeguardRefused as refusal:
                 messages.error(request, refusal.message)
             else:
