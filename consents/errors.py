@@ -7,7 +7,8 @@ happened and, where the clerk can act, what to do.
 
 from __future__ import annotations
 
-from django.utils.functional import Promise
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy as _
 
 from safeguards.messages import SERVICE_SUSPENDED, SERVICE_SUSPENDED_MESSAGE
@@ -15,7 +16,10 @@ from safeguards.messages import SERVICE_SUSPENDED, SERVICE_SUSPENDED_MESSAGE
 from .jpki.errors import MESSAGES as JPKI_MESSAGES
 from .jpki.errors import JpkiErrorCode
 
-EXPLANATIONS: dict[str, Promise] = {
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
+EXPLANATIONS: dict[str, StrPromise] = {
     # Starting (R1, R2, R4, R17).
     "not_eligible": _("This holder cannot use the one-stop service."),
     "wrong_prefecture": _(

@@ -111,7 +111,9 @@ def pending_warning(*, record: DriverRecord) -> PendingWarning | None:
 def statements_open(*, who: Any, limit: int = 20) -> QuerySet[ConsentStatement]:
     """Statements made at the caller's office that can still be signed (unused, unexpired), for
     holders who still live in its prefecture (the object-scope rule), newest first."""
-    rows = ConsentStatement.objects.select_related("record", "office", "terms_version").filter(
+    # A caller without an office matches nothing (IS NULL on a required column); the django-stubs
+    # plugin refuses None for a required foreign key.
+    rows = ConsentStatement.objects.select_related("record", "office", "terms_version").filter(  # type: ignore[misc]
         office_id=getattr(who, "office_id", None), used_at__isnull=True, expires_at__gt=timezone.now()
     )
     return holders_readable(who, rows, "record__prefecture").order_by("-created_at", "-id")[:limit]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -25,9 +25,10 @@ from driver_records.models import DriverRecord
 from onestop.audit import AuditEntry, audit_log
 from onestop.idempotency import HEADER as IDEMPOTENCY_HEADER
 from onestop.idempotency import KEY_SHAPE as IDEMPOTENCY_KEY_SHAPE
+from onestop.models import User
 
 from ..errors import ConsentRefused, explain
-from ..models import ConsentStatement
+from ..models import ConsentStatement, CounterTerminal
 from ..selectors import consent_status, statements_open
 from ..services import consent_register, statement_create
 from ..services._common import audit_who
@@ -138,6 +139,12 @@ ERRORS = {code: OpenApiResponse(ErrorSerializer, description=text) for code, tex
 ]}  # fmt: skip
 
 
+def _caller(request: Request) -> User | CounterTerminal:
+    """Who the view's permission classes let in: a signed-in user or a counter terminal (whose
+    token authentication puts it in request.user, which DRF's stubs type as a user only)."""
+    return cast("User | CounterTerminal", request.user)
+
+
 def _statement_for(request: Request, statement_id: int) -> ConsentStatement:
     statement = (
         ConsentStatement.objects.select_related("record", "office", "terms_version").filter(pk=statement_id).first()
@@ -176,7 +183,9 @@ class StatementsView(CounterAPIView):
         form = StatementCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         statement = statement_create(
-            record_id=form.validated_data["record_id"], items=form.validated_data["items"], actor=request.user
+            record_id=form.validated_data["record_id"],
+            items=form.validated_data["items"],
+            actor=cast(User, request.user),  # CounterStaff lets only signed-in staff make statements
         )
         return Response(StatementSerializer(statement).data, status=status.HTTP_201_CREATED)
 
@@ -217,7 +226,7 @@ class StatementSignatureView(CounterAPIView):
             statement_id=statement_id,
             signature=form.validated_data["signature"],
             certificate_der=form.validated_data["certificate"],
-            actor=request.user,
+            actor=_caller(request),
         )
         return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
 
@@ -242,7 +251,7 @@ class RecordConsentStatusView(CounterAPIView):
                     subject_type="driver_record",
                     subject_id=str(record.pk),
                     record_number=record.number,
-                    **audit_who(request.user),
+                    **audit_who(_caller(request)),
                 )
             )
         return Response(ConsentStatusSerializer(consent_status(record=record)).data)

@@ -49,7 +49,7 @@ def key_id_of(certificate: x509.Certificate) -> str:
     try:
         return certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest.hex()
     except x509.ExtensionNotFound:
-        return x509.SubjectKeyIdentifier.from_public_key(certificate.public_key()).digest.hex()  # type: ignore[arg-type]
+        return x509.SubjectKeyIdentifier.from_public_key(certificate.public_key()).digest.hex()
 
 
 def names_user_authentication_ca(name: x509.Name) -> bool:
