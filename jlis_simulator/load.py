@@ -60,7 +60,7 @@ def generate(
     for i in range(holder_count):
         holder_id = first_id + i
         name = f"{FAMILY[rng.randrange(len(FAMILY))]}　{GIVEN[rng.randrange(len(GIVEN))]}"
-        person = {
+        person: dict[str, Any] = {
             "name": name,
             "address": ADDRESSES[rng.randrange(len(ADDRESSES))],
             "birth_date": (date(1950, 1, 1) + timedelta(days=rng.randrange(20000))).isoformat(),

@@ -19,13 +19,17 @@ personal data either) have the request id.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import sentry_sdk
 from sentry_sdk.integrations.celery import CeleryIntegration
 from sentry_sdk.integrations.django import DjangoIntegration
 from sentry_sdk.transport import Transport
+
+if TYPE_CHECKING:
+    from sentry_sdk.types import Event, Hint
 
 SCRUBBED = "[scrubbed]"
 _CJK = "\u3000-\u303f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
@@ -92,6 +96,8 @@ def scrub_breadcrumb(crumb: dict[str, Any], hint: dict[str, Any] | None = None) 
 def error_tracking_init(
     *, dsn: str, environment: str, release: str = "", transport: type[Transport] | None = None
 ) -> None:
+    # sentry names the event with a TypedDict; scrub_event takes it as the plain dict it is.
+    scrub = cast("Callable[[Event, Hint], Event | None]", scrub_event)
     sentry_sdk.init(
         dsn=dsn,
         environment=environment,
@@ -109,8 +115,8 @@ def error_tracking_init(
             "stack_frame_variables": False,
         },
         max_request_body_size="never",
-        before_send=scrub_event,
-        before_send_transaction=scrub_event,
+        before_send=scrub,
+        before_send_transaction=scrub,
         before_breadcrumb=scrub_breadcrumb,
         traces_sample_rate=0.0,
         transport=transport,

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Field
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -80,7 +81,8 @@ def _event_data(payload: dict[str, Any]) -> list[tuple[str, str]]:
 
 def _field_label(name: str) -> str:
     try:
-        return str(DriverRecord._meta.get_field(name).verbose_name)
+        # The history names the record's own columns, never a relation.
+        return str(cast("Field[Any, Any]", DriverRecord._meta.get_field(name)).verbose_name)
     except FieldDoesNotExist:
         return name
 
