@@ -4,8 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 export PYTHONDONTWRITEBYTECODE := 1
+# mypy with django-stubs ([tool.mypy] in pyproject.toml; `make lint`, `make test`, `make types`): the
+# plugin imports the settings, read in the development profile so that no secret or service is needed.
+MYPY := ONESTOP_ENV=development $(BIN)/mypy
 
-.PHONY: run test lint format bench install migrate messages clean browser promtool pcsc screenshots mutation
+.PHONY: run test lint types format bench install migrate messages clean browser promtool pcsc screenshots mutation
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +33,7 @@ run: migrate
 
 test: install browser promtool pcsc
 	$(BIN)/ruff check .
+	$(MYPY)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The end-to-end tests drive Debian's chromium (Playwright's own browser download does not work
@@ -71,6 +75,10 @@ screenshots: install browser
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MYPY)
+
+types: install
+	$(MYPY)
 
 format: install
 	$(BIN)/ruff format .
@@ -100,4 +108,4 @@ messages: install
 	$(BIN)/python manage.py compilemessages --ignore '.venv/*'
 
 clean:
-	rm -rf $(VENV) var staticfiles mutants
+	rm -rf $(VENV) var staticfiles mutants .mypy_cache
