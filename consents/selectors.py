@@ -236,11 +236,12 @@ def office_worklist(*, who: Any, now: datetime | None = None) -> OfficeDay:
     start = datetime.combine(day, time(0), tzinfo=JST)
     end = start + timedelta(days=1)
     consents = holders_readable(who, Consent.objects.select_related("record"), "record__prefecture")
+    # A caller without an office matches nothing (IS NULL); the plugin refuses None (statements_open).
     lists = {
-        "registered": consents.filter(office_id=office_id, created_at__gte=start, created_at__lt=end).order_by(
+        "registered": consents.filter(office_id=office_id, created_at__gte=start, created_at__lt=end).order_by(  # type: ignore[misc]
             "-created_at", "-id"
         ),
-        "revoked": consents.filter(
+        "revoked": consents.filter(  # type: ignore[misc]
             revoked_by__office_id=office_id, revoked_channel=Channel.COUNTER, revoked_at__gte=start, revoked_at__lt=end
         ).order_by("-revoked_at", "-id"),
         "waiting": consents.filter(status=ConsentStatus.PENDING).select_related("office").order_by("created_at", "id"),
