@@ -175,7 +175,7 @@ def consent_withdraw_view(request: HttpRequest, consent_id: int) -> HttpResponse
     if not form.cleaned_data["confirmed"]:
         return render(request, "consents/withdraw.html", {**context, "confirming": True})
     try:
-        consent_withdraw(consent_id=consent.pk, actor=request.user, reason=form.cleaned_data["reason"])
+        consent_withdraw(consent_id=consent.pk, actor=staff_user(request), reason=form.cleaned_data["reason"])
     except ConsentRefused as refusal:
         consent.refresh_from_db()
         messages.error(request, refusal.message)

@@ -16,7 +16,7 @@ from kombu.exceptions import OperationalError
 
 from consents.jpki.revocation import crl_states
 from driver_records.access import HolderAccess, holder_require
-from onestop.permissions import OVERSIGHT, SUPERVISORS, role_required
+from onestop.permissions import OVERSIGHT, SUPERVISORS, role_required, staff_user
 
 from .models import OutboxMessage
 from .selectors import gateway_status
@@ -70,7 +70,7 @@ def outbox_resend_view(request: HttpRequest, message_id: int) -> HttpResponse:
     if request.method != "POST" or request.POST.get("confirmed") != "1":
         return render(request, "jlis_gateway/resend.html", context)
     try:
-        outbox_resend(message_id=message.pk, actor=request.user)  # type: ignore[arg-type]
+        outbox_resend(message_id=message.pk, actor=staff_user(request))
     except ResendRefused as refused:
         messages.error(request, refused.message)
         return render(request, "jlis_gateway/resend.html", context)
