@@ -26,11 +26,17 @@ _REFUSAL_CODES = {
     "consent_not_found": gettext_lazy("J-LIS knows no such consent"),
     "consent_not_revocable": gettext_lazy("the consent cannot be revoked at J-LIS (J-LIS rejected it)"),
     "idempotency_key_reused": gettext_lazy("the message's key was used for another request"),
+    "consent_already_reflected": gettext_lazy(
+        "J-LIS had already reflected the consent, so it cannot be withdrawn: it was revoked instead"
+    ),
 }
 # What the relay writes for a row it cannot send at all (services/relay.py, _Unsendable).
 _UNSENDABLE = {
     "the consent's signed statement is no longer held": gettext_lazy(
         "Not sent: the signed statement is no longer held (erased)"
+    ),
+    "not sent: the consent was withdrawn": gettext_lazy(
+        "Not sent: the consent was withdrawn before it was sent (nothing to do)"
     ),
     "J-LIS holds no such consent": gettext_lazy(
         "Not sent: J-LIS never accepted the consent's submission, so there is nothing to revoke there"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.utils import translation
 
+from consents.services.withdrawal import NOT_SENT
 from jlis_gateway.errors import error_words
 
 GENERIC = "J-LISとの通信でエラーが発生しました"
@@ -20,6 +21,8 @@ GENERIC = "J-LISとの通信でエラーが発生しました"
         ("J-LIS refused: HTTP 409 idempotency_key_reused: this key was used", "別の要求"),
         ("the consent's signed statement is no longer held", "消去"),
         ("J-LIS holds no such consent (its submission was never accepted)", "取り消すものがありません"),
+        (NOT_SENT, "送信前に受付が取り下げられました"),
+        ("J-LIS refused: HTTP 409 consent_already_reflected: reflected on 2026-12-01", "代わりに取り消しました"),
     ],
 )
 def test_each_refusal_and_unsendable_row_is_said_in_japanese(stored, meaning):
