@@ -108,6 +108,14 @@ def pending_warning(*, record: DriverRecord) -> PendingWarning | None:
     return PendingWarning(pending) if pending else None
 
 
+def pending_warning_of(status: ConsentStatusView) -> PendingWarning | None:
+    """pending_warning from a status already read (the holder page's): no query of its own. The
+    governing consent is among those waiting when none is active yet."""
+    waiting = [c for c in (status.current, *status.pending) if c is not None and c.status == ConsentStatus.PENDING]
+    pending = sorted(waiting, key=lambda consent: consent.pk)[-RECENT_CONSENTS:]
+    return PendingWarning(pending) if pending else None
+
+
 def statements_open(*, who: Any, limit: int = 20) -> QuerySet[ConsentStatement]:
     """Statements made at the caller's office that can still be signed (unused, unexpired), for
     holders who still live in its prefecture (the object-scope rule), newest first."""

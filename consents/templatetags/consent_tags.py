@@ -15,7 +15,7 @@ from onestop.roles import is_counter_staff, is_supervisor
 from ..errors import explain
 from ..forms import ItemsForm, MynaportalLinkForm
 from ..models import Consent, ConsentStatus
-from ..selectors import consent_start_refusal, consent_status, items_label, pending_warning
+from ..selectors import consent_start_refusal, consent_status, items_label, pending_warning_of
 
 register = template.Library()
 
@@ -36,7 +36,7 @@ def consent_section(context: template.Context, record: DriverRecord, eligibility
         "status": status,
         "current": status.current,
         "past": consent_history(record=record, current=status.current),
-        "warning": pending_warning(record=record),
+        "warning": pending_warning_of(status),
         "may_start": may_start,
         "is_counter_staff": counter,
         "is_supervisor": is_supervisor(user),
