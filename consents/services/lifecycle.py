@@ -14,6 +14,7 @@ from datetime import date, datetime
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from driver_records.access import office_serves
@@ -302,11 +303,10 @@ def consent_revoke_elsewhere(
         return EventOutcome(True, "", consent)
 
 
-def consent_revoke(*, consent_id: int, actor: User, reason: str) -> Consent:
-    """A supervisor revokes a consent at the counter of the holder's residence (R9, R4).
-
-    J-LIS is told through the outbox; after this nothing more is applied for the consent.
-    """
+def supervisor_reason(actor: User, reason: str, field: str | Promise) -> str:
+    """A supervisor's reason for ending a consent (revoking, withdrawing): only a supervisor ends
+    one (R9); the reason on one line, given, bounded, and without a My Number (R14: `field`
+    names it in the refusal)."""
     if not is_supervisor(actor):
         raise ConsentRefused("forbidden")
     reason = " ".join(reason.split())
@@ -315,16 +315,32 @@ def consent_revoke(*, consent_id: int, actor: User, reason: str) -> Consent:
     if len(reason) > REVOKE_REASON_MAX:
         raise ConsentRefused("reason_too_long")
     if contains_my_number(reason):  # R14
-        raise ConsentRefused("contains_my_number", my_number_refusal(_("Reason for revoking")))
+        raise ConsentRefused("contains_my_number", my_number_refusal(field))
+    return reason
+
+
+def locked_at_the_counter(consent_id: int, actor: User) -> tuple[DriverRecord, Consent]:
+    """The consent and its record, locked, for a staff member of the holder's prefecture only
+    (R9, R4: the one object-scope rule). Inside the caller's transaction."""
+    locked = _locked(consent_id)
+    if locked is None:
+        raise ConsentRefused("consent_not_found")
+    record, consent = locked
+    if actor.office is None:
+        raise ConsentRefused("no_office")
+    if not office_serves(actor.office, record.prefecture):
+        raise ConsentRefused("wrong_prefecture")
+    return record, consent
+
+
+def consent_revoke(*, consent_id: int, actor: User, reason: str) -> Consent:
+    """A supervisor revokes a consent at the counter of the holder's residence (R9, R4).
+
+    J-LIS is told through the outbox; after this nothing more is applied for the consent.
+    """
+    reason = supervisor_reason(actor, reason, _("Reason for revoking"))
     with transaction.atomic(durable=True):
-        locked = _locked(consent_id)
-        if locked is None:
-            raise ConsentRefused("consent_not_found")
-        record, consent = locked
-        if actor.office is None:
-            raise ConsentRefused("no_office")
-        if not office_serves(actor.office, record.prefecture):  # R9, R4: the one object-scope rule
-            raise ConsentRefused("wrong_prefecture")
+        _record, consent = locked_at_the_counter(consent_id, actor)
         if consent.status not in REVOCABLE:
             raise ConsentRefused("not_revocable")
         now = timezone.now()

@@ -19,17 +19,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from driver_records.access import office_serves
 from jlis_gateway.models import OutboxKind, OutboxMessage, OutboxStatus
 from jlis_gateway.outbox import outbox_enqueue
 from onestop.models import User
-from onestop.roles import is_supervisor
-from onestop.validators import contains_my_number, my_number_refusal
 
 from ..errors import ConsentRefused
 from ..models import Channel, Consent, ConsentStatus
 from ._common import audit_consent
-from .lifecycle import REVOKE_REASON_MAX, _locked
+from .lifecycle import _locked, locked_at_the_counter, supervisor_reason
 
 NOT_SENT = "not sent: the consent was withdrawn before it was sent"
 REFUSED_CODE = "consent_already_reflected"
@@ -38,24 +35,9 @@ REFUSED_CODE = "consent_already_reflected"
 def consent_withdraw(*, consent_id: int, actor: User, reason: str) -> Consent:
     """A supervisor withdraws a pending consent taken by mistake. A submission not yet claimed by
     the relay is never sent; one that is being sent or was sent is followed by a cancel."""
-    if not is_supervisor(actor):
-        raise ConsentRefused("forbidden")
-    reason = " ".join(reason.split())
-    if not reason:
-        raise ConsentRefused("reason_required")
-    if len(reason) > REVOKE_REASON_MAX:
-        raise ConsentRefused("reason_too_long")
-    if contains_my_number(reason):  # R14
-        raise ConsentRefused("contains_my_number", my_number_refusal(_("Reason for withdrawing")))
+    reason = supervisor_reason(actor, reason, _("Reason for withdrawing"))
     with transaction.atomic(durable=True):
-        locked = _locked(consent_id)
-        if locked is None:
-            raise ConsentRefused("consent_not_found")
-        record, consent = locked
-        if actor.office is None:
-            raise ConsentRefused("no_office")
-        if not office_serves(actor.office, record.prefecture):  # R4: the one object-scope rule
-            raise ConsentRefused("wrong_prefecture")
+        _record, consent = locked_at_the_counter(consent_id, actor)
         if consent.status == ConsentStatus.ACTIVE:
             raise ConsentRefused("withdraw_reflected")  # J-LIS's reflection reached us first
         if consent.status != ConsentStatus.PENDING:
