@@ -110,13 +110,8 @@ def statement_demo_sign(request: HttpRequest, statement_id: int) -> HttpResponse
     return redirect("consents:receipt", consent.pk)
 
 
-@role_required(*READERS)
-@require_safe
-def consent_receipt(request: HttpRequest, consent_id: int) -> HttpResponse:
-    consent = get_object_or_404(
-        Consent.objects.select_related("record", "office", "terms_version", "clerk"), pk=consent_id
-    )
-    holder_require(request.user, consent.record, HolderAccess.READ)
+def _audit_view(request: HttpRequest, consent: Consent) -> None:
+    """Every view of a consent's page for the holder (receipt, slip) is audited."""
     with transaction.atomic():
         audit_log(
             AuditEntry(
@@ -127,6 +122,16 @@ def consent_receipt(request: HttpRequest, consent_id: int) -> HttpResponse:
                 record_number=consent.record.number,
             )
         )
+
+
+@role_required(*READERS)
+@require_safe
+def consent_receipt(request: HttpRequest, consent_id: int) -> HttpResponse:
+    consent = get_object_or_404(
+        Consent.objects.select_related("record", "office", "terms_version", "clerk"), pk=consent_id
+    )
+    holder_require(request.user, consent.record, HolderAccess.READ)
+    _audit_view(request, consent)
     context = {
         "consent": consent,
         "record": consent.record,
@@ -193,16 +198,7 @@ def revocation_slip(request: HttpRequest, consent_id: int) -> HttpResponse:
     holder_require(request.user, consent.record, HolderAccess.READ)
     if consent.status != ConsentStatus.REVOKED:
         raise Http404
-    with transaction.atomic():
-        audit_log(
-            AuditEntry(
-                action="consent.view",
-                subject_type="consent",
-                subject_id=str(consent.pk),
-                actor=staff_user(request),
-                record_number=consent.record.number,
-            )
-        )
+    _audit_view(request, consent)
     revoked_by = consent.revoked_by
     context = {
         "consent": consent,

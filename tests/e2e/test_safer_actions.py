@@ -25,7 +25,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 REASON = "本人の申出により従来の免許証を交付"
 
 
-def test_r12_a_holding_status_change_asks_for_a_reason_and_a_confirmation(page, axe, screenshot, live_server):
+def ask_to_record_two_cards(page) -> DriverRecord:
+    """A clerk asks to record that a card-only holder now holds two cards, with a reason."""
     seed_demo()
     record = tokyo_card_holder()
     as_user(page, "clerk")
@@ -35,6 +36,11 @@ def test_r12_a_holding_status_change_asks_for_a_reason_and_a_confirmation(page, 
     form.get_by_label("新しい保有状況").select_option(label="2枚持ち")
     form.get_by_label("変更の理由").fill(REASON)
     form.get_by_role("button", name="次へ").click()
+    return record
+
+
+def test_r12_a_holding_status_change_asks_for_a_reason_and_a_confirmation(page, axe, screenshot, live_server):
+    record = ask_to_record_two_cards(page)
 
     # The confirmation says what the change does (R12) and changes nothing yet.
     confirm = page.get_by_test_id("holding-confirm")
@@ -56,15 +62,7 @@ def test_r12_a_holding_status_change_asks_for_a_reason_and_a_confirmation(page, 
 
 
 def test_r12_cancelling_the_confirmation_changes_nothing(page, live_server):
-    seed_demo()
-    record = tokyo_card_holder()
-    as_user(page, "clerk")
-    open_holder(page, record)
-    page.get_by_text("保有状況の変更を記録").click()
-    form = page.get_by_test_id("holding-form")
-    form.get_by_label("新しい保有状況").select_option(label="2枚持ち")
-    form.get_by_label("変更の理由").fill(REASON)
-    form.get_by_role("button", name="次へ").click()
+    record = ask_to_record_two_cards(page)
     page.get_by_role("link", name="やめる").click()
     expect(page.get_by_test_id("holding-status")).to_have_text("マイナ免許証のみ")
     assert DriverRecord.objects.get(pk=record.pk).feed_stopped_at is None
