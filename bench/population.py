@@ -96,7 +96,7 @@ def records_create(*, count: int, linked: int, now: datetime, first_id: int = 1)
             f"""
             INSERT INTO driver_records_driverrecord (id, kind, number, name, name_key, birth_date, address,
                 holding_status, holding_status_changed_at, feed_stopped_at, cert_serial,
-                cert_issuer_key_id, cert_not_after, jlis_seq, version, created_at, updated_at)
+                cert_issuer_key_id, cert_not_after, jlis_seq, cert_seq, version, created_at, updated_at)
             OVERRIDING SYSTEM VALUE
             SELECT i,
                    CASE WHEN i %% 7 = 0 THEN 'driving_history' ELSE 'licence' END,
@@ -117,7 +117,7 @@ def records_create(*, count: int, linked: int, now: datetime, first_id: int = 1)
                         WHEN {category} = 'cert_expired' THEN %(now)s - interval '30 days'
                         ELSE %(now)s + interval '3 years' END,
                    CASE WHEN i < %(linked_end)s AND {category} = 'ahead' THEN %(ahead)s ELSE 0 END,
-                   1, %(created)s, %(created)s
+                   0, 1, %(created)s, %(created)s
             FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i
             """,
             {
@@ -154,7 +154,7 @@ def consents_create(*, first_id: int, last_id: int, now: datetime) -> None:
             INSERT INTO consents_consent (reference, items, channel, statement_bytes, statement_sha256, signature,
                 certificate, verification, cert_serial, cert_issuer_key_id, status, jlis_consent_id, created_at,
                 consent_date, first_day, last_valid_day, rejected_reason, revoked_at, revoked_channel,
-                revoked_reason, record_id, terms_version_id)
+                revoked_reason, withdrawn_reason, jlis_seq, record_id, terms_version_id)
             SELECT 'B-' || r.id, (%(items)s::jsonb[])[1 + r.id %% %(n_items)s], 'counter', '', '', '', '', '{{}}',
                    r.cert_serial, r.cert_issuer_key_id,
                    CASE WHEN {category} = 'revoked' THEN 'revoked' ELSE 'active' END,
@@ -163,7 +163,7 @@ def consents_create(*, first_id: int, last_id: int, now: datetime) -> None:
                    CASE WHEN {category} = 'consent_expired' THEN %(old_day)s + 1 ELSE %(day)s + 1 END,
                    CASE WHEN {category} = 'consent_expired' THEN %(old_day)s + 3652 ELSE %(day)s + 3652 END,
                    '', CASE WHEN {category} = 'revoked' THEN %(now)s - interval '5 days' END,
-                   CASE WHEN {category} = 'revoked' THEN 'mynaportal' ELSE '' END, '', r.id, %(terms)s
+                   CASE WHEN {category} = 'revoked' THEN 'mynaportal' ELSE '' END, '', '', 0, r.id, %(terms)s
             FROM driver_records_driverrecord AS r
             WHERE r.id BETWEEN %(first)s AND %(last)s AND {category} <> 'no_consent'
             """,
@@ -322,26 +322,26 @@ def simulator_holders_create(holders: list[dict[str, Any]], *, first_id: int, no
     with connection.cursor() as cursor:
         with cursor.cursor.copy(
             "COPY driver_records_driverrecord (id, kind, number, name, name_key, birth_date, address,"
-            " holding_status, cert_serial, cert_issuer_key_id, cert_not_after, jlis_seq, version, created_at,"
-            " updated_at) FROM STDIN"
+            " holding_status, cert_serial, cert_issuer_key_id, cert_not_after, jlis_seq, cert_seq, version,"
+            " created_at, updated_at) FROM STDIN"
         ) as copy:
             for n, h in enumerate(holders):
                 copy.write_row(
                     (first_id + n, "licence", f"50{first_id + n:010d}", h["name"], name_search_key(h["name"]),
                      h["birth_date"], h["address"], "licence_card_only", h["serial"], ISSUER_KEY_ID,
-                     now + timedelta(days=3 * 365), 0, 1, created, created)
+                     now + timedelta(days=3 * 365), 0, 0, 1, created, created)
                 )  # fmt: skip
         with cursor.cursor.copy(
             "COPY consents_consent (reference, items, channel, statement_bytes, statement_sha256, signature,"
             " certificate, verification, cert_serial, cert_issuer_key_id, status, jlis_consent_id, created_at,"
             " consent_date, first_day, last_valid_day, rejected_reason, revoked_channel, revoked_reason,"
-            " record_id, terms_version_id) FROM STDIN"
+            " withdrawn_reason, jlis_seq, record_id, terms_version_id) FROM STDIN"
         ) as copy:
             for n, h in enumerate(holders):
                 copy.write_row(
                     (f"S-{first_id + n}", json.dumps(h["items"]), "counter", b"", "", b"", b"", "{}", h["serial"],
                      ISSUER_KEY_ID, "active", h["consent_id"], created, day, day + timedelta(days=1),
-                     day + timedelta(days=3652), "", "", "", first_id + n, terms)
+                     day + timedelta(days=3652), "", "", "", "", 0, first_id + n, terms)
                 )  # fmt: skip
         cursor.execute(
             "SELECT setval(pg_get_serial_sequence('driver_records_driverrecord', 'id'), "
