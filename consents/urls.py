@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:consent_id>/withdraw/", views.consent_withdraw_view, name="withdraw"),
     path("<int:consent_id>/revocation-slip/", views.revocation_slip, name="revocation-slip"),
     path("worklist/", views.worklist, name="worklist"),
+    path("outbox/<int:message_id>/resend/", views.outbox_resend_view, name="outbox-resend"),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -10,12 +12,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from driver_records.access import HolderAccess, holder_require
 from driver_records.models import DriverRecord
-from jlis_gateway.selectors import outbox_failures
-from jlis_gateway.services.resend import resend_refusal
+from jlis_gateway.selectors import outbox_failures, outbox_message
 from onestop.audit import AuditEntry, audit_log
 from onestop.permissions import COUNTER, READERS, SUPERVISORS, role_required, staff_user
 from onestop.roles import is_supervisor
@@ -26,6 +27,9 @@ from .models import Consent, ConsentStatement, ConsentStatus
 from .period import japan_date
 from .selectors import WORKLIST_ROWS, consent_in_force, items_label, office_worklist, pending_warning
 from .services import consent_register, consent_revoke, consent_withdraw, mynaportal_link_record, statement_create
+from .services.resend import ResendRefused, outbox_resend, resend_refusal
+
+logger = logging.getLogger(__name__)
 
 # How often the statement page asks whether the holder has signed (static/js/statement_wait.js).
 STATEMENT_POLL_SECONDS = 3
@@ -239,8 +243,35 @@ def worklist(request: HttpRequest) -> HttpResponse:
     context = {
         "day": office_worklist(who=request.user),
         "failures": failures,
-        # A supervisor may send again a message the relay gave up on (jlis_gateway resend).
+        # A supervisor may send again a message the relay gave up on (outbox_resend_view).
         "resendable": {m.pk for m in failures if resend_refusal(m) is None} if is_supervisor(request.user) else set(),
         "rows": WORKLIST_ROWS,
     }
     return render(request, "consents/worklist.html", context)
+
+
+@role_required(*SUPERVISORS)
+@require_http_methods(["GET", "HEAD", "POST"])
+def outbox_resend_view(request: HttpRequest, message_id: int) -> HttpResponse:
+    """Send again a message the relay gave up on: the page says what will be sent, the POST
+    with its confirmation does it (the service asks again under lock)."""
+    message = outbox_message(message_id=message_id)
+    if message is None:
+        raise Http404
+    holder_require(request.user, message.consent.record, HolderAccess.WRITE)  # R4: the holder's counters
+    refusal = resend_refusal(message)
+    context = {
+        "message": message,
+        "record": message.consent.record,
+        "refusal": ResendRefused(refusal) if refusal else None,
+    }
+    if request.method != "POST" or request.POST.get("confirmed") != "1":
+        return render(request, "consents/resend.html", context)
+    try:
+        outbox_resend(message_id=message.pk, actor=staff_user(request))
+    except ResendRefused as refused:
+        messages.error(request, refused.message)
+        return render(request, "consents/resend.html", context)
+    logger.info("outbox row %s sent again by user %s", message.pk, request.user.pk)
+    messages.success(request, _("The message will be sent to J-LIS again, with the same key."))
+    return redirect("consents:worklist")

@@ -6,8 +6,6 @@ from django.db import models
 from django.db.models.fields.json import KeyTextTransform
 from django.utils.translation import gettext_lazy as _
 
-from consents.models import Consent
-
 
 class EventKind(models.TextChoices):
     CONSENT_REFLECTED = "consent_reflected", _("Consent reflected")
@@ -132,7 +130,7 @@ class OutboxMessage(models.Model):
     """A call to J-LIS written in the same transaction as the change that needs it."""
 
     kind = models.CharField(_("kind"), max_length=20, choices=OutboxKind.choices)
-    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="outbox")
+    consent = models.ForeignKey("consents.Consent", on_delete=models.PROTECT, related_name="outbox")
     # Sent once per row: J-LIS deduplicates on this key (the row's idempotency key).
     idempotency_key = models.CharField(max_length=64, unique=True)
     payload = models.JSONField(default=dict)

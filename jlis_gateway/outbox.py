@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 from functools import partial
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
 
-from consents.models import Consent
-
 from .models import OutboxKind, OutboxMessage
+
+if TYPE_CHECKING:  # consents sits above the gateway: a type only, never imported at run time
+    from consents.models import Consent
 
 
 def outbox_enqueue(*, kind: OutboxKind, consent: Consent) -> OutboxMessage:

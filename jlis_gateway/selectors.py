@@ -27,6 +27,11 @@ class GatewayStatus:
     outbox_problems: list[OutboxMessage]
 
 
+def outbox_message(*, message_id: int) -> OutboxMessage | None:
+    """One outbox row with its consent and the consent's record, or None."""
+    return OutboxMessage.objects.select_related("consent__record").filter(pk=message_id).first()
+
+
 def gateway_status() -> GatewayStatus:
     poll = PollState.objects.filter(name=FEED).first()
     events = JlisEvent.objects.aggregate(

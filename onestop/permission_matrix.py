@@ -232,9 +232,7 @@ RULES: dict[str, Rule] = {
         holder_get=Reach.WRITE,
         holder_post=Reach.WRITE,
     ),
-    "gateway:monitor": Rule(Zone.PAGE, OVERSIGHT, None, "The J-LIS gateway monitor: polls, lag, outbox, failures."),
-    "gateway:poll_now": Rule(Zone.PAGE, None, SUPERVISORS, "Queue a poll of J-LIS now."),
-    "gateway:outbox-resend": Rule(
+    "consents:outbox-resend": Rule(
         Zone.PAGE,
         SUPERVISORS,
         SUPERVISORS,
@@ -242,6 +240,8 @@ RULES: dict[str, Rule] = {
         holder_get=Reach.WRITE,
         holder_post=Reach.WRITE,
     ),
+    "gateway:monitor": Rule(Zone.PAGE, OVERSIGHT, None, "The J-LIS gateway monitor: polls, lag, outbox, failures."),
+    "gateway:poll_now": Rule(Zone.PAGE, None, SUPERVISORS, "Queue a poll of J-LIS now."),
     "safeguards:home": Rule(Zone.PAGE, OVERSIGHT, None, "Suspensions waiting for a second supervisor; disclosures."),
     "safeguards:suspension-propose": Rule(
         Zone.PAGE,

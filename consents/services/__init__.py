@@ -4,6 +4,7 @@ events join the caller's transaction (see lifecycle)."""
 from .lifecycle import (
     EventOutcome,
     consent_expire_due,
+    consent_jlis_id_record,
     consent_reflect,
     consent_reject,
     consent_revoke,
@@ -17,6 +18,7 @@ from .withdrawal import consent_withdraw, consent_withdrawal_refused
 __all__ = [
     "EventOutcome",
     "consent_expire_due",
+    "consent_jlis_id_record",
     "consent_reflect",
     "consent_register",
     "consent_register_from_mynaportal",

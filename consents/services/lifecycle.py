@@ -248,6 +248,13 @@ def consent_reflect(
         )
 
 
+def consent_jlis_id_record(*, consent_id: int, jlis_consent_id: str) -> bool:
+    """J-LIS accepted the consent's submission under this id (the relay's outcome). Kept once:
+    a replayed answer never replaces it. One conditional UPDATE, in the caller's transaction
+    (the relay audits the answer with its outbox row); True when this call wrote it."""
+    return Consent.objects.filter(pk=consent_id, jlis_consent_id="").update(jlis_consent_id=jlis_consent_id) == 1
+
+
 def consent_reject(*, consent_id: int, reason: str, event_id: str = "") -> EventOutcome:
     """J-LIS refused the consent: it never becomes active; the reason is kept."""
     with transaction.atomic(savepoint=False):

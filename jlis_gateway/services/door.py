@@ -32,17 +32,12 @@ from datetime import date
 
 from django.db.models.fields.json import KeyTextTransform
 
-from consents.selectors import (
-    items_consented_or_pending,
-    records_by_consent_serial,
-    records_by_jlis_consent_id,
-    records_by_mynaportal_serial,
-)
 from driver_records.selectors import records_by_serial
-from safeguards.status import records_suspended
+from safeguards.status import records_suspended  # TODO(arch): suspension from the record
 
 from ..client import Event
 from ..client.fields import ITEMS
+from ..consent_side import ConsentSide, consent_side
 from ..models import EventKind, EventStatus, JlisEvent
 
 
@@ -55,11 +50,13 @@ class _Registration:
 def events_at_the_door(events: Sequence[Event], *, today: date) -> list[Event]:
     """The page's new events as they may be stored: latest information with only the items the
     door lets in (module docstring); every other event as it came. `today` is a Japan date."""
+    consents = consent_side()  # none registered: raise, so that nothing is stored unfiltered
     latest = [e for e in events if e.kind == EventKind.LATEST_INFO]
     if not latest:
         return list(events)
-    owners, registrations = _owners({e.serial for e in latest}, events)
-    allowed = _items_allowed({owners[e.serial] for e in latest if e.serial in owners}, owners, registrations, today)
+    owners, registrations = _owners(consents, {e.serial for e in latest}, events)
+    records = {owners[e.serial] for e in latest if e.serial in owners}
+    allowed = _items_allowed(consents, records, owners, registrations, today)
     kept = []
     for event in events:
         if event.kind == EventKind.LATEST_INFO:
@@ -70,7 +67,9 @@ def events_at_the_door(events: Sequence[Event], *, today: date) -> list[Event]:
     return kept
 
 
-def _owners(wanted: set[str], new: Sequence[Event]) -> tuple[dict[str, int], list[_Registration]]:
+def _owners(
+    consents: ConsentSide, wanted: set[str], new: Sequence[Event]
+) -> tuple[dict[str, int], list[_Registration]]:
     """serial -> the record it names, for the wanted serials that name one (and the serials met on
     the way), and the registrations not yet applied.
 
@@ -90,7 +89,7 @@ def _owners(wanted: set[str], new: Sequence[Event]) -> tuple[dict[str, int], lis
         if kind == EventKind.CONSENT_REGISTERED
     ]
     reflected = [(s, data.get("consent_id", "")) for kind, s, data in said if kind == EventKind.CONSENT_REFLECTED]
-    by_consent = records_by_jlis_consent_id(consent_id for _, consent_id in reflected)
+    by_consent = consents.records_by_jlis_consent_id(consent_id for _, consent_id in reflected)
     announced = {serial: by_consent[consent_id] for serial, consent_id in reflected if consent_id in by_consent}
 
     # serial -> serials whose record it shares, once the events naming them are applied
@@ -109,7 +108,7 @@ def _owners(wanted: set[str], new: Sequence[Event]) -> tuple[dict[str, int], lis
         looked |= frontier
         for new_serial, serial in _stored_announcements(frontier):
             shares[new_serial].add(serial)
-        found = _named(frontier)
+        found = _named(consents, frontier)
         owners |= found
         rest = frontier - found.keys()
         owners |= {s: announced[s] for s in rest if s in announced}
@@ -129,12 +128,12 @@ def _stored_announcements(serials: set[str]) -> list[tuple[str, str]]:
     )
 
 
-def _named(serials: set[str]) -> dict[str, int]:
+def _named(consents: ConsentSide, serials: set[str]) -> dict[str, int]:
     """The records these serials name directly: a pending consent's certificate first (see
     _owners on the order), then the Mynaportal linkage, then the record linked now or before,
     which wins."""
-    found = records_by_consent_serial(serials)
-    found |= records_by_mynaportal_serial(serials)
+    found = consents.records_by_consent_serial(serials)
+    found |= consents.records_by_mynaportal_serial(serials)
     return found | records_by_serial(serials)
 
 
@@ -153,11 +152,16 @@ def _spread(owners: dict[str, int], shares: dict[str, set[str]]) -> None:
 
 
 def _items_allowed(
-    records: Iterable[int], owners: dict[str, int], registrations: list[_Registration], today: date
+    consents: ConsentSide,
+    records: Iterable[int],
+    owners: dict[str, int],
+    registrations: list[_Registration],
+    today: date,
 ) -> dict[int, frozenset[str]]:
     """record id -> the items its latest information may keep."""
     ids = set(records)
-    allowed = {record_id: set(items) for record_id, items in items_consented_or_pending(ids, today=today).items()}
+    consented = consents.items_consented_or_pending(ids, today=today)
+    allowed = {record_id: set(items) for record_id, items in consented.items()}
     for registration in registrations:
         record_id = next((owners[s] for s in registration.serials if s in owners), None)
         if record_id in ids:

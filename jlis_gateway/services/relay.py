@@ -19,10 +19,10 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from consents.models import Consent
 from onestop.audit import AuditEntry, audit_log
 
 from ..client import JlisClient, JlisError, JlisRefused, SubmitResult
+from ..consent_side import consent_side
 from ..models import OutboxKind, OutboxMessage, OutboxStatus
 
 logger = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ class _Unsendable(Exception):
 
 def outbox_send(*, message_id: int, client: JlisClient | None = None) -> SendResult:
     """Send one due row if this call claims it. Must not run inside a transaction."""
+    consent_side()  # fail closed before claiming anything: the call's outcome must reach consents
     now = timezone.now()
     claimed = OutboxMessage.objects.filter(pk=message_id, status=OutboxStatus.PENDING, next_attempt_at__lte=now).update(
         status=OutboxStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
@@ -170,27 +171,27 @@ def _fail(message: OutboxMessage, reason: str, *, refused: bool = False, code: s
     """Give the row up. A submission J-LIS refused outright will never be reflected: the consent
     is rejected with the reason, so the counter does not show it pending for ever. A cancel J-LIS
     refused because it had reflected the consent already becomes a revocation (the consents app
-    decides, in this transaction)."""
-    from consents.services import consent_reject, consent_withdrawal_refused  # consents also write the outbox
-
+    decides, in this transaction, through the consent side)."""
+    consents = consent_side()
     with transaction.atomic(durable=True):
         if _finish(message, status=OutboxStatus.FAILED, last_error=reason[:300]) == 1:
             audit_log(_entry(message, "consent.jlis_failed", {"kind": message.kind, "reason": reason[:300]}))
             if refused and message.kind == OutboxKind.SUBMIT_CONSENT:
-                consent_reject(consent_id=message.consent_id, reason=reason[:200])
+                consents.submission_refused(consent_id=message.consent_id, reason=reason[:200])
             if refused and message.kind == OutboxKind.CANCEL_CONSENT:
-                consent_withdrawal_refused(consent_id=message.consent_id, code=code)
+                consents.withdrawal_refused(consent_id=message.consent_id, code=code)
     logger.warning("jlis outbox row %s failed: %s", message.pk, reason[:300])
 
 
 def _sent(message: OutboxMessage, result: SubmitResult) -> None:
     now = timezone.now()
     answer = {"consent_id": result.consent_id, "status": result.status}
+    consents = consent_side()
     with transaction.atomic(durable=True):
         if _finish(message, status=OutboxStatus.SENT, sent_at=now, response=answer, last_error="") != 1:
             return  # a later claim of this row records the outcome (J-LIS replays it by key)
         if message.kind == OutboxKind.SUBMIT_CONSENT:
-            Consent.objects.filter(pk=message.consent_id, jlis_consent_id="").update(jlis_consent_id=result.consent_id)
+            consents.submission_accepted(consent_id=message.consent_id, jlis_consent_id=result.consent_id)
         audit_log(_entry(message, "consent.jlis_sent", {"kind": message.kind, **answer}))
 
 

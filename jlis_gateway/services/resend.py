@@ -1,101 +1,37 @@
-"""A supervisor sends again an outbox row the relay gave up on.
+"""Put a message the relay gave up on back in the outbox: the gateway's half of a resend.
 
 The relay gives a row up after its last attempt failed for a reason that may pass (J-LIS did
-not answer, 5xx, a timeout). Once J-LIS is back, a supervisor resets the row: it is sent again
-with the same idempotency key, so J-LIS acts at most once whatever the earlier attempts did. A
-row J-LIS refused is not sent again (the same request would be refused the same way), nor the
-submission of a consent that no longer waits for J-LIS (revoked since: J-LIS would register a
-consent the holder withdrew).
+not answer, 5xx, a timeout). Once J-LIS is back, the row may be sent again with the same
+idempotency key, so J-LIS acts at most once whatever the earlier attempts did. A row J-LIS
+refused is not sent again: the same request would be refused the same way. Who may ask for it,
+and whether the consent still wants it sent, is the consents app's (consents/services/resend.py).
 """
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from consents.models import Consent, ConsentStatus
-from driver_records.access import office_serves
-from driver_records.models import DriverRecord
-from onestop.audit import AuditEntry, audit_log
-from onestop.models import User
-from onestop.roles import is_supervisor
-
-from ..models import OutboxKind, OutboxMessage, OutboxStatus
+from ..models import OutboxMessage, OutboxStatus
 from ..outbox import outbox_send_after_commit
-from .relay import gave_up
-
-RESEND_REFUSALS = {
-    "forbidden": _("Only a supervisor may send a message to J-LIS again."),
-    "not_found": _("There is no such message to J-LIS."),
-    "no_office": _("Your account has no office: you cannot act for a holder."),
-    "wrong_prefecture": _("This holder is served at the counters of another prefecture."),
-    "not_given_up": _("Only a message whose sending was given up can be sent again; this one was not."),
-    "refused": _("J-LIS refused this message: sent again, it would be refused the same way."),
-    "consent_not_pending": _(
-        "The consent no longer waits for J-LIS (revoked, rejected or superseded): its submission is not sent again."
-    ),
-}
+from .relay import GAVE_UP, gave_up
 
 
-class ResendRefused(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-    @property
-    def message(self) -> str:
-        return str(RESEND_REFUSALS[self.code])
-
-
-def resend_refusal(message: OutboxMessage) -> str | None:
-    """Why the row may not be sent again (a code of RESEND_REFUSALS), or None when it may. Reads
-    the row's consent (select it with the row)."""
+def outbox_resend_refusal(message: OutboxMessage) -> str | None:
+    """Why the gateway would not send this row again ("not_given_up", "refused"), or None."""
     if message.status != OutboxStatus.FAILED:
         return "not_given_up"
     if not gave_up(message):
         return "refused"
-    if message.kind == OutboxKind.SUBMIT_CONSENT and message.consent.status != ConsentStatus.PENDING:
-        return "consent_not_pending"
     return None
 
 
-def outbox_resend(*, message_id: int, actor: User) -> OutboxMessage:
-    """Reset a given-up row so the relay sends it again with its idempotency key (audited)."""
-    if not is_supervisor(actor):
-        raise ResendRefused("forbidden")
-    with transaction.atomic(durable=True):
-        message = OutboxMessage.objects.filter(pk=message_id).first()
-        if message is None:
-            raise ResendRefused("not_found")
-        # The one lock order of the consent's writers (record, then consent): a revocation at the
-        # counter cannot slip between the check of the consent's status and the reset.
-        record = DriverRecord.objects.select_for_update(of=("self",)).get(consents__pk=message.consent_id)
-        message.consent = Consent.objects.select_for_update().get(pk=message.consent_id)
-        if actor.office is None:
-            raise ResendRefused("no_office")
-        if not office_serves(actor.office, record.prefecture):  # R4: the one object-scope rule
-            raise ResendRefused("wrong_prefecture")
-        if (refusal := resend_refusal(message)) is not None:
-            raise ResendRefused(refusal)
-        old = {"status": message.status, "attempts": message.attempts, "reason": message.last_error}
-        reset = OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.FAILED).update(
-            status=OutboxStatus.PENDING, attempts=0, next_attempt_at=timezone.now(), claimed_at=None, last_error=""
-        )
-        if reset != 1:  # nothing else moves a failed row; kept as a guard
-            raise ResendRefused("not_given_up")
-        audit_log(
-            AuditEntry(
-                action="consent.jlis_resend",
-                subject_type="consent",
-                subject_id=str(message.consent_id),
-                actor=actor,
-                record_number=record.number,
-                serial=message.consent.cert_serial,
-                old_values=old,
-                new_values={"status": OutboxStatus.PENDING, "kind": message.kind, "message": message.pk},
-            )
-        )
-        outbox_send_after_commit(message.pk)
-    message.refresh_from_db()
-    return message
+def outbox_message_resend(*, message_id: int) -> bool:
+    """Put one given-up row back: due now, its attempts counted afresh, its key kept; it is sent
+    when the caller's transaction commits. One conditional UPDATE (only a row the relay gave up
+    on moves), so a second call does nothing: True when this call moved it."""
+    reset = OutboxMessage.objects.filter(
+        pk=message_id, status=OutboxStatus.FAILED, last_error__startswith=GAVE_UP + " "
+    ).update(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=timezone.now(), claimed_at=None, last_error="")
+    if reset == 1:
+        outbox_send_after_commit(message_id)
+    return reset == 1

@@ -126,12 +126,12 @@ def test_failed_messages_show_the_reason_in_japanese_and_only_a_supervisor_may_r
     assert "J-LISが受け付けませんでした（HTTP 422、invalid_items）：提供する事項が受け付けられません" in text
     assert "10回試みて送信を断念しました：J-LISが応答しません（HTTP 503）" in text
     assert reverse("counter:record", args=[gave_up.consent.record_id]) in failed
-    resend = reverse("gateway:outbox-resend", args=[gave_up.pk])
+    resend = reverse("consents:outbox-resend", args=[gave_up.pk])
     assert resend not in failed  # a clerk cannot resend
     client.force_login(supervisor)
     failed = _section(client.get(URL).content.decode(), "worklist-failed")
     assert resend in failed
-    assert reverse("gateway:outbox-resend", args=[refused.pk]) not in failed  # J-LIS refused it
+    assert reverse("consents:outbox-resend", args=[refused.pk]) not in failed  # J-LIS refused it
 
 
 def test_the_worklist_is_for_counter_staff_and_linked_from_their_navigation(client, clerk, auditor):

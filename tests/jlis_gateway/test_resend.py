@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from consents.models import Consent, ConsentStatus
 from consents.services import consent_revoke
+from consents.services.resend import ResendRefused, outbox_resend
 from jlis_gateway.models import OutboxKind, OutboxMessage, OutboxStatus
 from jlis_gateway.services.relay import outbox_send
-from jlis_gateway.services.resend import ResendRefused, outbox_resend
 from onestop.models import AuditEvent
 from onestop.roles import Role
 from tests.conftest import _staff
@@ -35,7 +35,7 @@ def _row(consent: Consent, *, status=OutboxStatus.FAILED, last_error=GAVE_UP, ki
 @pytest.mark.django_db
 def test_a_supervisor_confirms_then_the_row_waits_to_be_sent_with_the_same_key(client, supervisor, signed_consent):
     row = _row(signed_consent())
-    url = reverse("gateway:outbox-resend", args=[row.pk])
+    url = reverse("consents:outbox-resend", args=[row.pk])
     client.force_login(supervisor)
     page = client.get(url).content.decode()
     assert "この送信をJ-LISへ再送しますか" in page and "10回試みて送信を断念しました" in page
@@ -60,7 +60,7 @@ def test_a_supervisor_confirms_then_the_row_waits_to_be_sent_with_the_same_key(c
 def test_a_clerk_cannot_resend(client, clerk, signed_consent):
     row = _row(signed_consent())
     client.force_login(clerk)
-    url = reverse("gateway:outbox-resend", args=[row.pk])
+    url = reverse("consents:outbox-resend", args=[row.pk])
     assert client.get(url).status_code == 403
     assert client.post(url, {"confirmed": "1"}).status_code == 403
     with pytest.raises(ResendRefused) as refused:
@@ -75,7 +75,7 @@ def test_a_supervisor_of_another_prefecture_cannot_resend(client, osaka_office, 
     row = _row(signed_consent())  # a Tokyo holder
     oscar = _staff("oscar", Role.SUPERVISOR, osaka_office)
     client.force_login(oscar)
-    assert client.post(reverse("gateway:outbox-resend", args=[row.pk]), {"confirmed": "1"}).status_code == 403
+    assert client.post(reverse("consents:outbox-resend", args=[row.pk]), {"confirmed": "1"}).status_code == 403
     with pytest.raises(ResendRefused) as refused:
         outbox_resend(message_id=row.pk, actor=oscar)
     assert refused.value.code == "wrong_prefecture"
@@ -98,7 +98,7 @@ def test_only_a_given_up_row_is_sent_again(client, supervisor, signed_consent, s
         outbox_resend(message_id=row.pk, actor=supervisor)
     assert refused.value.code == code
     client.force_login(supervisor)
-    page = client.post(reverse("gateway:outbox-resend", args=[row.pk]), {"confirmed": "1"}).content.decode()
+    page = client.post(reverse("consents:outbox-resend", args=[row.pk]), {"confirmed": "1"}).content.decode()
     assert 'data-testid="resend-refused"' in page
     assert OutboxMessage.objects.get(pk=row.pk).status == status
     assert not AuditEvent.objects.filter(action="consent.jlis_resend").exists()
@@ -141,7 +141,7 @@ def test_a_row_that_gave_up_is_delivered_after_the_resend(
     assert row.status == OutboxStatus.FAILED and row.last_error.startswith("gave up after")
     jlis_simulator.faults_clear()
     client.force_login(supervisor)
-    response = client.post(reverse("gateway:outbox-resend", args=[row.pk]), {"confirmed": "1"})
+    response = client.post(reverse("consents:outbox-resend", args=[row.pk]), {"confirmed": "1"})
     assert response.status_code == 302
     # The resend's commit queues the send; the real worker sends it.
     wait_until(lambda: OutboxMessage.objects.get(pk=row.pk).status == OutboxStatus.SENT, 60, "the row to be sent")

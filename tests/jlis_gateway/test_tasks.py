@@ -116,3 +116,32 @@ def test_the_relay_running_twice_at_once_sends_each_row_exactly_once(
     assert jlis_simulator.state()["consents"] == {"pending": len(rows)}
     assert OutboxMessage.objects.filter(attempts=1).count() == len(rows)
     assert counts.get("not_claimed", 0) > 0  # the race did happen: this sweep lost rows to the others
+
+
+@pytest.mark.django_db
+def test_a_poll_that_stored_events_hands_them_to_the_applier_by_a_registered_task_name(jlis_simulator, monkeypatch):
+    """The gateway does not import the applier (issue 21): it queues the applier's task by name,
+    so the name must be one the worker knows. The broker is the unit's edge here."""
+    from jlis_gateway.tasks import EVENTS_APPLY_TASK
+
+    jlis_simulator.generate(count=5, holders=2)
+    sent: list[tuple[str, tuple]] = []
+    monkeypatch.setattr(app, "send_task", lambda name, args=(), **options: sent.append((name, tuple(args))))
+    poll_events()
+    assert sent == [(EVENTS_APPLY_TASK, ())]
+    app.loader.import_default_modules()
+    assert EVENTS_APPLY_TASK in app.tasks
+
+
+@pytest.mark.django_db
+def test_a_poll_hands_on_even_when_the_broker_is_down(jlis_simulator, monkeypatch):
+    """Stored is stored: the applier's periodic sweep takes the events up, the poll does not fail."""
+    from kombu.exceptions import OperationalError
+
+    def broker_down(*args, **options):
+        raise OperationalError("connection refused")
+
+    jlis_simulator.generate(count=5, holders=2)
+    monkeypatch.setattr(app, "send_task", broker_down)
+    poll_events()
+    assert JlisEvent.objects.count() == 5
