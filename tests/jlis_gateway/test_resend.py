@@ -16,6 +16,7 @@ from consents.services import consent_revoke
 from consents.services.resend import ResendRefused, outbox_resend
 from jlis_gateway.models import OutboxKind, OutboxMessage, OutboxStatus
 from jlis_gateway.services.relay import outbox_send
+from jlis_gateway.services.resend import outbox_message_resend
 from onestop.models import AuditEvent
 from onestop.roles import Role
 from tests.conftest import _staff
@@ -150,3 +151,26 @@ def test_a_row_that_gave_up_is_delivered_after_the_resend(
     received = [r for r in jlis_simulator.requests() if r["key"] == row.idempotency_key]
     assert len(received) == 1 and received[0]["received"] >= 3  # every attempt carried the same key
     assert jlis_simulator.state()["consents"] == {"pending": 1}  # J-LIS acted once
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("status", "last_error", "moves"),
+    [
+        (OutboxStatus.FAILED, GAVE_UP, True),
+        (OutboxStatus.FAILED, "J-LIS refused: HTTP 422 invalid_items: bad", False),
+        (OutboxStatus.PENDING, "", False),
+        (OutboxStatus.SENT, "", False),
+    ],
+)
+def test_the_gateway_puts_back_only_a_row_it_gave_up_on_and_only_once(signed_consent, status, last_error, moves):
+    """The gateway's half, whoever calls it: a refused, waiting or sent row never moves."""
+    row = _row(signed_consent(), status=status, last_error=last_error)
+    assert outbox_message_resend(message_id=row.pk) is moves
+    assert outbox_message_resend(message_id=row.pk) is False  # a second call finds nothing to put back
+    after = OutboxMessage.objects.get(pk=row.pk)
+    if moves:
+        assert (after.status, after.attempts, after.last_error) == (OutboxStatus.PENDING, 0, "")
+        assert after.idempotency_key == row.idempotency_key
+    else:
+        assert (after.status, after.attempts, after.last_error) == (status, 10, last_error)
