@@ -15,7 +15,8 @@ TEMPORARY = {("jlis_gateway.services.door", "safeguards.status")}
 def _imports_above() -> set[tuple[str, str]]:
     graph = grimp.build_graph(
         "jlis_gateway", "consents", "driver_records", "safeguards", "operations", "onestop",
-        exclude_type_checking_imports=True, cache_dir=None,
+        # External packages too: an app not named above (the applier, once it exists) still shows.
+        include_external_packages=True, exclude_type_checking_imports=True, cache_dir=None,
     )  # fmt: skip
     found = set()
     for module in graph.find_descendants("jlis_gateway") | {"jlis_gateway"}:
