@@ -7,6 +7,8 @@ export PYTHONDONTWRITEBYTECODE := 1
 # mypy with django-stubs ([tool.mypy] in pyproject.toml; `make lint`, `make test`, `make types`): the
 # plugin imports the settings, read in the development profile so that no secret or service is needed.
 MYPY := ONESTOP_ENV=development $(BIN)/mypy
+# import-linter's contracts ([tool.importlinter] in pyproject.toml, docs/architecture.md).
+IMPORTS := $(BIN)/lint-imports
 
 .PHONY: run test lint types format bench install migrate messages clean browser promtool pcsc screenshots mutation
 
@@ -33,6 +35,7 @@ run: migrate
 
 test: install browser promtool pcsc
 	$(BIN)/ruff check .
+	$(IMPORTS)
 	$(MYPY)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -75,6 +78,7 @@ screenshots: install browser
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(IMPORTS)
 	$(MYPY)
 
 types: install

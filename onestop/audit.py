@@ -13,6 +13,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .audit_actions import AuditAction
 from .audit_signing import Checkpoint
 from .idempotency import idempotent_answer_holders_note
 from .models import AuditChainHead, AuditEvent, Office, User
@@ -30,7 +31,7 @@ def mask_personal(field_name: str, value: Any) -> Any:
 
 @dataclass(frozen=True)
 class AuditEntry:
-    action: str
+    action: AuditAction
     subject_type: str
     subject_id: str
     actor: User | None = None
@@ -115,7 +116,7 @@ def _chained(entries: Iterable[AuditEntry], head: AuditChainHead) -> Iterator[tu
             "actor_id": entry.actor.pk if entry.actor else None,
             "actor_label": entry.actor_label or (entry.actor.get_username() if entry.actor else "system"),
             "office_id": _office_id(entry),
-            "action": entry.action,
+            "action": AuditAction(entry.action).value,  # an unlisted code fails here, before the write
             "subject_type": entry.subject_type,
             "subject_id": str(entry.subject_id),
             "record_number": entry.record_number,

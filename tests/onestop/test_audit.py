@@ -11,7 +11,7 @@ from tests.factories import DriverRecordFactory
 
 
 def _entries(n: int, actor=None) -> list[AuditEntry]:
-    return [AuditEntry(action="test.event", subject_type="thing", subject_id=str(i), actor=actor) for i in range(n)]
+    return [AuditEntry(action="record.update", subject_type="thing", subject_id=str(i), actor=actor) for i in range(n)]
 
 
 class _TriggersOff:
@@ -91,9 +91,9 @@ def test_audit_verify_notices_a_missing_last_row():
 @pytest.mark.django_db(transaction=True)
 def test_audit_event_is_written_in_the_transaction_of_its_change():
     with pytest.raises(RuntimeError, match="inside the transaction"):
-        audit_log(AuditEntry(action="x", subject_type="y", subject_id="1"))
+        audit_log(AuditEntry(action="record.update", subject_type="y", subject_id="1"))
     with pytest.raises(ZeroDivisionError), transaction.atomic():
-        audit_log(AuditEntry(action="x", subject_type="y", subject_id="1"))
+        audit_log(AuditEntry(action="record.update", subject_type="y", subject_id="1"))
         1 / 0  # noqa: B018
     assert not AuditEvent.objects.exists()  # the rollback took the audit row with it
 
@@ -110,11 +110,11 @@ def test_audit_event_is_written_in_the_transaction_of_its_change():
 )
 def test_postgresql_refuses_changes_to_the_audit_table_even_to_its_owner(statement):
     with transaction.atomic():
-        audit_log(AuditEntry(action="x", subject_type="y", subject_id="1"))
+        audit_log(AuditEntry(action="record.update", subject_type="y", subject_id="1"))
     owner = owner_role_make()
     with acting_as(owner):
         assert "append-only" in refusal(statement)
-    assert AuditEvent.objects.get().action == "x"
+    assert AuditEvent.objects.get().action == "record.update"
 
 
 @pytest.mark.django_db
@@ -159,9 +159,9 @@ def test_audit_admin_is_read_only_and_searchable(client, auditor, clerk):
 def test_bulk_rows_join_the_chain_between_single_rows_and_verify(clerk):
     """The applier's bulk path (COPY on PostgreSQL) makes the same chain as the row-by-row one."""
     with transaction.atomic():
-        audit_log(AuditEntry(action="test.before", subject_type="thing", subject_id="0", actor=clerk))
+        audit_log(AuditEntry(action="record.update", subject_type="thing", subject_id="0", actor=clerk))
         assert audit_log_bulk(_entries(250)) == 250
-        audit_log(AuditEntry(action="test.after", subject_type="thing", subject_id="0", actor=clerk))
+        audit_log(AuditEntry(action="record.update", subject_type="thing", subject_id="0", actor=clerk))
     rows = list(AuditEvent.objects.order_by("seq"))
     assert [r.seq for r in rows] == list(range(1, 253))
     assert rows[1].prev_hash == rows[0].row_hash and rows[-1].prev_hash == rows[-2].row_hash
@@ -185,7 +185,7 @@ def test_two_first_writers_of_an_empty_trail_both_append():
     ) as second:  # fmt: skip
         assert second.execute("SELECT 1 FROM onestop_auditchainhead WHERE id = 1 FOR UPDATE").fetchone() is None
         with transaction.atomic():
-            audit_log(AuditEntry(action="first", subject_type="t", subject_id="1"))
+            audit_log(AuditEntry(action="record.update", subject_type="t", subject_id="1"))
         with pytest.raises(psycopg.errors.UniqueViolation):
             second.execute("INSERT INTO onestop_auditchainhead (id, last_seq, last_hash) VALUES (1, 0, %s)", ["0" * 64])
     assert AuditChainHead.objects.get(pk=1).last_seq == 1

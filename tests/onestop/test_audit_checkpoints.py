@@ -26,7 +26,7 @@ from tests.jlis_fixtures import wait_until, worker_start
 
 def chain_append(count: int) -> None:
     with transaction.atomic():
-        audit_log_many([AuditEntry(action="t", subject_type="t", subject_id=str(i)) for i in range(count)])
+        audit_log_many([AuditEntry(action="record.update", subject_type="t", subject_id=str(i)) for i in range(count)])
 
 
 @pytest.mark.django_db

@@ -155,7 +155,7 @@ class AuditingView(CountingView):
     def __call__(self, request: HttpRequest) -> HttpResponse:
         with transaction.atomic():
             audit_log(
-                AuditEntry(action="test.change", subject_type="x", subject_id="1", record_number=self.record_number)
+                AuditEntry(action="record.update", subject_type="x", subject_id="1", record_number=self.record_number)
             )
         if self.erase_while_running:  # a suspension confirmed between the change and the answer
             with transaction.atomic():

@@ -30,7 +30,7 @@ def owner() -> str:
 
 
 def chain_append(count: int) -> None:
-    entries = [AuditEntry(action="test.event", subject_type="thing", subject_id=str(i)) for i in range(count)]
+    entries = [AuditEntry(action="record.update", subject_type="thing", subject_id=str(i)) for i in range(count)]
     with transaction.atomic():
         audit_log_many(entries)
 
@@ -207,7 +207,7 @@ def test_the_checkpoint_follows_the_head_whoever_wrote_the_rows():
     from onestop.audit import audit_log_bulk
 
     with transaction.atomic():
-        audit_log_bulk([AuditEntry(action="bulk", subject_type="t", subject_id=str(i)) for i in range(50)])
+        audit_log_bulk([AuditEntry(action="record.apply_jlis", subject_type="t", subject_id=str(i)) for i in range(50)])
     chain_append(1)
     checkpoint = audit_checkpoint_write()
     head = AuditChainHead.objects.get(pk=1)

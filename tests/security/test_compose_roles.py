@@ -121,7 +121,7 @@ from onestop.audit import AuditEntry, audit_log
 from onestop.audit_checkpoints import audit_checkpoint_write
 for n in range(5):
     with transaction.atomic():
-        audit_log(AuditEntry(action="test.compose", subject_type="t", subject_id=str(n)))
+        audit_log(AuditEntry(action="record.update", subject_type="t", subject_id=str(n)))
 print("checkpoint", audit_checkpoint_write().seq)
 """
 

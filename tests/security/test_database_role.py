@@ -41,8 +41,8 @@ def test_the_application_role_appends_to_the_audit_trail_and_nothing_more(clerk)
             actor=clerk,
         )
         with transaction.atomic():
-            audit_log(AuditEntry(action="test.role", subject_type="test", subject_id="1", actor=clerk))
-        assert AuditEvent.objects.filter(action="test.role").exists()
+            audit_log(AuditEntry(action="record.update", subject_type="test", subject_id="1", actor=clerk))
+        assert AuditEvent.objects.filter(action="record.update").exists()
         # The privilege check refuses before the append-only trigger is reached.
         for statement in (
             "UPDATE onestop_auditevent SET action = 'x'",
@@ -70,7 +70,7 @@ def as_application_role(clerk) -> None:
 
 def test_finding4_the_application_role_cannot_move_the_chain_head(clerk):
     with transaction.atomic():
-        audit_log_many([AuditEntry(action="test.role", subject_type="t", subject_id=str(i)) for i in range(3)])
+        audit_log_many([AuditEntry(action="record.update", subject_type="t", subject_id=str(i)) for i in range(3)])
     head = AuditChainHead.objects.get(pk=1)
     row2 = AuditEvent.objects.get(seq=2)
     as_application_role(clerk)
@@ -117,7 +117,7 @@ def test_finding4_the_application_role_cannot_move_the_chain_head(clerk):
 
 def test_finding4_the_application_role_cannot_switch_a_guard_off(clerk):
     with transaction.atomic():
-        audit_log(AuditEntry(action="test.role", subject_type="t", subject_id="1"))
+        audit_log(AuditEntry(action="record.update", subject_type="t", subject_id="1"))
     as_application_role(clerk)
     try:
         # Trigger switches are the owner's or a superuser's; no setting of the session lifts a guard.
