@@ -97,7 +97,7 @@ def _populate() -> tuple[list[str], list[str]]:
     for clerk in clerks:
         session = SessionStore()
         session[SESSION_KEY] = str(clerk.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = "onestop.auth_backend.StaffBackend"
         session[HASH_SESSION_KEY] = clerk.get_session_auth_hash()
         session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=clerk).persistent_id  # as after the code
         session.create()

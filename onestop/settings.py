@@ -291,7 +291,7 @@ CELERY_TIMEZONE = "Asia/Tokyo"
 # --- auth -----------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses a locked-out login before checking it
-    "django.contrib.auth.backends.ModelBackend",
+    "onestop.auth_backend.StaffBackend",  # Django's model backend; loads the user with their roles
 ]
 # Lockout (django-axes, onestop/lockout.py): a username from one address after LOGIN_FAILURE_LIMIT
 # failures (a stranger elsewhere cannot lock a supervisor out), and an address after

@@ -78,7 +78,7 @@ class StaffClient(Client):
     posting the forms."""
 
     def force_login(self, user: User, backend: str | None = None) -> None:
-        super().force_login(user, backend or "django.contrib.auth.backends.ModelBackend")
+        super().force_login(user, backend or "onestop.auth_backend.StaffBackend")
         device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
         if device is not None:
             session = self.session

@@ -36,7 +36,7 @@ answers = []
 for username, urls in pages.items():
     user = User.objects.get(username=username)
     client = Client()
-    client.force_login(user, "django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, "onestop.auth_backend.StaffBackend")
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=user).persistent_id
     session.save()

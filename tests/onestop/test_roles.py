@@ -51,3 +51,36 @@ def test_every_counter_view_declares_its_roles(client, personas):
     counter = next(p for p in resolver.url_patterns if getattr(p, "app_name", None) == "counter")
     for pattern in counter.url_patterns:
         assert hasattr(pattern.callback, "allowed_roles"), f"{pattern.name} has no role rule"
+
+
+@pytest.mark.django_db
+def test_a_role_taken_away_is_gone_for_the_next_check_of_the_same_user(clerk):
+    """Role checks read the roles the user was loaded with, or the database: nothing the first
+    check read is pinned on the instance for later ones."""
+    from django.contrib.auth.models import Group
+
+    from onestop.roles import Role, is_counter_staff, users_with_roles
+
+    assert is_counter_staff(clerk)
+    clerk.groups.remove(Group.objects.get(name=Role.CLERK.value))
+
+    assert not is_counter_staff(clerk)
+    assert not is_counter_staff(users_with_roles().get(pk=clerk.pk))
+
+
+@pytest.mark.django_db
+def test_a_signed_in_request_reads_its_user_and_roles_once_whatever_it_checks(client, clerk, django_assert_num_queries):
+    """The user comes with their roles (onestop.auth_backend): a page that checks roles many times
+    asks for them with the user, never again."""
+    from django.contrib.auth import get_user
+    from django.test import RequestFactory
+
+    from onestop.roles import is_auditor, is_counter_staff, is_supervisor
+
+    client.force_login(clerk)
+    request = RequestFactory().get("/")
+    request.session = client.session
+    with django_assert_num_queries(3):  # the session, the user, the user's groups
+        user = get_user(request)
+        for _ in range(5):
+            assert is_counter_staff(user) and not is_supervisor(user) and not is_auditor(user)
