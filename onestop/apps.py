@@ -14,7 +14,7 @@ def _sync_roles(sender: AppConfig, using: str = "default", **kwargs: Any) -> Non
 
     for app_config in apps.get_app_configs():
         create_permissions(app_config, verbosity=0, using=using)
-    role_permissions_sync()
+    role_permissions_sync(using=using)
 
 
 def _restrict_audit_privileges(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:

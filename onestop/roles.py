@@ -60,13 +60,16 @@ def is_auditor(user: User | AnonymousUser) -> bool:
 AUDITED_APPS = ("onestop", "driver_records", "consents", "jlis_gateway", "axes", "safeguards")
 
 
-def role_permissions_sync() -> None:
-    """Give each role group exactly its permissions. Runs after every migrate."""
+def role_permissions_sync(*, using: str = "default") -> None:
+    """Give each role group exactly its permissions, in the database `using`. Runs after every
+    migrate (of whichever database)."""
     from django.contrib.auth.models import Group, Permission
 
-    view_all = Permission.objects.filter(content_type__app_label__in=AUDITED_APPS, codename__startswith="view_")
+    view_all = Permission.objects.using(using).filter(
+        content_type__app_label__in=AUDITED_APPS, codename__startswith="view_"
+    )
     for role in Role:
-        group, _created = Group.objects.get_or_create(name=role.value)
+        group, _created = Group.objects.using(using).get_or_create(name=role.value)
         if role == Role.AUDITOR:
             group.permissions.set(view_all)
         else:

@@ -11,12 +11,13 @@ def backfill(apps, schema_editor):
     """A consent J-LIS already reflected takes the holder sequence of the event that did it."""
     Consent = apps.get_model("consents", "Consent")
     JlisEvent = apps.get_model("jlis_gateway", "JlisEvent")
+    db = schema_editor.connection.alias  # the database being migrated, not always the default
     seq = (
-        JlisEvent.objects.filter(jlis_consent_id=OuterRef("jlis_consent_id"), kind__in=TAKING_EFFECT, status="applied")
+        JlisEvent.objects.using(db).filter(jlis_consent_id=OuterRef("jlis_consent_id"), kind__in=TAKING_EFFECT, status="applied")
         .order_by("-holder_seq")
         .values("holder_seq")[:1]
     )
-    Consent.objects.filter(consent_date__isnull=False).exclude(jlis_consent_id="").update(
+    Consent.objects.using(db).filter(consent_date__isnull=False).exclude(jlis_consent_id="").update(
         jlis_seq=Coalesce(Subquery(seq), 0)
     )
 

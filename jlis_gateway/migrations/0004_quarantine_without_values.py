@@ -8,13 +8,14 @@ from django.db import migrations, models
 
 def _from_raw(apps, schema_editor):
     QuarantinedEvent = apps.get_model("jlis_gateway", "QuarantinedEvent")
-    for row in QuarantinedEvent.objects.exclude(raw="").only("pk", "raw", "reason").iterator():
+    rows = QuarantinedEvent.objects.using(schema_editor.connection.alias)  # the database being migrated
+    for row in rows.exclude(raw="").only("pk", "raw", "reason").iterator():
         try:
             canonical = json.dumps(json.loads(row.raw), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         except ValueError:  # cut at the old length limit: hash what was kept
             canonical = row.raw
         path = row.reason.split(" ", 1)[0] if row.reason else ""
-        QuarantinedEvent.objects.filter(pk=row.pk).update(
+        rows.filter(pk=row.pk).update(
             body_sha256=hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest(),
             paths=["$" if path == "event" else path] if path else [],
         )

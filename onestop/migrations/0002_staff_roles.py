@@ -5,12 +5,12 @@ ROLES = ("counter_staff", "supervisor", "auditor")
 
 def create_roles(apps, schema_editor):
     Group = apps.get_model("auth", "Group")
-    for name in ROLES:
-        Group.objects.get_or_create(name=name)
+    for name in ROLES:  # in the database being migrated, not always the default
+        Group.objects.using(schema_editor.connection.alias).get_or_create(name=name)
 
 
 def remove_roles(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(name__in=ROLES).delete()
+    apps.get_model("auth", "Group").objects.using(schema_editor.connection.alias).filter(name__in=ROLES).delete()
 
 
 class Migration(migrations.Migration):
