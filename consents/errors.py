@@ -11,13 +11,19 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 
-from safeguards.messages import SERVICE_SUSPENDED, SERVICE_SUSPENDED_MESSAGE
-
 from .jpki.errors import MESSAGES as JPKI_MESSAGES
 from .jpki.errors import JpkiErrorCode
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
+
+# R15: the service is stopped for the holder (a confirmed suspension, DriverRecord.service_stopped_at).
+# The safeguards app shows the same words on its pages.
+SERVICE_SUSPENDED = "service_suspended"
+SERVICE_SUSPENDED_MESSAGE = _(
+    "The service is stopped for this holder as a defensive measure (article 7 of the terms). "
+    "No consent can be registered for them."
+)
 
 EXPLANATIONS: dict[str, StrPromise] = {
     # Starting (R1, R2, R4, R17).

@@ -14,10 +14,8 @@ from driver_records.access import holders_readable, office_serves
 from driver_records.models import DriverRecord
 from driver_records.selectors import Eligibility, record_eligibility
 from onestop.models import AuditEvent, Office
-from safeguards.messages import SERVICE_SUSPENDED
-from safeguards.status import record_suspended
 
-from .errors import ConsentRefused
+from .errors import SERVICE_SUSPENDED, ConsentRefused
 from .governing import governing_consent
 from .models import Channel, Consent, ConsentItem, ConsentStatement, ConsentStatus, MynaportalLink, TermsVersion
 from .period import JST, japan_date, period_in_force
@@ -41,7 +39,7 @@ def consent_start_refusal(*, record: DriverRecord, office: Office | None) -> Con
         return ConsentRefused("no_office")
     if not office_serves(office, record.prefecture):  # R4: the one object-scope rule
         return ConsentRefused("wrong_prefecture")
-    if record_suspended(record):  # R15: the service is stopped for this holder
+    if record.service_stopped:  # R15: the service is stopped for this holder
         return ConsentRefused(SERVICE_SUSPENDED)
     eligibility = record_eligibility(record)
     if not eligibility.eligible:  # R1

@@ -14,7 +14,8 @@ class DriverRecordAdmin(CsvExportMixin, admin.ModelAdmin):
     list_display = ["number", "name", "kind", "holding_status", "prefecture", "cert_serial", "updated_at"]
     list_filter = ["kind", "holding_status", "prefecture"]
     search_fields = ["number", "name_key", "cert_serial"]
-    readonly_fields = ["name_key", "version", "jlis_seq", "cert_seq", "created_at", "updated_at"]
+    # service_stopped_at (R15): only a confirmed suspension sets it (safeguards), never the admin.
+    readonly_fields = ["name_key", "version", "jlis_seq", "cert_seq", "service_stopped_at", "created_at", "updated_at"]
     # R12: the counter of residence records a holding status through its service (history, audit
     # trail, the feed stopped); the admin's plain save shows it and the stop, and changes neither.
     # (The database's trigger would stop the feed anyway: driver_records/migrations, R12.)

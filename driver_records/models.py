@@ -86,6 +86,10 @@ class DriverRecord(models.Model):
     # Set when the holding status leaves the card-only statuses (R12): the feed stays stopped for
     # consents registered before it, even if the status comes back.
     feed_stopped_at = models.DateTimeField(_("feed stopped at"), null=True, blank=True)
+    # R15: when a second supervisor confirmed stopping the service for the holder (safeguards).
+    # Set once and never cleared: a suspension is final. Consents, the feed and the door read it
+    # here, so they need not know the safeguards app.
+    service_stopped_at = models.DateTimeField(_("service stopped at"), null=True, blank=True, editable=False)
     cert_serial = models.CharField(_("signing certificate serial"), max_length=64, blank=True)
     cert_issuer_key_id = models.CharField(_("issuer key id"), max_length=64, blank=True)
     cert_not_after = models.DateTimeField(_("certificate valid until"), null=True, blank=True)
@@ -132,6 +136,11 @@ class DriverRecord(models.Model):
     @property
     def holds_card_only(self) -> bool:
         return self.holding_status in CARD_ONLY_STATUSES
+
+    @property
+    def service_stopped(self) -> bool:
+        """R15: the service is stopped for this holder (as this instance read it)."""
+        return self.service_stopped_at is not None
 
 
 class ChangeSource(models.TextChoices):

@@ -195,3 +195,18 @@ def records_by_serial(serials: Iterable[str]) -> dict[str, int]:
         )
         found |= dict(rows)  # the latest change of each serial wins
     return found
+
+
+def records_service_stopped(record_ids: Iterable[int]) -> set[int]:
+    """R15: which of these records the service is stopped for (one query; for readers of many
+    records, such as the door; a reader holding the record reads `record.service_stopped`)."""
+    ids = set(record_ids)
+    if not ids:
+        return set()
+    stopped = DriverRecord.objects.filter(pk__in=ids, service_stopped_at__isnull=False)
+    return set(stopped.values_list("pk", flat=True))
+
+
+def record_locked(record_id: int) -> DriverRecord | None:
+    """The record, locked to the end of the caller's transaction (None when there is none)."""
+    return DriverRecord.objects.select_for_update().filter(pk=record_id).first()

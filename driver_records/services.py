@@ -1,8 +1,10 @@
-"""Writes to driver records. Each public service is one transaction."""
+"""Writes to driver records and their history. Each public service is one transaction; those
+named for another app's step (a suspension, a consent's link) join the caller's transaction
+(`savepoint=False`) and never start a durable one."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
@@ -144,3 +146,23 @@ def record_holding_status_change(
         actor=actor,
         reason=reason,
     )
+
+
+def record_service_stop(*, record: DriverRecord, at: datetime, actor: User | None) -> AuditEntry | None:
+    """R15: the service is stopped for the holder from `at` (a confirmed suspension). Set once,
+    never cleared: a record stopped already keeps its first stop. `record` is locked by the
+    caller; returns the audit entry, which the caller writes with the suspension's own (one
+    chain append), or None when the record was stopped already."""
+    with transaction.atomic(savepoint=False):
+        if record.service_stopped_at is not None:
+            return None
+        DriverRecord.objects.filter(pk=record.pk, service_stopped_at__isnull=True).update(service_stopped_at=at)
+        record.service_stopped_at = at
+        return AuditEntry(
+            action="record.service_stop",
+            subject_type="driver_record",
+            subject_id=str(record.pk),
+            actor=actor,
+            record_number=record.number,
+            new_values={"service_stopped_at": at},
+        )

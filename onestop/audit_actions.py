@@ -43,6 +43,7 @@ class AuditAction(models.TextChoices):
     RECORD_APPLY_JLIS = "record.apply_jlis", _("Record updated from J-LIS")
     RECORD_CONSENT_STATUS_VIEW = "record.consent_status_view", _("Consent status read")
     RECORD_LINK_CERTIFICATE = "record.link_certificate", _("Signing certificate linked to the record")
+    RECORD_SERVICE_STOP = "record.service_stop", _("Service stopped for the holder (suspension)")
     RECORD_UPDATE = "record.update", _("Record changed")
     RECORD_VIEW = "record.view", _("Holder page viewed")
     RECORD_VIEW_ELSEWHERE = "record.view_elsewhere", _("Holder of another prefecture looked up")

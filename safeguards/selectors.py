@@ -66,6 +66,13 @@ def holder_quarantined(event_ids: set[str]) -> list[QuarantinedEvent]:
     return list(QuarantinedEvent.objects.filter(event_id__in=event_ids).order_by("pk"))
 
 
+def record_suspension_requests(record: DriverRecord) -> list[SuspensionRequest]:
+    """The record's suspension requests but the rejected ones (the holder page's section: the
+    confirmed one and the open proposal). Whether the service is stopped is the record's own
+    fact (DriverRecord.service_stopped_at)."""
+    return list(SuspensionRequest.objects.filter(record=record).exclude(status=SuspensionStatus.REJECTED))
+
+
 def suspensions_waiting(*, user: User) -> QuerySet[SuspensionRequest]:
     """Proposals waiting for a second supervisor, in the user's prefecture (all for auditors)."""
     rows = SuspensionRequest.objects.select_related("record", "proposed_by", "office").filter(

@@ -15,10 +15,8 @@ from driver_records.selectors import record_eligibility
 from onestop.audit import AuditEntry, audit_log
 from onestop.models import User
 from onestop.roles import is_counter_staff
-from safeguards.messages import SERVICE_SUSPENDED
-from safeguards.status import record_is_suspended
 
-from ..errors import ConsentRefused
+from ..errors import SERVICE_SUSPENDED, ConsentRefused
 from ..jpki.trust import trust_store
 from ..models import Channel, Consent, ConsentStatus, MynaportalLink
 from ..selectors import terms_version_current
@@ -168,7 +166,7 @@ def consent_register_from_mynaportal(
 
 
 def _mynaportal_refusal(*, record: DriverRecord, items: Iterable[str], serial: str, issuer_key_id: str) -> str | None:
-    if record_is_suspended(record.pk):  # R15
+    if record.service_stopped:  # R15 (the record is locked: read as of now)
         return SERVICE_SUSPENDED
     if not MynaportalLink.objects.filter(record=record).exists():
         return "no_mynaportal_link"

@@ -81,6 +81,14 @@ HOLDER_COLUMNS: dict[str, Personal] = {
         RECORD_LIFE,
         NOT_ERASED,
     ),
+    "driver_records.driverrecord.service_stopped_at": Personal(
+        "when the service was stopped for the holder: that a second supervisor confirmed a prohibited act "
+        "(its reason stays with the suspension request)",
+        "R15: no consent can be registered, J-LIS's updates are neither kept nor applied",
+        HOLDER_PAGE + " (the feed state and the refusal say the service is stopped)",
+        RECORD_LIFE,
+        NOT_ERASED,
+    ),
     "driver_records.recordchange.old_value": Personal(
         "a changed field's value before the change (name, address, birth date, holding status, serial...)",
         "the record's history: what J-LIS changed (R10) and what the counter changed; a disclosure request "

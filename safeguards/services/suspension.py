@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consents.models import Consent, ConsentStatus
 from driver_records.models import DriverRecord
+from driver_records.services import record_service_stop
 from jlis_gateway.models import JlisEvent, OutboxKind, OutboxMessage, OutboxStatus
 from jlis_gateway.outbox import outbox_enqueue
 from onestop.audit import AuditEntry, audit_log, audit_log_many
@@ -18,7 +19,6 @@ from onestop.models import User
 from ..errors import SafeguardRefused
 from ..models import Grounds, ProhibitedAct, SuspensionRequest, SuspensionStatus
 from ..selectors import HolderKeys, holder_events, holder_keys
-from ..status import record_is_suspended
 from ._common import clean_text, require_supervisor, require_supervisor_for, text_sha256
 from .erasure import holder_data_erase
 
@@ -49,7 +49,7 @@ def suspension_propose(*, record_id: int, actor: User, reason_code: str, grounds
         if record is None:
             raise SafeguardRefused("not_found")
         require_supervisor_for(actor, record)
-        if record_is_suspended(record.pk):
+        if record.service_stopped:  # R15: final (the record is locked: read as of now)
             raise SafeguardRefused("already_suspended")
         if SuspensionRequest.objects.filter(record=record, status=SuspensionStatus.PROPOSED).exists():
             raise SafeguardRefused("proposal_open")
@@ -138,6 +138,7 @@ def suspension_confirm(*, request_id: int, actor: User, note: str = "") -> Suspe
         request = _decidable(request_id, actor)
         now = timezone.now()
         suspended = _consents_suspend(record, actor)
+        stopped = record_service_stop(record=record, at=now, actor=actor)  # R15: the record's own fact
         erased = holder_data_erase(record=record, events=events, at=now)
         request.status, request.decided_by, request.decided_at = SuspensionStatus.CONFIRMED, actor, now
         request.decision_note, request.erased = note, erased
@@ -163,7 +164,7 @@ def suspension_confirm(*, request_id: int, actor: User, note: str = "") -> Suspe
             record_number=record.number,
             new_values={"suspension_request": request.pk, **erased},
         )
-        audit_log_many([confirm, *suspended, erase])
+        audit_log_many([confirm, *suspended, *([stopped] if stopped else []), erase])
     return request
 
 

@@ -14,7 +14,7 @@ from driver_records.models import DriverRecord
 from onestop.roles import is_auditor, is_supervisor
 
 from ..models import SuspensionStatus
-from ..status import record_suspension_requests
+from ..selectors import record_suspension_requests
 
 register = template.Library()
 

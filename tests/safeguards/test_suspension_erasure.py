@@ -36,7 +36,9 @@ def suspend(holder, supervisor, second_supervisor) -> SuspensionRequest:
     proposal = suspension_propose(
         record_id=holder.record.pk, actor=supervisor, reason_code="misuse", grounds="evident", note="目的外の利用"
     )
-    return suspension_confirm(request_id=proposal.pk, actor=second_supervisor)
+    confirmed = suspension_confirm(request_id=proposal.pk, actor=second_supervisor)
+    holder.record.refresh_from_db()  # the record now says the service is stopped (R15)
+    return confirmed
 
 
 def snapshot(holder) -> dict:
@@ -86,8 +88,10 @@ def test_r15_jlis_data_and_its_history_are_erased_the_record_is_kept(suspect, su
     assert [c for c in before["history"] if c["field"] == "cert_serial"] == list(
         history.filter(field="cert_serial").order_by("pk").values()
     ) and len(serial_links) == 3
-    # The police's own licence record stays as it was.
-    assert DriverRecord.objects.filter(pk=suspect.record.pk).values().get() == before["record"]
+    # The police's own licence record stays as it was; it only says that the service is stopped.
+    after = DriverRecord.objects.filter(pk=suspect.record.pk).values().get()
+    assert before["record"]["service_stopped_at"] is None and after.pop("service_stopped_at") is not None
+    assert after == {k: v for k, v in before["record"].items() if k != "service_stopped_at"}
 
 
 def test_r15_a_mynaportal_registration_naming_a_previous_serial_loses_its_certificate(
