@@ -197,6 +197,13 @@ def records_by_serial(serials: Iterable[str]) -> dict[str, int]:
     return found
 
 
+def serial_linked_elsewhere(*, record: DriverRecord, serial: str, issuer_key_id: str) -> bool:
+    """R13: whether another record is linked to this certificate (serial and issuer key)."""
+    return (
+        DriverRecord.objects.filter(cert_serial=serial, cert_issuer_key_id=issuer_key_id).exclude(pk=record.pk).exists()
+    )
+
+
 def records_service_stopped(record_ids: Iterable[int]) -> set[int]:
     """R15: which of these records the service is stopped for (one query; for readers of many
     records, such as the door; a reader holding the record reads `record.service_stopped`)."""

@@ -4,6 +4,7 @@ named for another app's step (a suspension, a consent's link) join the caller's 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -166,3 +167,76 @@ def record_service_stop(*, record: DriverRecord, at: datetime, actor: User | Non
             record_number=record.number,
             new_values={"service_stopped_at": at},
         )
+
+
+def record_changes_erase(*, record: DriverRecord, fields: Iterable[str], jlis_values: set[str]) -> int:
+    """R15: the history of these fields as J-LIS gave them is erased: the values of every change
+    J-LIS made, and any value J-LIS gave (`jlis_values`, or one of its changes) that a counter
+    change later replaced. Inside the caller's transaction; how many rows changed."""
+    with transaction.atomic(savepoint=False):
+        rows = list(RecordChange.objects.filter(record=record, field__in=list(fields)))
+        jlis_values = jlis_values | {r.new_value for r in rows if r.source == ChangeSource.JLIS}
+        changed = []
+        for row in rows:
+            old, new = row.old_value, row.new_value
+            if row.source == ChangeSource.JLIS:
+                row.old_value = row.new_value = ""
+            else:
+                row.old_value = "" if row.old_value in jlis_values else row.old_value
+                row.new_value = "" if row.new_value in jlis_values else row.new_value
+            if (row.old_value, row.new_value) != (old, new):
+                changed.append(row)
+        RecordChange.objects.bulk_update(changed, ["old_value", "new_value"])
+        return len(changed)
+
+
+def record_certificate_link(
+    *,
+    record: DriverRecord,
+    serial: str,
+    seq: int,
+    issuer_key_id: str,
+    not_after: datetime | None,
+    event_id: str,
+    at: datetime,
+) -> None:
+    """R10/R13: J-LIS named `serial` (at holder sequence `seq`) for the holder: the record is
+    linked to it, with J-LIS's event in its history and the audit trail. The caller decided that
+    the link moves (consents: link_moves) and holds the record locked; inside its transaction.
+    `record` follows what was written."""
+    with transaction.atomic(savepoint=False):
+        wanted = {"cert_serial": serial, "cert_issuer_key_id": issuer_key_id, "cert_not_after": not_after}
+        changed = {f: v for f, v in wanted.items() if getattr(record, f) != v}
+        DriverRecord.objects.filter(pk=record.pk).update(
+            **changed, cert_seq=seq, version=F("version") + (1 if changed else 0), updated_at=at
+        )
+        record.cert_seq = seq
+        if not changed:
+            return
+        old = {f: getattr(record, f) for f in changed}
+        RecordChange.objects.bulk_create(
+            RecordChange(
+                record=record,
+                field=f,
+                old_value="" if old[f] is None else str(old[f]),
+                new_value="" if v is None else str(v),
+                source=ChangeSource.JLIS,
+                jlis_event_id=event_id,
+                changed_at=at,
+            )
+            for f, v in changed.items()
+        )
+        audit_log(
+            AuditEntry(
+                action="record.link_certificate",
+                subject_type="driver_record",
+                subject_id=str(record.pk),
+                actor_label="jlis",
+                record_number=record.number,
+                serial=serial,
+                old_values=old,
+                new_values=changed,
+            )
+        )
+        for f, v in changed.items():
+            setattr(record, f, v)

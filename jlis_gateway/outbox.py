@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
-from .models import OutboxKind, OutboxMessage
+from .models import OutboxKind, OutboxMessage, OutboxStatus
 
 if TYPE_CHECKING:  # consents sits above the gateway: a type only, never imported at run time
     from consents.models import Consent
@@ -29,6 +29,17 @@ def outbox_enqueue(*, kind: OutboxKind, consent: Consent) -> OutboxMessage:
     )
     outbox_send_after_commit(message.pk)
     return message
+
+
+def outbox_submissions_withdraw(*, consent: Consent, reason: str) -> int:
+    """The consent's submissions the relay has not claimed are never sent: they fail with
+    `reason`. A claimed row is left alone: it may be at J-LIS already (a conditional UPDATE, so a
+    claim and this never both win the same row). Inside the caller's transaction; how many."""
+    with transaction.atomic(savepoint=False):
+        submissions = OutboxMessage.objects.filter(
+            consent=consent, kind=OutboxKind.SUBMIT_CONSENT, status=OutboxStatus.PENDING
+        )
+        return submissions.update(status=OutboxStatus.FAILED, last_error=reason)
 
 
 def outbox_send_after_commit(message_id: int) -> None:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import connection
 from django.db.models import Count, Min, Q
 
 from driver_records.access import holders_readable
 
-from .models import EventStatus, JlisEvent, OutboxMessage, OutboxStatus, PollState, QuarantinedEvent
+from .models import EventStatus, JlisEvent, OutboxKind, OutboxMessage, OutboxStatus, PollState, QuarantinedEvent
+
+if TYPE_CHECKING:
+    from consents.models import Consent
 
 FEED = "events"
 
@@ -140,3 +144,10 @@ def outbox_failures(*, who: object, limit: int = 100) -> list[OutboxMessage]:
     the holders `who` may read, newest first, with their consent and record."""
     rows = OutboxMessage.objects.filter(status=OutboxStatus.FAILED).select_related("consent__record")
     return list(holders_readable(who, rows, "consent__record__prefecture").order_by("-id")[:limit])
+
+
+def outbox_submission_claimed(consent: Consent) -> bool:
+    """Whether the relay claimed a submission of the consent (sending or sent): J-LIS may hold
+    it, so ending the consent must be told to J-LIS."""
+    submissions = OutboxMessage.objects.filter(consent=consent, kind=OutboxKind.SUBMIT_CONSENT)
+    return submissions.filter(status__in=[OutboxStatus.SENDING, OutboxStatus.SENT]).exists()

@@ -13,6 +13,7 @@ from .lifecycle import (
 from .mynaportal import consent_register_from_mynaportal, mynaportal_link_record, record_for_mynaportal
 from .registration import consent_register
 from .statements import statement_create
+from .suspension import consent_statements_text_erase, consents_evidence_erase, consents_suspend
 from .withdrawal import consent_withdraw, consent_withdrawal_refused
 
 __all__ = [
@@ -25,8 +26,11 @@ __all__ = [
     "consent_reject",
     "consent_revoke",
     "consent_revoke_elsewhere",
+    "consent_statements_text_erase",
     "consent_withdraw",
     "consent_withdrawal_refused",
+    "consents_evidence_erase",
+    "consents_suspend",
     "mynaportal_link_record",
     "record_for_mynaportal",
     "statement_create",

@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from driver_records.access import office_serves
 from driver_records.linking import Link, link_moves
-from driver_records.models import ChangeSource, DriverRecord, RecordChange
+from driver_records.models import DriverRecord
+from driver_records.selectors import record_locked, serial_linked_elsewhere
+from driver_records.services import record_certificate_link
 from jlis_gateway.models import OutboxKind
 from jlis_gateway.outbox import outbox_enqueue
 from onestop.audit import AuditEntry, audit_log, audit_log_many
@@ -52,7 +53,8 @@ def _locked(consent_id: int) -> tuple[DriverRecord, Consent] | None:
     record_id = Consent.objects.filter(pk=consent_id).values_list("record_id", flat=True).first()
     if record_id is None:
         return None
-    record = DriverRecord.objects.select_for_update().get(pk=record_id)
+    record = record_locked(record_id)
+    assert record is not None  # a consent's record is never deleted (PROTECT)
     consent = Consent.objects.select_for_update().select_related("record").get(pk=consent_id)
     return record, consent
 
@@ -89,46 +91,14 @@ def _record_link(
         if serial_linked_elsewhere(record=record, serial=moved.serial, issuer_key_id=issuer_key_id):
             event_not_applied(record=record, reason="certificate_linked_elsewhere", event="link", event_id=event_id)
             return
-    wanted = {"cert_serial": moved.serial, "cert_issuer_key_id": issuer_key_id, "cert_not_after": moved.not_after}
-    changed = {f: v for f, v in wanted.items() if getattr(record, f) != v}
-    DriverRecord.objects.filter(pk=record.pk).update(
-        **changed, cert_seq=moved.seq, version=F("version") + (1 if changed else 0), updated_at=at
-    )
-    record.cert_seq = moved.seq
-    if not changed:
-        return
-    old = {f: getattr(record, f) for f in changed}
-    RecordChange.objects.bulk_create(
-        RecordChange(
-            record=record,
-            field=f,
-            old_value="" if old[f] is None else str(old[f]),
-            new_value="" if v is None else str(v),
-            source=ChangeSource.JLIS,
-            jlis_event_id=event_id,
-            changed_at=at,
-        )
-        for f, v in changed.items()
-    )
-    audit_log(
-        AuditEntry(
-            action="record.link_certificate",
-            subject_type="driver_record",
-            subject_id=str(record.pk),
-            actor_label="jlis",
-            record_number=record.number,
-            serial=moved.serial,
-            old_values=old,
-            new_values=changed,
-        )
-    )
-    for f, v in changed.items():
-        setattr(record, f, v)
-
-
-def serial_linked_elsewhere(*, record: DriverRecord, serial: str, issuer_key_id: str) -> bool:
-    return (
-        DriverRecord.objects.filter(cert_serial=serial, cert_issuer_key_id=issuer_key_id).exclude(pk=record.pk).exists()
+    record_certificate_link(
+        record=record,
+        serial=moved.serial,
+        seq=moved.seq,
+        issuer_key_id=issuer_key_id,
+        not_after=moved.not_after,
+        event_id=event_id,
+        at=at,
     )
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from driver_records.access import office_serves
 from driver_records.models import DriverRecord, RecordChange
-from driver_records.selectors import record_eligibility
+from driver_records.selectors import record_eligibility, record_locked
 from onestop.audit import AuditEntry, audit_log
 from onestop.models import User
 from onestop.roles import is_counter_staff
@@ -30,7 +30,7 @@ def mynaportal_link_record(*, record_id: int, actor: User) -> MynaportalLink:
     if not is_counter_staff(actor):
         raise ConsentRefused("not_counter_staff")
     with transaction.atomic(durable=True):
-        record = DriverRecord.objects.select_for_update().filter(pk=record_id).first()
+        record = record_locked(record_id)
         if record is None:
             raise ConsentRefused("record_not_found")
         if actor.office is None:
@@ -107,7 +107,7 @@ def consent_register_from_mynaportal(
     reason is kept. Applying the data in its certificate (R11) is the applier's part.
     """
     with transaction.atomic(savepoint=False):
-        record = DriverRecord.objects.select_for_update().filter(pk=record_id).first()
+        record = record_locked(record_id)
         if record is None:
             return EventOutcome(False, "unknown_record")
         existing = Consent.objects.filter(jlis_consent_id=jlis_consent_id).first() if jlis_consent_id else None

@@ -9,7 +9,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from driver_records.models import DriverRecord
+from driver_records.selectors import record_locked, serial_linked_elsewhere
 from jlis_gateway.models import OutboxKind
 from jlis_gateway.outbox import outbox_enqueue
 from onestop.audit import AuditEntry, audit_log
@@ -113,16 +113,13 @@ def _store(
     at: datetime,
 ) -> Consent:
     with transaction.atomic(durable=True):
-        record = DriverRecord.objects.select_for_update().get(pk=statement.record_id)
+        record = record_locked(statement.record_id)
+        assert record is not None  # a statement's record is never deleted (PROTECT)
         # The holding status or residence may have changed since the statement was made.
         refusal = consent_start_refusal(record=record, office=statement.office)
         if refusal is not None:
             raise refusal
-        if (
-            DriverRecord.objects.filter(cert_serial=verified.serial, cert_issuer_key_id=verified.issuer_key_id)
-            .exclude(pk=record.pk)
-            .exists()
-        ):
+        if serial_linked_elsewhere(record=record, serial=verified.serial, issuer_key_id=verified.issuer_key_id):
             raise ConsentRefused("certificate_linked_elsewhere")
         # The claim: of two submissions of one statement, exactly one gets past this line.
         claimed = ConsentStatement.objects.filter(pk=statement.pk, used_at__isnull=True, expires_at__gt=at).update(

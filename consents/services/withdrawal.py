@@ -19,8 +19,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from jlis_gateway.models import OutboxKind, OutboxMessage, OutboxStatus
-from jlis_gateway.outbox import outbox_enqueue
+from jlis_gateway.models import OutboxKind
+from jlis_gateway.outbox import outbox_enqueue, outbox_submissions_withdraw
+from jlis_gateway.selectors import outbox_submission_claimed
 from onestop.models import User
 
 from ..errors import ConsentRefused
@@ -45,14 +46,9 @@ def consent_withdraw(*, consent_id: int, actor: User, reason: str) -> Consent:
         consent.status, consent.withdrawn_at, consent.withdrawn_by = ConsentStatus.WITHDRAWN, timezone.now(), actor
         consent.withdrawn_reason = reason
         consent.save(update_fields=["status", "withdrawn_at", "withdrawn_by", "withdrawn_reason"])
-        submissions = OutboxMessage.objects.filter(consent=consent, kind=OutboxKind.SUBMIT_CONSENT)
-        # A row the relay has claimed is left alone: it may be at J-LIS already (a conditional
-        # UPDATE, so a claim and this withdrawal never both win the same row).
-        unsent = submissions.filter(status=OutboxStatus.PENDING).update(status=OutboxStatus.FAILED, last_error=NOT_SENT)
-        at_jlis = (
-            bool(consent.jlis_consent_id)
-            or submissions.filter(status__in=[OutboxStatus.SENDING, OutboxStatus.SENT]).exists()
-        )
+        # A row the relay has claimed is left alone: it may be at J-LIS already.
+        unsent = outbox_submissions_withdraw(consent=consent, reason=NOT_SENT)
+        at_jlis = bool(consent.jlis_consent_id) or outbox_submission_claimed(consent)
         if at_jlis:
             outbox_enqueue(kind=OutboxKind.CANCEL_CONSENT, consent=consent)
         audit_consent(

@@ -8,11 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from consents.models import Consent, ConsentStatus
-from driver_records.models import DriverRecord
+from consents.services import consents_suspend
+from driver_records.selectors import record_locked
 from driver_records.services import record_service_stop
-from jlis_gateway.models import JlisEvent, OutboxKind, OutboxMessage, OutboxStatus
-from jlis_gateway.outbox import outbox_enqueue
+from jlis_gateway.models import JlisEvent
 from onestop.audit import AuditEntry, audit_log, audit_log_many
 from onestop.models import User
 
@@ -21,9 +20,6 @@ from ..models import Grounds, ProhibitedAct, SuspensionRequest, SuspensionStatus
 from ..selectors import HolderKeys, holder_events, holder_keys
 from ._common import clean_text, require_supervisor, require_supervisor_for, text_sha256
 from .erasure import holder_data_erase
-
-SUSPENDABLE = (ConsentStatus.PENDING, ConsentStatus.ACTIVE)
-NOT_SENT = "not sent: the service was stopped for this holder (R15)"
 
 
 def _audit(action: str, request: SuspensionRequest, actor: User, old: dict, new: dict) -> AuditEntry:
@@ -45,7 +41,7 @@ def suspension_propose(*, record_id: int, actor: User, reason_code: str, grounds
         raise ValueError("unknown reason code or grounds")
     note = clean_text(note, field=_("Note: what was done, and how it came to light"), required=True)
     with transaction.atomic(durable=True):
-        record = DriverRecord.objects.select_for_update().filter(pk=record_id).first()
+        record = record_locked(record_id)
         if record is None:
             raise SafeguardRefused("not_found")
         require_supervisor_for(actor, record)
@@ -132,12 +128,13 @@ def suspension_confirm(*, request_id: int, actor: User, note: str = "") -> Suspe
     with transaction.atomic(durable=True):
         keys = holder_keys(proposal.record)
         events = _lock_events(keys)
-        record = DriverRecord.objects.select_for_update().get(pk=proposal.record_id)
+        record = record_locked(proposal.record_id)
+        assert record is not None  # a suspension's record is never deleted (PROTECT)
         if (current := holder_keys(record)) != keys:  # a J-LIS event relinked the record meanwhile
             keys, events = current, _lock_events(current)
         request = _decidable(request_id, actor)
         now = timezone.now()
-        suspended = _consents_suspend(record, actor)
+        suspended = consents_suspend(record=record, actor=actor)
         stopped = record_service_stop(record=record, at=now, actor=actor)  # R15: the record's own fact
         erased = holder_data_erase(record=record, events=events, at=now)
         request.status, request.decided_by, request.decided_at = SuspensionStatus.CONFIRMED, actor, now
@@ -166,41 +163,3 @@ def suspension_confirm(*, request_id: int, actor: User, note: str = "") -> Suspe
         )
         audit_log_many([confirm, *suspended, *([stopped] if stopped else []), erase])
     return request
-
-
-def _consents_suspend(record: DriverRecord, actor: User) -> list[AuditEntry]:
-    """Pending and active consents become suspended; unsent submissions are withdrawn, and J-LIS
-    is asked to revoke what it may hold."""
-    entries = []
-    consents = Consent.objects.select_for_update().filter(record=record, status__in=SUSPENDABLE).order_by("pk")
-    for consent in consents:
-        old_status, consent.status = consent.status, ConsentStatus.SUSPENDED
-        consent.save(update_fields=["status"])
-        submissions = OutboxMessage.objects.filter(consent=consent, kind=OutboxKind.SUBMIT_CONSENT)
-        # Claimed rows are left alone: the relay may be sending them, so J-LIS may hold the consent.
-        withdrawn = submissions.filter(status=OutboxStatus.PENDING).update(
-            status=OutboxStatus.FAILED, last_error=NOT_SENT
-        )
-        at_jlis = (
-            bool(consent.jlis_consent_id)
-            or submissions.filter(status__in=[OutboxStatus.SENDING, OutboxStatus.SENT]).exists()
-        )
-        if at_jlis:
-            outbox_enqueue(kind=OutboxKind.REVOKE_CONSENT, consent=consent)
-        entries.append(
-            AuditEntry(
-                action="consent.suspend",
-                subject_type="consent",
-                subject_id=str(consent.pk),
-                actor=actor,
-                record_number=record.number,
-                serial=consent.cert_serial,
-                old_values={"status": old_status},
-                new_values={
-                    "status": consent.status,
-                    "submission_withdrawn": withdrawn,
-                    "jlis_revocation_queued": at_jlis,
-                },
-            )
-        )
-    return entries

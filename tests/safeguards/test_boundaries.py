@@ -1,0 +1,133 @@
+"""The safeguards' boundaries (docs: issue 21's layers). Safeguards acts on the consents, the
+records and the gateway, so none of them may import it: a suspension reaches them as a fact of
+the record (DriverRecord.service_stopped_at). And an app writes only its own tables: the
+safeguards' and the consents' services change another app's rows through that app's services.
+
+Read from the source (grimp for the imports, the syntax tree for the writes), not by running it."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import grimp
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+APPS = ("onestop", "driver_records", "jlis_gateway", "consents", "safeguards", "operations")
+# A queryset or manager method that changes rows.
+WRITES = frozenset(
+    {"update", "create", "get_or_create", "update_or_create", "delete", "bulk_create", "bulk_update", "save"}
+)
+
+
+@pytest.fixture(scope="module")
+def graph() -> grimp.ImportGraph:
+    # Type hints under TYPE_CHECKING name a class, they do not run its module.
+    return grimp.build_graph(*APPS, exclude_type_checking_imports=True)
+
+
+def imports_of(graph: grimp.ImportGraph, importer: str, imported: str) -> list[str]:
+    return sorted(
+        f"{d['importer']}:{d['line_number']} imports {d['imported']}"
+        for module in graph.find_descendants(importer) | {importer}
+        for target in graph.find_modules_directly_imported_by(module)
+        if target == imported or target.startswith(imported + ".")
+        for d in graph.get_import_details(importer=module, imported=target)
+    )
+
+
+def test_consents_import_nothing_of_the_safeguards(graph):
+    assert imports_of(graph, "consents", "safeguards") == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="driver_records/feed.py and jlis_gateway/services/door.py still read safeguards.status: "
+    "switched to the record's fact at integration (then this marker goes)",
+)
+def test_records_and_gateway_import_nothing_of_the_safeguards(graph):
+    assert imports_of(graph, "driver_records", "safeguards") == []
+    assert imports_of(graph, "jlis_gateway", "safeguards") == []
+
+
+def _foreign_models(tree: ast.Module, app: str) -> set[str]:
+    """Names of models this module imports from another app (`from <app>.models import X`)."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            top, _, rest = node.module.partition(".")
+            if top in APPS and top != app and rest == "models":
+                names |= {alias.asname or alias.name for alias in node.names}
+    return names
+
+
+def _root(node: ast.expr) -> ast.expr:
+    """The start of a chain such as `X.objects.filter(...).exclude(...)`."""
+    while True:
+        if isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Attribute):
+            node = node.value
+        else:
+            return node
+
+
+def _on_manager_of(node: ast.expr, models: set[str]) -> bool:
+    """Whether a chain starts at `<Model>.objects` of one of these models."""
+    while isinstance(node, ast.Call | ast.Attribute):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr == "objects"
+            and isinstance(node.value, ast.Name)
+            and node.value.id in models
+        ):
+            return True
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return False
+
+
+def foreign_writes(path: Path, app: str, *, base: Path = ROOT) -> Iterator[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    models = _foreign_models(tree, app)
+    if not models:
+        return
+    # Querysets kept in a variable (`rows = X.objects.filter(...)`) count as the manager's.
+    querysets = {
+        target.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and _on_manager_of(node.value, models)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in WRITES):
+            continue
+        root = _root(node.func)
+        if _on_manager_of(node.func, models) or (isinstance(root, ast.Name) and root.id in querysets):
+            yield f"{path.relative_to(base)}:{node.lineno}: {ast.unparse(node.func)}"
+
+
+@pytest.mark.parametrize("app", ["safeguards", "consents"])
+def test_the_services_write_only_their_own_apps_tables(app):
+    found = [w for path in sorted((ROOT / app / "services").rglob("*.py")) for w in foreign_writes(path, app)]
+    assert found == []
+
+
+def test_the_write_check_sees_a_write_through_a_kept_queryset(tmp_path):
+    """The check itself: it finds the forms of a write it is meant to refuse, and no read."""
+    source = tmp_path / "sample.py"
+    source.write_text(
+        "from jlis_gateway.models import OutboxMessage\n"
+        "from .models import Mine\n"
+        "def f(c):\n"
+        "    rows = OutboxMessage.objects.filter(consent=c)\n"
+        "    rows.filter(status='pending').update(status='failed')\n"
+        "    OutboxMessage.objects.create(consent=c)\n"
+        "    OutboxMessage.objects.filter(consent=c).exists()\n"
+        "    Mine.objects.filter(consent=c).delete()\n",
+        encoding="utf-8",
+    )
+    found = list(foreign_writes(source, "consents", base=tmp_path))
+    assert sorted(line.split(":")[1] for line in found) == ["5", "6"]
