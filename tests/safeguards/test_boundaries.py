@@ -25,7 +25,7 @@ WRITES = frozenset(
 @pytest.fixture(scope="module")
 def graph() -> grimp.ImportGraph:
     # Type hints under TYPE_CHECKING name a class, they do not run its module.
-    return grimp.build_graph(*APPS, exclude_type_checking_imports=True)
+    return grimp.build_graph(*APPS, exclude_type_checking_imports=True, cache_dir=None)
 
 
 def imports_of(graph: grimp.ImportGraph, importer: str, imported: str) -> list[str]:
