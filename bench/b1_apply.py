@@ -17,10 +17,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from driver_records.applier import events_apply_one_by_one, events_apply_pending
+from applier.batch import events_apply_pending
 from driver_records.models import DriverRecord
 from driver_records.normalise import name_search_key
 from jlis_gateway.models import EventStatus, JlisEvent
+from tests.support.one_by_one import events_apply_one_by_one
 
 from . import figures
 from .population import SERIAL_BASE, events_copy, latest_info_events, records_create, settle, vacuum_analyze

@@ -29,8 +29,8 @@ from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from applier.batch import events_apply_pending
 from consents.models import Consent
-from driver_records.applier import events_apply_pending
 from driver_records.models import DriverRecord
 from onestop.models import Office, User
 from onestop.roles import Role

@@ -32,7 +32,7 @@ def main(limit_seconds: float) -> int:
     import django
 
     django.setup()
-    from driver_records.applier import events_apply_pending
+    from applier.batch import events_apply_pending
     from jlis_gateway.services.poll import events_poll
 
     started = time.perf_counter()

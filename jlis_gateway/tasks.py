@@ -17,8 +17,8 @@ from .services.relay import outbox_send, outbox_sweep
 logger = logging.getLogger(__name__)
 
 # The applier's task, which takes the stored events (docs/jlis-protocol.md). Named, not imported:
-# the applier sits above the gateway. TODO(arch): "applier.events_apply" once the applier app has it.
-EVENTS_APPLY_TASK = "driver_records.events_apply"
+# the applier sits above the gateway.
+EVENTS_APPLY_TASK = "applier.events_apply"
 
 
 def _follow_up(task: Task | str, *args: Any, **options: Any) -> None:

@@ -161,6 +161,7 @@ INSTALLED_APPS = [
     "csp",
     "driver_records",
     "consents",
+    "applier",
     "jlis_gateway",
     "safeguards",
     "operations",
@@ -451,7 +452,7 @@ CELERY_BEAT_SCHEDULE |= {
     "jlis-poll": {"task": "jlis_gateway.poll_events", "schedule": float(JLIS_POLL_SECONDS)},
     "jlis-outbox-sweep": {"task": "jlis_gateway.outbox_sweep", "schedule": float(JLIS_OUTBOX_SWEEP_SECONDS)},
     # Each poll that stores events queues the applier; this sweep also retries waiting events.
-    "driver-records-apply": {"task": "driver_records.events_apply", "schedule": float(JLIS_APPLY_SWEEP_SECONDS)},
+    "driver-records-apply": {"task": "applier.events_apply", "schedule": float(JLIS_APPLY_SWEEP_SECONDS)},
 }
 
 

@@ -19,7 +19,7 @@ the page's other new events, whatever their order in the page:
 - a reflection names the holder's current serial at J-LIS, for the record of the consent it
   reflects.
 
-The applier still decides what is applied (driver_records/applier/decide.py) and erases the rest;
+The applier still decides what is applied (applier/decide.py) and erases the rest;
 the door makes sure that until then nothing is kept that no consent covers.
 """
 

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from applier.batch import events_apply_pending
 from bench.population import (
     SERIAL_BASE,
     events_copy,
@@ -18,7 +19,6 @@ from bench.population import (
     simulator_holders_create,
 )
 from consents.models import Consent, ConsentStatus
-from driver_records.applier import events_apply_pending
 from driver_records.models import DriverRecord
 from jlis_gateway.models import EventStatus, JlisEvent
 

@@ -12,8 +12,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from applier.batch import events_apply_pending
 from consents.models import ConsentStatus
-from driver_records.applier import events_apply_pending
 from jlis_gateway.services.poll import events_poll
 from onestop.templatetags.wareki_tags import jst
 from tests.counter_flow import register_at_counter

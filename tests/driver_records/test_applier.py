@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from applier.batch import events_apply_pending
+from applier.decide import Skip
 from consents.models import ConsentStatus
-from driver_records.applier import Skip, events_apply_pending
 from driver_records.models import RecordChange
 from driver_records.services import record_update
 from jlis_gateway.models import JlisEvent

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
+from applier.batch import events_apply_pending
 from consents.models import Channel, ConsentStatus, MynaportalLink
-from driver_records.applier import events_apply_pending
 from jlis_gateway.models import EventKind, JlisEvent
 from tests.conftest import holder_of_record
 

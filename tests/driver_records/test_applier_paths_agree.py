@@ -7,10 +7,11 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from applier.batch import events_apply_pending
 from consents.models import ConsentStatus
-from driver_records.applier import events_apply_one_by_one, events_apply_pending
 from driver_records.models import DriverRecord, RecordChange
 from jlis_gateway.models import JlisEvent
+from tests.support.one_by_one import events_apply_one_by_one
 
 from .world import holder, latest_info
 

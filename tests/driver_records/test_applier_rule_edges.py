@@ -13,13 +13,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from applier.batch import events_apply_pending
+from applier.decide import Skip
 from consents.models import ConsentStatus
-from driver_records.applier import Skip, events_apply_one_by_one, events_apply_pending
 from driver_records.feed import FeedState, record_feed
 from driver_records.models import DriverRecord, RecordChange
 from jlis_gateway.models import JlisEvent
 from onestop.models import AuditEvent
 from tests.factories import DriverRecordFactory
+from tests.support.one_by_one import events_apply_one_by_one
 
 from .world import holder, latest_info
 

@@ -8,7 +8,7 @@ from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from driver_records.applier import events_apply_pending
+from applier.batch import events_apply_pending
 from driver_records.models import RecordChange
 from jlis_gateway.models import EventKind, EventStatus, JlisEvent
 from onestop.models import AuditChainHead, AuditEvent

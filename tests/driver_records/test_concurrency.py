@@ -6,10 +6,11 @@ import threading
 import pytest
 from django.db import connection
 
+from applier import batch
+from applier import state as applier_state
+from applier.batch import events_apply_pending
 from consents.models import ConsentStatus
 from consents.services import consent_revoke
-from driver_records.applier import batch, events_apply_pending
-from driver_records.applier import state as applier_state
 from jlis_gateway.models import JlisEvent
 
 from .world import holder, latest_info

@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse, set_script_prefix
 
+from applier.batch import events_apply_pending
 from consents.models import ConsentStatus
-from driver_records.applier import events_apply_pending
 from driver_records.models import DriverRecord
 from driver_records.normalise import name_search_key
 from driver_records.selectors import records_by_given_name, records_by_name

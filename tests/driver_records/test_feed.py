@@ -80,7 +80,7 @@ def test_auditor_cannot_record_a_holding_status(client, auditor):
 
 
 def test_holder_page_lists_skipped_events_with_their_reason(client, clerk):
-    from driver_records.applier import events_apply_pending
+    from applier.batch import events_apply_pending
 
     record = holder(serial="1", holding_status="licence_both")
     latest_info(seq=1, old="1", new="2", address="大阪府門真市１")

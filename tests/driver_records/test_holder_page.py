@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime
 import pytest
 from django.urls import reverse
 
+from applier.batch import events_apply_pending
 from consents.models import Consent, ConsentStatus
-from driver_records.applier import events_apply_pending
 from driver_records.models import DriverRecord
 from driver_records.services import record_update
 from tests.factories import DriverRecordFactory

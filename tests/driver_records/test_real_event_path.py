@@ -5,8 +5,8 @@ from datetime import date
 
 import pytest
 
+from applier.batch import events_apply_pending
 from consents.models import ConsentStatus, TermsVersion
-from driver_records.applier import events_apply_pending
 from driver_records.feed import FeedState, record_feed
 from driver_records.services import record_update
 from jlis_gateway.models import JlisEvent

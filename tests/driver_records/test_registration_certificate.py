@@ -13,11 +13,12 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from applier.batch import events_apply_pending
 from consents.models import Channel, Consent, ConsentStatus, MynaportalLink
-from driver_records.applier import events_apply_one_by_one, events_apply_pending
 from jlis_gateway.models import EventKind, JlisEvent
 from safeguards.services.suspension import suspension_confirm, suspension_propose
 from tests.conftest import holder_of_record
+from tests.support.one_by_one import events_apply_one_by_one
 
 from .world import consent_for, holder
 

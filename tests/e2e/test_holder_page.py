@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from driver_records.applier import events_apply_pending
+from applier.batch import events_apply_pending
 from onestop.demo import seed_demo
 from tests.driver_records.world import holder, latest_info
 from tests.e2e.test_consent_journeys import as_user

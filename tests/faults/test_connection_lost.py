@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection, transaction
 
-from driver_records.tasks import events_apply
+from applier.tasks import events_apply
 from jlis_gateway.models import EventStatus, JlisEvent, PollState, QuarantinedEvent
 from jlis_gateway.tasks import poll_events
 from tests.jlis_fixtures import wait_until

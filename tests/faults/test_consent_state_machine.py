@@ -32,6 +32,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from applier.batch import events_apply_pending
 from consents.errors import ConsentRefused
 from consents.models import Consent, ConsentStatus
 from consents.period import JST
@@ -44,7 +45,6 @@ from consents.services import (
     consent_revoke_elsewhere,
     statement_create,
 )
-from driver_records.applier import events_apply_pending
 from driver_records.models import CARD_ONLY_STATUSES, DriverRecord
 from driver_records.services import record_update
 from jlis_gateway.models import EventKind, JlisEvent

@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from driver_records.applier import events_apply_pending
+from applier.batch import events_apply_pending
 from jlis_gateway.models import EventStatus, JlisEvent, QuarantinedEvent
 from jlis_gateway.services.poll import events_poll
 

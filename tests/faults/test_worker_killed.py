@@ -10,7 +10,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from driver_records.tasks import events_apply
+from applier.tasks import events_apply
 from jlis_gateway.models import EventStatus, JlisEvent
 from onestop.audit import audit_chain_verify
 from tests.jlis_fixtures import wait_until
@@ -55,7 +55,7 @@ def test_a_worker_killed_mid_apply_of_100000_events_loses_nothing_and_applies_no
     worker = workers(**options)
     log = worker.log
     task_id = events_apply.delay().id
-    received = f"driver_records.events_apply[{task_id}] received"
+    received = f"applier.events_apply[{task_id}] received"
 
     # 1. The pool process running the task dies: the worker notices and requeues the task
     #    (task_reject_on_worker_lost), and a new pool process takes it up.

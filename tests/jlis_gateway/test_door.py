@@ -10,10 +10,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from applier.batch import events_apply_pending
 from consents.models import Channel, Consent, ConsentStatus, TermsVersion
 from consents.period import consent_period
 from consents.services import mynaportal_link_record
-from driver_records.applier import events_apply_pending
 from driver_records.models import DriverRecord
 from driver_records.normalise import name_search_key
 from jlis_gateway.client import Event, EventPage

@@ -23,6 +23,7 @@ from hypothesis.stateful import (
     rule,
 )
 
+from applier.batch import events_apply_pending
 from consents.errors import ConsentRefused
 from consents.models import Consent
 from consents.services import (
@@ -33,7 +34,6 @@ from consents.services import (
     statement_create,
 )
 from driver_records.access import OutOfScope
-from driver_records.applier import events_apply_one_by_one, events_apply_pending
 from driver_records.feed import record_feed
 from driver_records.models import DriverRecord
 from driver_records.services import record_update
@@ -43,6 +43,7 @@ from jlis_gateway.services.poll import events_poll
 from jlis_gateway.services.relay import outbox_send
 from safeguards.services.suspension import suspension_confirm, suspension_propose
 from tests.factories import DriverRecordFactory
+from tests.support.one_by_one import events_apply_one_by_one
 
 from .holders import Event, Model, Refused
 from .japan import JST, consent_period, japan_date

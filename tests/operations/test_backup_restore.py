@@ -35,7 +35,7 @@ from tests.jlis_fixtures import ROOT, celery_env
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 PROJECT_APPS = ("onestop", "driver_records", "consents", "jlis_gateway", "safeguards", "operations")
 REPLAY = """
-from driver_records.applier import events_apply_pending
+from applier.batch import events_apply_pending
 from jlis_gateway.models import OutboxMessage, OutboxStatus
 from jlis_gateway.services.poll import events_poll
 from jlis_gateway.services.relay import outbox_send

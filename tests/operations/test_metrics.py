@@ -12,10 +12,10 @@ import pytest
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
+from applier.tasks import events_apply
 from consents.errors import ConsentRefused
 from consents.models import Channel, Consent, ConsentStatus
 from consents.services import consent_register, statement_create
-from driver_records.tasks import events_apply
 from jlis_gateway.models import (
     EventKind,
     EventStatus,

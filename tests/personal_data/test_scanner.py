@@ -33,10 +33,10 @@ from django.contrib.sessions.models import Session
 from django.db import connection
 from django.urls import reverse
 
+from applier.batch import events_apply_pending
 from consents.models import Consent, ConsentStatement, TermsVersion
 from consents.services import consent_register, mynaportal_link_record
 from consents.services.terminals import terminal_create
-from driver_records.applier import events_apply_pending
 from driver_records.models import DriverRecord
 from jlis_gateway.models import JlisEvent, OutboxMessage, QuarantinedEvent
 from jlis_gateway.services.poll import events_poll

@@ -14,13 +14,13 @@ from django.utils import timezone
 
 from consents.models import Consent, ConsentStatement
 from consents.services import consent_reflect, consent_revoke, mynaportal_link_record
-from driver_records.applier import event_apply
 from driver_records.models import DriverRecord
 from driver_records.services import record_update
 from jlis_gateway.models import EventKind, JlisEvent, OutboxKind, OutboxMessage, OutboxStatus, QuarantinedEvent
 from onestop.models import User
 from tests.consents import conftest as consent_fixtures
 from tests.factories import DriverRecordFactory
+from tests.support.one_by_one import event_apply
 
 # The consent tests' fixtures: terms in force, a Tokyo holder, the counter flow with real cards.
 terms = consent_fixtures.terms

@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils import translation
 
 from consents.selectors import items_label
-from driver_records.applier import event_apply
 from driver_records.feed import skip_reason_text
 from onestop.models import AuditEvent
 from safeguards.errors import SafeguardRefused
@@ -26,6 +25,7 @@ from safeguards.services import (
     suspension_confirm,
     suspension_propose,
 )
+from tests.support.one_by_one import event_apply
 
 from .conftest import _move
 

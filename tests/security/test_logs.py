@@ -22,9 +22,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from gunicorn.config import Config
 from gunicorn.glogging import Logger
 
+from applier.batch import events_apply_pending
 from consents.jpki.democard import demo_card_for
 from consents.models import Consent, ConsentStatement, ConsentStatus
-from driver_records.applier import events_apply_pending
 from driver_records.models import DriverRecord
 from jlis_gateway.models import OutboxMessage, OutboxStatus
 from jlis_gateway.services.poll import events_poll

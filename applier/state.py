@@ -15,10 +15,10 @@ from typing import Any, NamedTuple
 from django.db import connection
 
 from consents.governing import governing_consents
+from driver_records.models import DriverRecord, RecordChange
 from jlis_gateway.models import EventStatus, JlisEvent
 from onestop.sql_params import fetch_rows, json_values
 
-from ..models import DriverRecord, RecordChange
 from .decide import ConsentView, RecordState
 
 RECORD_FIELDS = (

@@ -1,16 +1,14 @@
-"""Celery tasks of driver_records: thin, they call the applier."""
+"""Celery tasks of the applier: thin, they call the batch path."""
 
 from celery import shared_task
 
 from onestop.celery import RETRY_ON_DATABASE_LOSS
 from onestop.metrics import metric_increment
 
-from .applier import events_apply_pending
+from .batch import events_apply_pending
 
 
-@shared_task(
-    name="driver_records.events_apply", acks_late=True, soft_time_limit=600, time_limit=660, **RETRY_ON_DATABASE_LOSS
-)
+@shared_task(name="applier.events_apply", acks_late=True, soft_time_limit=600, time_limit=660, **RETRY_ON_DATABASE_LOSS)
 def events_apply() -> dict[str, int]:
     """Apply pending J-LIS events. Safe to run twice: events are claimed row by row, and a batch
     cut short (worker killed, connection lost) was rolled back and is applied again."""

@@ -13,10 +13,10 @@ from itertools import groupby
 from django.conf import settings
 from django.db import transaction
 
+from driver_records.linking import Link, link_moves
 from jlis_gateway.models import EventKind, JlisEvent
 from onestop.clock import japan_date
 
-from ..linking import Link, link_moves
 from .consent_events import WAIT_REASONS, consent_event_apply
 from .decide import Decision, EventView, RecordState, Skip, decide_latest_info
 from .state import (

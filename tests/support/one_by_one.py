@@ -1,4 +1,5 @@
-"""The per-event path: one event, one transaction, plain ORM. The batch path must agree with it."""
+"""The per-event path: one event, one transaction, plain ORM. Kept for the tests and the benchmark
+(never run by the system): the batch path (applier.batch) must agree with it."""
 
 from __future__ import annotations
 
@@ -8,16 +9,15 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
+from applier.batch import ApplyResult, _view, apply_latest_info
+from applier.consent_events import WAIT_REASONS, consent_event_apply
+from applier.decide import Decision, RecordState, decide_latest_info
+from applier.state import RECORD_FIELDS, consents_for, serials_linked_before
+from applier.write import Applied, events_mark, history_and_audit_write, now
+from driver_records.models import DriverRecord
+from driver_records.normalise import name_search_key
 from jlis_gateway.models import EventKind, EventStatus, JlisEvent
 from onestop.clock import japan_date
-
-from ..models import DriverRecord
-from ..normalise import name_search_key
-from .batch import ApplyResult, _view, apply_latest_info
-from .consent_events import WAIT_REASONS, consent_event_apply
-from .decide import Decision, RecordState, decide_latest_info
-from .state import RECORD_FIELDS, consents_for, serials_linked_before
-from .write import Applied, events_mark, history_and_audit_write, now
 
 
 def event_apply(*, event_pk: int, at: datetime | None = None) -> Decision | None:

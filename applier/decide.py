@@ -8,8 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from consents.models import ConsentStatus
-
-from ..models import CARD_ONLY_STATUSES
+from driver_records.models import CARD_ONLY_STATUSES
 
 ITEM_FIELDS = ("name", "address", "birth_date")
 

@@ -11,6 +11,8 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from driver_records.models import ChangeSource, DriverRecord, RecordChange
+from driver_records.normalise import name_search_key
 from jlis_gateway.models import EventStatus, JlisEvent
 from onestop.audit import (
     AuditEntry,
@@ -22,8 +24,6 @@ from onestop.audit import (
 )
 from onestop.sql_params import json_rows
 
-from ..models import ChangeSource, DriverRecord, RecordChange
-from ..normalise import name_search_key
 from .decide import Decision, RecordState
 
 

@@ -19,9 +19,9 @@ from consents.services import (
     consent_revoke_elsewhere,
     record_for_mynaportal,
 )
+from driver_records.models import DriverRecord
 from jlis_gateway.models import EventKind, JlisEvent
 
-from ..models import DriverRecord
 from .decide import RecordState
 from .state import RECORD_FIELDS
 from .write import Applied, history_and_audit_write, records_write
