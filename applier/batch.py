@@ -14,19 +14,12 @@ from django.conf import settings
 from django.db import transaction
 
 from driver_records.linking import Link, link_moves
-from jlis_gateway.models import EventKind, JlisEvent
+from jlis_gateway.inbox import EventKind, EventRow, JlisEvent, event_get, events_lock_next, events_lock_pending
 from onestop.clock import japan_date
 
 from .consent_events import WAIT_REASONS, consent_event_apply
 from .decide import Decision, EventView, RecordState, Skip, decide_latest_info
-from .state import (
-    EventRow,
-    consents_for,
-    events_lock_next,
-    events_lock_pending,
-    lock_records_by_serial,
-    serials_seen_before,
-)
+from .state import consents_for, lock_records_by_serial, serials_seen_before
 from .write import Applied, commit_without_flush_wait, events_mark, now, segment_write
 
 WAITING = "waiting_for_serial"
@@ -150,7 +143,11 @@ def _batch(
     among `event_ids`, or the next `limit` pending after id `after`; also returns the last id."""
     result, waiting = ApplyResult(batches=1), list[int]()
     with cycle_collector_paused(), transaction.atomic(durable=True):
-        events = events_lock_pending(event_ids) if event_ids is not None else events_lock_next(after, limit)
+        events = (
+            events_lock_pending(event_ids=event_ids)
+            if event_ids is not None
+            else events_lock_next(after=after, limit=limit)
+        )
         if events and all(e.kind == EventKind.LATEST_INFO for e in events):
             commit_without_flush_wait()
         for is_latest_info, group in groupby(events, key=lambda e: e.kind == EventKind.LATEST_INFO):
@@ -158,7 +155,7 @@ def _batch(
                 _latest_info_segment(list(group), at, grace, result, waiting)
             else:
                 for row in group:  # rare: read as a model, as the consent services take it
-                    _consent_event(JlisEvent.objects.get(pk=row.pk), at, grace, result, waiting)
+                    _consent_event(event_get(pk=row.pk), at, grace, result, waiting)
     return result, waiting, events[-1].pk if events else 0
 
 

@@ -20,7 +20,7 @@ from consents.services import (
     record_for_mynaportal,
 )
 from driver_records.models import DriverRecord
-from jlis_gateway.models import EventKind, JlisEvent
+from jlis_gateway.inbox import EventKind, JlisEvent, event_certificate_drop
 
 from .decide import RecordState
 from .state import RECORD_FIELDS
@@ -48,16 +48,8 @@ def _registered(event: JlisEvent, at: datetime) -> EventOutcome:
     """A registration through Mynaportal, applied or not; either way the event no longer holds
     the certificate afterwards (a registration never waits, so it is never read again)."""
     outcome = _register(event, at)
-    _certificate_drop(event)  # in the applier's transaction: kept until the registration is done with
+    event_certificate_drop(event=event)  # in the applier's transaction: kept until the registration is done with
     return outcome
-
-
-def _certificate_drop(event: JlisEvent) -> None:
-    """The certificate's one place is the consent it was signed for (docs/personal-data.md): the
-    event keeps no copy of it, whatever came of the registration (R3, R15)."""
-    if "certificate" in event.payload:
-        event.payload = {k: v for k, v in event.payload.items() if k != "certificate"}
-        event.save(update_fields=["payload"])
 
 
 def _register(event: JlisEvent, at: datetime) -> EventOutcome:

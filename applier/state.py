@@ -1,4 +1,5 @@
-"""Loading what the decision needs for many events at once: a few queries per batch.
+"""Loading what the decision needs for many events at once: a few queries per batch (the events
+themselves come from the gateway's inbox, jlis_gateway/inbox.py).
 
 On PostgreSQL the batch's keys go as one JSON parameter unpacked into an array (`= ANY(...)`),
 instead of an IN list of a thousand placeholders or a list psycopg dumps value by value, and
@@ -9,15 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
-from typing import Any, NamedTuple
 
 from django.db import connection
 
 from consents.governing import governing_consents
 from driver_records.models import DriverRecord, RecordChange
-from jlis_gateway.models import EventStatus, JlisEvent
-from onestop.sql_params import fetch_rows, json_values
+from onestop.sql_params import any_json_values, fetch_rows, json_values
 
 from .decide import ConsentView, RecordState
 
@@ -25,65 +23,10 @@ RECORD_FIELDS = (
     "id", "number", "holding_status", "cert_serial", "cert_not_after", "cert_seq", "jlis_seq", "feed_stopped_at",
     "name", "address", "birth_date", "version",
 )  # fmt: skip
-EVENT_FIELDS = ("id", "event_id", "kind", "holder_seq", "serial", "occurred_at", "payload", "received_at")
-
-
-class EventRow(NamedTuple):
-    """A stored event as the batch reads it (the fields of JlisEvent it needs, `pk` its id)."""
-
-    pk: int
-    event_id: str
-    kind: str
-    holder_seq: int
-    serial: str
-    occurred_at: datetime
-    payload: dict[str, Any]
-    received_at: datetime
 
 
 def _postgres() -> bool:
     return connection.vendor == "postgresql"
-
-
-def _any(sql_type: str) -> str:
-    """`= ANY(...)` of keys passed as json_values(keys)."""
-    return f"ANY(ARRAY(SELECT json_array_elements_text(%s::json))::{sql_type}[])"
-
-
-def events_lock_pending(event_ids: list[int]) -> list[EventRow]:
-    """Those of these events still pending, locked (skipping any another applier holds), by id."""
-    if _postgres():
-        return _event_rows(f"id = {_any('bigint')}", [json_values(event_ids)], 0)
-    rows = (
-        JlisEvent.objects.select_for_update(skip_locked=True)
-        .filter(pk__in=event_ids, status=EventStatus.PENDING)
-        .order_by("pk")
-        .values_list(*EVENT_FIELDS)
-    )
-    return [EventRow(*row) for row in rows]
-
-
-def events_lock_next(after: int, limit: int) -> list[EventRow]:
-    """The next `limit` pending events after id `after`, locked (skipping any another applier holds)."""
-    if _postgres():
-        return _event_rows("id > %s", [after], limit)
-    rows = (
-        JlisEvent.objects.select_for_update(skip_locked=True)
-        .filter(pk__gt=after, status=EventStatus.PENDING)
-        .order_by("pk")
-        .values_list(*EVENT_FIELDS)[:limit]
-    )
-    return [EventRow(*row) for row in rows]
-
-
-def _event_rows(where: str, params: list[Any], limit: int) -> list[EventRow]:
-    rows = fetch_rows(
-        f"SELECT {', '.join(EVENT_FIELDS)} FROM jlis_gateway_jlisevent"  # noqa: S608 (fixed names)
-        f" WHERE {where} AND status = %s ORDER BY id {'LIMIT %s' if limit else ''} FOR UPDATE SKIP LOCKED",
-        [*params, EventStatus.PENDING, *([limit] if limit else [])],
-    )
-    # JSONField values come back as text on Django's connections; the ORM would decode them so.
-    return [EventRow._make((*r[:6], json.loads(r[6]) if isinstance(r[6], str) else r[6], r[7])) for r in rows]
 
 
 def lock_records_by_serial(serials: Iterable[str]) -> dict[str, RecordState]:
@@ -110,7 +53,7 @@ def _lock_linked(serials: set[str]) -> dict[str, RecordState]:
     if _postgres():
         rows = fetch_rows(
             f"SELECT {', '.join(RECORD_FIELDS)} FROM driver_records_driverrecord"  # noqa: S608 (fixed names)
-            f" WHERE cert_serial = {_any('text')} AND cert_serial <> '' ORDER BY id FOR UPDATE",
+            f" WHERE cert_serial = {any_json_values('text')} AND cert_serial <> '' ORDER BY id FOR UPDATE",
             [json_values(set(serials))],
         )
     else:

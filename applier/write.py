@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +12,7 @@ from django.utils import timezone
 
 from driver_records.models import ChangeSource, DriverRecord, RecordChange
 from driver_records.normalise import name_search_key
-from jlis_gateway.models import EventStatus, JlisEvent
+from jlis_gateway import inbox
 from onestop.audit import (
     AuditEntry,
     audit_batch_make,
@@ -167,38 +166,10 @@ def _history_write(rows: list[HistoryRow]) -> None:
 
 
 def events_mark(outcomes: dict[str, list[int]], decisions: dict[int, Decision], now: datetime) -> None:
-    """Event statuses; items nobody consented to are erased (R2). PostgreSQL: one UPDATE in all,
-    so each event row is written once; elsewhere one UPDATE per outcome, then the erasures."""
-    if connection.vendor == "postgresql":
-        rows = []
-        for reason, pks in outcomes.items():
-            for pk in pks:
-                decision = decisions.get(pk)
-                rows.append((pk, reason, list(decision.dropped_items) if decision else []))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                """
-                UPDATE jlis_gateway_jlisevent AS ev
-                SET status = CASE WHEN e->>1 = '' THEN %s ELSE %s END, reason = e->>1, processed_at = %s,
-                    payload = CASE WHEN json_array_length(e->2) = 0 THEN ev.payload
-                                   ELSE ev.payload - ARRAY(SELECT json_array_elements_text(e->2)) END
-                FROM json_array_elements(%s::json) AS e
-                WHERE ev.id = (e->>0)::bigint
-                """,
-                [EventStatus.APPLIED, EventStatus.SKIPPED, now, json_rows(rows)],
-            )
-        return
-    for reason, pks in outcomes.items():
-        status = EventStatus.APPLIED if reason == "" else EventStatus.SKIPPED
-        JlisEvent.objects.filter(pk__in=pks).update(status=status, reason=reason, processed_at=now)
-    scrub: dict[tuple[str, ...], list[int]] = defaultdict(list)
-    for event_pk, decision in decisions.items():
-        if decision.dropped_items:
-            scrub[decision.dropped_items].append(event_pk)
-    for items, pks in scrub.items():
-        for event in JlisEvent.objects.filter(pk__in=pks).only("payload"):
-            event.payload = {k: v for k, v in event.payload.items() if k not in items}
-            event.save(update_fields=["payload"])
+    """Event statuses; items nobody consented to are erased (R2): through the gateway's inbox."""
+    inbox.events_mark(
+        outcomes=outcomes, dropped={pk: decision.dropped_items for pk, decision in decisions.items()}, at=now
+    )
 
 
 def commit_without_flush_wait() -> None:

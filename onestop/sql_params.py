@@ -33,6 +33,11 @@ def json_values(values: Iterable[Any]) -> str:
     return json.dumps(list(values), ensure_ascii=False, separators=(",", ":"))
 
 
+def any_json_values(sql_type: str) -> str:
+    """`= ANY(...)` of keys passed as json_values(keys), cast to `sql_type`."""
+    return f"ANY(ARRAY(SELECT json_array_elements_text(%s::json))::{sql_type}[])"
+
+
 def fetch_rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)  # psycopg picks its C one

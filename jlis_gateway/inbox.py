@@ -1,0 +1,144 @@
+"""The inbox as the apps above read and close it: the stored J-LIS events the applier claims and
+marks (selectors and services on the gateway's table), and the recent events the holder page lists.
+
+The gateway owns jlis_gateway_jlisevent: the applier reaches it only through here, raw SQL
+included. On PostgreSQL a batch's keys go as one JSON parameter unpacked into an array
+(`= ANY(...)`) and rows come back through psycopg's C loaders (onestop.sql_params); the outcome
+UPDATE is one statement per batch, which the applier runs inside its pipeline (no round trip of
+its own).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from django.db import connection
+
+from onestop.sql_params import any_json_values, fetch_rows, json_rows, json_values
+
+from .models import EventKind, EventStatus, JlisEvent
+
+EVENT_FIELDS = ("id", "event_id", "kind", "holder_seq", "serial", "occurred_at", "payload", "received_at")
+
+
+class EventRow(NamedTuple):
+    """A stored event as the batch reads it (the fields of JlisEvent it needs, `pk` its id)."""
+
+    pk: int
+    event_id: str
+    kind: str
+    holder_seq: int
+    serial: str
+    occurred_at: datetime
+    payload: dict[str, Any]
+    received_at: datetime
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def events_lock_pending(*, event_ids: list[int]) -> list[EventRow]:
+    """Those of these events still pending, locked (skipping any another applier holds), by id."""
+    if _postgres():
+        return _event_rows(f"id = {any_json_values('bigint')}", [json_values(event_ids)], 0)
+    rows = (
+        JlisEvent.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=event_ids, status=EventStatus.PENDING)
+        .order_by("pk")
+        .values_list(*EVENT_FIELDS)
+    )
+    return [EventRow(*row) for row in rows]
+
+
+def events_lock_next(*, after: int, limit: int) -> list[EventRow]:
+    """The next `limit` pending events after id `after`, locked (skipping any another applier holds)."""
+    if _postgres():
+        return _event_rows("id > %s", [after], limit)
+    rows = (
+        JlisEvent.objects.select_for_update(skip_locked=True)
+        .filter(pk__gt=after, status=EventStatus.PENDING)
+        .order_by("pk")
+        .values_list(*EVENT_FIELDS)[:limit]
+    )
+    return [EventRow(*row) for row in rows]
+
+
+def _event_rows(where: str, params: list[Any], limit: int) -> list[EventRow]:
+    rows = fetch_rows(
+        f"SELECT {', '.join(EVENT_FIELDS)} FROM jlis_gateway_jlisevent"  # noqa: S608 (fixed names)
+        f" WHERE {where} AND status = %s ORDER BY id {'LIMIT %s' if limit else ''} FOR UPDATE SKIP LOCKED",
+        [*params, EventStatus.PENDING, *([limit] if limit else [])],
+    )
+    # JSONField values come back as text on Django's connections; the ORM would decode them so.
+    return [EventRow._make((*r[:6], json.loads(r[6]) if isinstance(r[6], str) else r[6], r[7])) for r in rows]
+
+
+def event_get(*, pk: int) -> JlisEvent:
+    """One stored event as a model (a consent event: the consent services take it so)."""
+    return JlisEvent.objects.get(pk=pk)
+
+
+def event_certificate_drop(*, event: JlisEvent) -> None:
+    """The certificate's one place is the consent it was signed for (docs/personal-data.md): the
+    event keeps no copy of it, whatever came of the registration (R3, R15)."""
+    if "certificate" in event.payload:
+        event.payload = {k: v for k, v in event.payload.items() if k != "certificate"}
+        event.save(update_fields=["payload"])
+
+
+def events_mark(*, outcomes: dict[str, list[int]], dropped: dict[int, tuple[str, ...]], at: datetime) -> None:
+    """Event statuses ("" applied, else the reason it was skipped); the items in `dropped`, which
+    nobody consented to, are erased from each event's payload (R2). PostgreSQL: one UPDATE in all,
+    so each event row is written once (queued, not waited for, inside a pipeline); elsewhere one
+    UPDATE per outcome, then the erasures."""
+    if _postgres():
+        rows = [(pk, reason, list(dropped.get(pk, ()))) for reason, pks in outcomes.items() for pk in pks]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                UPDATE jlis_gateway_jlisevent AS ev
+                SET status = CASE WHEN e->>1 = '' THEN %s ELSE %s END, reason = e->>1, processed_at = %s,
+                    payload = CASE WHEN json_array_length(e->2) = 0 THEN ev.payload
+                                   ELSE ev.payload - ARRAY(SELECT json_array_elements_text(e->2)) END
+                FROM json_array_elements(%s::json) AS e
+                WHERE ev.id = (e->>0)::bigint
+                """,
+                [EventStatus.APPLIED, EventStatus.SKIPPED, at, json_rows(rows)],
+            )
+        return
+    for reason, pks in outcomes.items():
+        status = EventStatus.APPLIED if reason == "" else EventStatus.SKIPPED
+        JlisEvent.objects.filter(pk__in=pks).update(status=status, reason=reason, processed_at=at)
+    scrub: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for event_pk, items in dropped.items():
+        if items:
+            scrub[items].append(event_pk)
+    for items, pks in scrub.items():
+        for event in JlisEvent.objects.filter(pk__in=pks).only("payload"):
+            event.payload = {k: v for k, v in event.payload.items() if k not in items}
+            event.save(update_fields=["payload"])
+
+
+def events_about_serials(*, serials: Iterable[str], limit: int) -> list[JlisEvent]:
+    """The latest events naming any of these certificate serials, newest first."""
+    return list(JlisEvent.objects.filter(serial__in=set(serials)).order_by("-id")[:limit])
+
+
+__all__ = [
+    "EVENT_FIELDS",
+    "EventKind",
+    "EventRow",
+    "EventStatus",
+    "JlisEvent",
+    "event_certificate_drop",
+    "event_get",
+    "events_about_serials",
+    "events_lock_next",
+    "events_lock_pending",
+    "events_mark",
+]
