@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from driver_records.access import holders_readable, office_serves
 from driver_records.models import DriverRecord
-from driver_records.selectors import Eligibility, record_eligibility
+from driver_records.selectors import Eligibility, SearchRow, record_eligibility, search_rows
 from onestop.models import AuditEvent, Office
 
 from .errors import SERVICE_SUSPENDED, ConsentRefused
-from .governing import governing_consent
+from .governing import governing_consent, governing_consents
 from .models import Channel, Consent, ConsentItem, ConsentStatement, ConsentStatus, MynaportalLink, TermsVersion
 from .period import JST, japan_date, period_in_force
 
@@ -260,3 +261,16 @@ def office_worklist(*, who: Any, now: datetime | None = None) -> OfficeDay:
         waiting=rows["waiting"][:WORKLIST_ROWS],
         more=frozenset(name for name, found in rows.items() if len(found) > WORKLIST_ROWS),
     )
+
+
+def search_rows_with_consent(records: Iterable[DriverRecord], *, who: Any) -> list[SearchRow]:
+    """The holder search's rows (driver_records.selectors.search_rows) with the governing
+    consent's status of the holders shown in full (one query; R6's definition)."""
+    rows = search_rows(records, who=who)
+    readable = {row.pk for row in rows if row.readable}
+    states = {pk: fields[0] for pk, fields in governing_consents(readable, "status").items()}
+    return [replace(row, consent_state=_consent_state(states.get(row.pk))) if row.readable else row for row in rows]
+
+
+def _consent_state(status: str | None) -> str:
+    return str(ConsentStatus(status).label) if status else _("No consent")

@@ -13,9 +13,6 @@ from django.db.models.functions import Collate
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from consents.governing import governing_consents
-from consents.models import ConsentStatus
-
 from .access import HolderAccess, holder_access
 from .models import DriverRecord, HoldingStatus, RecordChange
 from .normalise import name_parts, name_query_key, record_number_input
@@ -138,20 +135,16 @@ class SearchRow:
     holding_status: str = ""
     birth_date: date | None = None
     address: str = ""
-    consent_state: str = ""
+    consent_state: str = ""  # filled in by consents.selectors.search_rows_with_consent
 
 
 def search_rows(records: Iterable[DriverRecord], *, who: Any) -> list[SearchRow]:
-    records = list(records)
-    readable = {r.pk for r in records if holder_access(who, r.prefecture) >= HolderAccess.READ}
-    # The governing consent's status of the holders shown in full (one query; R6's definition).
-    consent_states = {pk: fields[0] for pk, fields in governing_consents(readable, "status").items()}
+    """The rows as `who` may see them, their consent state left blank (the consents app adds it)."""
     rows = []
     for r in records:
-        if r.pk not in readable:
+        if holder_access(who, r.prefecture) < HolderAccess.READ:
             rows.append(SearchRow(r.pk, r.number, r.name, r.get_prefecture_display(), readable=False))
             continue
-        status = consent_states.get(r.pk)
         rows.append(
             SearchRow(
                 pk=r.pk,
@@ -163,7 +156,6 @@ def search_rows(records: Iterable[DriverRecord], *, who: Any) -> list[SearchRow]
                 holding_status=r.get_holding_status_display(),
                 birth_date=r.birth_date,
                 address=r.address,
-                consent_state=str(ConsentStatus(status).label) if status else str(_("No consent")),
             )
         )
     return rows
@@ -171,6 +163,14 @@ def search_rows(records: Iterable[DriverRecord], *, who: Any) -> list[SearchRow]
 
 def record_history(*, record: DriverRecord, limit: int = 100) -> QuerySet[RecordChange]:
     return record.changes.select_related("actor").order_by("-changed_at", "-id")[:limit]
+
+
+def record_serials(*, record: DriverRecord) -> set[str]:
+    """The certificate serials the record is linked to now or was linked to before."""
+    serials = {record.cert_serial} - {""}
+    serials |= set(record.changes.filter(field="cert_serial").values_list("old_value", flat=True))
+    serials.discard("")  # the first link's old value: it names no certificate
+    return serials
 
 
 def serials_linked(serials: set[str]) -> set[str]:

@@ -15,7 +15,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/second-factor/", second_factor.second_factor, name="second_factor"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("counter/", include("driver_records.urls")),
+    path("counter/", include("consents.counter_urls")),
     path("counter/consents/", include("consents.urls")),
     path("counter/safeguards/", include("safeguards.urls")),
     path("api/v1/", include("consents.api.urls")),

@@ -13,9 +13,9 @@ from django.db.models import Field
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from consents.feed import Feed, record_feed, skip_reason_text
 from consents.models import Consent, ConsentItem, ConsentStatement, MynaportalLink
 from consents.selectors import items_label
-from driver_records.feed import Feed, record_feed, skip_reason_text
 from driver_records.models import DriverRecord, RecordChange
 from jlis_gateway.models import JlisEvent, QuarantinedEvent
 

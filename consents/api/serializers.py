@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from driver_records.feed import FeedState, record_feed
+from consents.feed import FeedState, record_feed
 from onestop.validators import NoMyNumber
 
 from ..models import Consent, ConsentItem, ConsentStatement

@@ -22,7 +22,7 @@ register = template.Library()
 
 @register.inclusion_tag("consents/record_section.html", takes_context=True)
 def consent_section(context: template.Context, record: DriverRecord, eligibility: Any = None) -> dict[str, Any]:
-    """`eligibility`: the holder page's one message (driver_records.holder_eligibility), which
+    """`eligibility`: the holder page's one message (consents.holder_eligibility), which
     this section does not repeat; without it the section asks consent_start_refusal itself."""
     user = context["request"].user
     counter = is_counter_staff(user)

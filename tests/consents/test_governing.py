@@ -12,10 +12,10 @@ import pytest
 from django.urls import reverse
 
 from applier.batch import events_apply_pending
+from consents.feed import FeedState, record_feed
 from consents.models import ConsentStatus
 from consents.selectors import consent_status
 from consents.services import consent_reflect, consent_register, consent_reject
-from driver_records.feed import FeedState, record_feed
 from driver_records.models import DriverRecord
 from tests.driver_records.world import latest_info
 

@@ -9,10 +9,10 @@ import pytest
 from django.urls import reverse
 
 from consents.errors import ConsentRefused
+from consents.feed import FeedState, record_feed
 from consents.governing import governing_consent
 from consents.models import Consent, ConsentStatus
 from consents.services import consent_reflect, consent_withdraw
-from driver_records.feed import FeedState, record_feed
 from jlis_gateway.models import OutboxKind, OutboxMessage, OutboxStatus
 from onestop.models import AuditEvent
 

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from applier.batch import events_apply_pending
 from applier.decide import Skip
+from consents.feed import FeedState, record_feed
 from consents.models import ConsentStatus
-from driver_records.feed import FeedState, record_feed
 from driver_records.models import DriverRecord, RecordChange
 from jlis_gateway.models import JlisEvent
 from onestop.models import AuditEvent

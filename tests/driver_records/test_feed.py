@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from consents.feed import FeedState, record_feed
 from consents.models import ConsentStatus, RevokedCertificate
-from driver_records.feed import FeedState, record_feed
 from tests.factories import DriverRecordFactory
 
 from .world import consent_for, holder, latest_info

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from driver_records.feed import FeedState, record_feed
+from consents.feed import FeedState, record_feed
 from driver_records.models import RecordChange
 from driver_records.services import ChangeReasonError, record_holding_status_change
 from onestop.models import AuditEvent

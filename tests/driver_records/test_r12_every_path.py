@@ -20,7 +20,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applier.batch import events_apply_pending
-from driver_records.feed import FeedState, record_feed
+from consents.feed import FeedState, record_feed
 from driver_records.models import DriverRecord
 from driver_records.services import record_update
 from onestop.models import User

@@ -15,7 +15,7 @@ SCRIPT = """
 from datetime import date, timedelta
 from django.utils import timezone
 from consents.models import Consent, TermsVersion
-from driver_records.feed import record_feed
+from consents.feed import record_feed
 from driver_records.models import DriverRecord
 
 terms = TermsVersion.objects.create(version="t", effective_date=date(2025, 3, 24), text="t")

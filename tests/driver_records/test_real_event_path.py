@@ -6,8 +6,8 @@ from datetime import date
 import pytest
 
 from applier.batch import events_apply_pending
+from consents.feed import FeedState, record_feed
 from consents.models import ConsentStatus, TermsVersion
-from driver_records.feed import FeedState, record_feed
 from driver_records.services import record_update
 from jlis_gateway.models import JlisEvent
 from jlis_gateway.services.poll import events_poll
@@ -109,7 +109,7 @@ def test_r12_a_two_card_holder_is_skipped_with_the_reason(record, clerk, active_
 
 
 def test_the_holder_page_lists_the_events_about_each_of_its_certificates(record, active_consent, jlis_simulator):
-    from driver_records.feed import record_jlis_events
+    from consents.feed import record_jlis_events
 
     active_consent()
     jlis_simulator.move(holder=1, address=NEW_ADDRESS)

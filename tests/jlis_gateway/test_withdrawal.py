@@ -9,9 +9,9 @@ from datetime import date
 import pytest
 
 from applier.batch import events_apply_pending
+from consents.feed import FeedState, record_feed
 from consents.models import ConsentStatus, TermsVersion
 from consents.services import consent_withdraw
-from driver_records.feed import FeedState, record_feed
 from jlis_gateway.client import JlisClient
 from jlis_gateway.models import JlisEvent, OutboxKind, OutboxMessage, OutboxStatus
 from jlis_gateway.services.poll import events_poll

@@ -25,6 +25,7 @@ from hypothesis.stateful import (
 
 from applier.batch import events_apply_pending
 from consents.errors import ConsentRefused
+from consents.feed import record_feed
 from consents.models import Consent
 from consents.services import (
     consent_expire_due,
@@ -34,7 +35,6 @@ from consents.services import (
     statement_create,
 )
 from driver_records.access import OutOfScope
-from driver_records.feed import record_feed
 from driver_records.models import DriverRecord
 from driver_records.services import record_update
 from jlis_gateway.client.api import JlisClient

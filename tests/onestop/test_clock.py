@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from driver_records.feed import FeedState, record_feed
+from consents.feed import FeedState, record_feed
 from onestop.clock import japan_date
 from tests.driver_records.world import holder
 

@@ -11,8 +11,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import translation
 
+from consents.feed import skip_reason_text
 from consents.selectors import items_label
-from driver_records.feed import skip_reason_text
 from onestop.models import AuditEvent
 from safeguards.errors import SafeguardRefused
 from safeguards.models import DisclosureRequest, DisclosureStatus

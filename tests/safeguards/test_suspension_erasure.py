@@ -13,9 +13,9 @@ from django.utils import translation
 
 from applier.batch import events_apply_pending
 from consents.errors import ConsentRefused
+from consents.feed import FeedState, record_feed
 from consents.models import Consent, ConsentStatement, ConsentStatus
 from consents.services import consent_register_from_mynaportal, statement_create
-from driver_records.feed import FeedState, record_feed
 from driver_records.models import DriverRecord, RecordChange
 from jlis_gateway.models import EventKind, JlisEvent, OutboxKind, OutboxMessage, OutboxStatus, QuarantinedEvent
 from onestop.audit import audit_chain_verify

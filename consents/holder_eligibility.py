@@ -9,11 +9,11 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from consents.selectors import consent_start_refusal
+from driver_records.models import DriverRecord, HoldingStatus, RecordKind
+from driver_records.selectors import record_eligibility
 from onestop.roles import is_counter_staff
 
-from .models import DriverRecord, HoldingStatus, RecordKind
-from .selectors import record_eligibility
+from .selectors import consent_start_refusal
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Counter pages: holder search and the holder page."""
+"""Counter pages: holder search, the holder page and its holding-status change (the records are
+driver_records', read and changed through its selectors and services)."""
 
 from django.contrib import messages
 from django.db import transaction
@@ -7,18 +8,19 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from driver_records.access import HolderAccess, holder_access, holder_require
+from driver_records.forms import HoldingStatusForm, RecordSearchForm
+from driver_records.history import history_entries
+from driver_records.models import CARD_ONLY_STATUSES, DriverRecord, HoldingStatus
+from driver_records.selectors import record_history, record_search
+from driver_records.services import ChangeReasonError, StaleRecordError, record_holding_status_change
+from driver_records.templatetags.record_tags import record_url
 from onestop.audit import AuditEntry, audit_log
 from onestop.permissions import COUNTER, READERS, role_required, staff_user
 
-from .access import HolderAccess, holder_access, holder_require
 from .feed import record_feed, record_jlis_events
-from .forms import HoldingStatusForm, RecordSearchForm
-from .history import history_entries
 from .holder_eligibility import holder_eligibility
-from .models import CARD_ONLY_STATUSES, DriverRecord, HoldingStatus
-from .selectors import record_history, record_search, search_rows
-from .services import ChangeReasonError, StaleRecordError, record_holding_status_change
-from .templatetags.record_tags import record_url
+from .selectors import search_rows_with_consent
 
 
 @role_required(*READERS)
@@ -30,7 +32,7 @@ def home(request: HttpRequest) -> HttpResponse:
         found = record_search(query=form.cleaned_data["q"], birth_date=form.cleaned_data["birth_date"])
         if found.by_number and found.records:  # an exact record number: the holder, not a list
             return redirect(record_url(found.records[0].pk))
-        results, more = search_rows(found.records, who=request.user), found.more
+        results, more = search_rows_with_consent(found.records, who=request.user), found.more
     return render(request, "driver_records/home.html", {"form": form, "results": results, "more": more})
 
 

@@ -9,13 +9,14 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from consents.governing import governing_consent
-from consents.models import Consent, ConsentStatus, RevokedCertificate
-from jlis_gateway.models import JlisEvent
+from driver_records.models import CARD_ONLY_STATUSES, DriverRecord
+from driver_records.selectors import record_serials
+from jlis_gateway.inbox import JlisEvent, events_about_serials
 from onestop.clock import japan_date
 from safeguards.status import record_suspended
 
-from .models import CARD_ONLY_STATUSES, DriverRecord
+from .governing import governing_consent
+from .models import Consent, ConsentStatus, RevokedCertificate
 
 
 class FeedState(models.TextChoices):
@@ -105,12 +106,10 @@ def skip_reason_text(code: str) -> str:
 
 def record_jlis_events(record: DriverRecord, *, limit: int = 10) -> list[JlisEvent]:
     """Recent J-LIS events about the record's certificates, current and past."""
-    serials = {record.cert_serial} - {""}
-    serials |= set(record.changes.filter(field="cert_serial").values_list("old_value", flat=True))
-    serials.discard("")  # the first link's old value: it names no certificate
+    serials = record_serials(record=record)
     if not serials:
         return []
-    events = list(JlisEvent.objects.filter(serial__in=serials).order_by("-id")[:limit])
+    events = events_about_serials(serials=serials, limit=limit)
     for event in events:
         event.reason_text = skip_reason_text(event.reason)  # type: ignore[attr-defined]  # for the page
     return events
