@@ -21,6 +21,7 @@ from onestop.audit import (
     audit_log_bulk,
     mask_personal,
 )
+from onestop.audit_actions import AuditAction
 from onestop.sql_params import json_rows
 
 from .decide import Decision, RecordState
@@ -90,7 +91,7 @@ def history_and_audit_rows(applied: Iterable[Applied], now: datetime) -> tuple[l
             history.append((a.record.id, field, _text(a.old[field]), _text(new), a.event_id, now))
         audit.append(
             AuditEntry(
-                action="record.apply_jlis",
+                action=AuditAction.RECORD_APPLY_JLIS,
                 subject_type="driver_record",
                 subject_id=str(a.record.id),
                 actor_label="jlis",

@@ -16,6 +16,7 @@ from driver_records.selectors import record_history, record_search
 from driver_records.services import ChangeReasonError, StaleRecordError, record_holding_status_change
 from driver_records.templatetags.record_tags import record_url
 from onestop.audit import AuditEntry, audit_log
+from onestop.audit_actions import AuditAction
 from onestop.permissions import COUNTER, READERS, role_required, staff_user
 
 from .feed import record_feed, record_jlis_events
@@ -42,7 +43,7 @@ def record_detail(request: HttpRequest, record_id: int) -> HttpResponse:
     record = get_object_or_404(DriverRecord, pk=record_id)
     if holder_access(request.user, record.prefecture) < HolderAccess.READ:
         return _record_elsewhere(request, record)
-    _audit_view(request, record, "record.view")
+    _audit_view(request, record, AuditAction.RECORD_VIEW)
     context = {
         "record": record,
         "eligibility": holder_eligibility(record, who=request.user),
@@ -54,7 +55,7 @@ def record_detail(request: HttpRequest, record_id: int) -> HttpResponse:
     return render(request, "driver_records/record_detail.html", context)
 
 
-def _audit_view(request: HttpRequest, record: DriverRecord, action: str) -> None:
+def _audit_view(request: HttpRequest, record: DriverRecord, action: AuditAction) -> None:
     with transaction.atomic():
         audit_log(
             AuditEntry(
@@ -69,7 +70,7 @@ def _audit_view(request: HttpRequest, record: DriverRecord, action: str) -> None
 
 def _record_elsewhere(request: HttpRequest, record: DriverRecord) -> HttpResponse:
     """A holder of another prefecture: where they must go, and nothing of their personal data."""
-    _audit_view(request, record, "record.view_elsewhere")
+    _audit_view(request, record, AuditAction.RECORD_VIEW_ELSEWHERE)
     context = {"number": record.number, "name": record.name, "prefecture": record.get_prefecture_display()}
     return render(request, "driver_records/record_elsewhere.html", context)
 

@@ -13,7 +13,6 @@ from driver_records.models import CARD_ONLY_STATUSES, DriverRecord
 from driver_records.selectors import record_serials
 from jlis_gateway.inbox import JlisEvent, events_about_serials
 from onestop.clock import japan_date
-from safeguards.status import record_suspended
 
 from .governing import governing_consent
 from .models import Consent, ConsentStatus, RevokedCertificate
@@ -55,7 +54,7 @@ def record_feed(record: DriverRecord, *, at: datetime | None = None) -> Feed:
     """The feed follows the consent that governs the record (R6: consents/governing.py)."""
     at = at or timezone.now()
     consent = governing_consent(record)
-    if record_suspended(record):  # R15: whatever the consents' statuses were
+    if record.service_stopped:  # R15: whatever the consents' statuses were
         return Feed(FeedState.SUSPENDED, consent)
     if consent is None:
         return Feed(FeedState.NONE, None)

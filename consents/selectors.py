@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from driver_records.access import holders_readable, office_serves
 from driver_records.models import DriverRecord
 from driver_records.selectors import Eligibility, SearchRow, record_eligibility, search_rows
+from onestop.audit_actions import AuditAction
 from onestop.models import AuditEvent, Office
 
 from .errors import SERVICE_SUSPENDED, ConsentRefused
@@ -22,7 +23,7 @@ from .models import Channel, Consent, ConsentItem, ConsentStatement, ConsentStat
 from .period import JST, japan_date, period_in_force
 
 # Audit actions whose reason the holder page shows: J-LIS events that were not applied.
-EVENT_REFUSAL_ACTION = "consent.event_not_applied"
+EVENT_REFUSAL_ACTION = AuditAction.CONSENT_EVENT_NOT_APPLIED
 RECENT_CONSENTS = 20  # the holder page lists at most this many waiting or refused consents
 
 

@@ -18,6 +18,7 @@ from driver_records.access import HolderAccess, holder_require
 from driver_records.models import DriverRecord
 from jlis_gateway.selectors import outbox_failures, outbox_message
 from onestop.audit import AuditEntry, audit_log
+from onestop.audit_actions import AuditAction
 from onestop.permissions import COUNTER, READERS, SUPERVISORS, role_required, staff_user
 from onestop.roles import is_supervisor
 
@@ -119,7 +120,7 @@ def _audit_view(request: HttpRequest, consent: Consent) -> None:
     with transaction.atomic():
         audit_log(
             AuditEntry(
-                action="consent.view",
+                action=AuditAction.CONSENT_VIEW,
                 subject_type="consent",
                 subject_id=str(consent.pk),
                 actor=staff_user(request),

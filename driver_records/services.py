@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onestop.audit import AuditEntry, audit_log, mask_personal
+from onestop.audit_actions import AuditAction
 from onestop.models import User
 from onestop.validators import contains_my_number, my_number_refusal
 
@@ -105,7 +106,7 @@ def record_update(
         RecordChange.objects.bulk_create(history)
         audit_log(
             AuditEntry(
-                action="record.update",
+                action=AuditAction.RECORD_UPDATE,
                 subject_type="driver_record",
                 subject_id=str(record.pk),
                 actor=actor,
@@ -160,7 +161,7 @@ def record_service_stop(*, record: DriverRecord, at: datetime, actor: User | Non
         DriverRecord.objects.filter(pk=record.pk, service_stopped_at__isnull=True).update(service_stopped_at=at)
         record.service_stopped_at = at
         return AuditEntry(
-            action="record.service_stop",
+            action=AuditAction.RECORD_SERVICE_STOP,
             subject_type="driver_record",
             subject_id=str(record.pk),
             actor=actor,
@@ -228,7 +229,7 @@ def record_certificate_link(
         )
         audit_log(
             AuditEntry(
-                action="record.link_certificate",
+                action=AuditAction.RECORD_LINK_CERTIFICATE,
                 subject_type="driver_record",
                 subject_id=str(record.pk),
                 actor_label="jlis",

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from .admin_site import search_refused
 from .audit import AuditEntry, audit_log
+from .audit_actions import AuditAction
 
 # What the trail keeps in place of a value someone typed (a name, a birth date): that a filter
 # or a search was used, never what it said.
@@ -64,7 +65,7 @@ class CsvExportMixin(admin.ModelAdmin):
         with transaction.atomic(durable=True):
             audit_log(
                 AuditEntry(
-                    action="admin.export",
+                    action=AuditAction.ADMIN_EXPORT,
                     subject_type=self.model._meta.label_lower,
                     subject_id="*",
                     actor=request.user,  # type: ignore[arg-type]

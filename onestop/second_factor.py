@@ -25,6 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.views import APIView
 
 from .audit import AuditEntry, audit_log
+from .audit_actions import AuditAction
 from .models import User
 
 DEVICE_NAME = "authenticator"
@@ -88,7 +89,9 @@ def second_factor(request: HttpRequest) -> HttpResponse:
                     device.save(update_fields=["confirmed"])
                 audit_log(
                     AuditEntry(
-                        action="auth.second_factor_enrolled" if enrolling else "auth.second_factor_verified",
+                        action=AuditAction.AUTH_SECOND_FACTOR_ENROLLED
+                        if enrolling
+                        else AuditAction.AUTH_SECOND_FACTOR_VERIFIED,
                         subject_type="user",
                         subject_id=str(user.pk),
                         actor=user,

@@ -19,12 +19,13 @@ from django.utils import timezone
 from driver_records.retention import history_purge
 from jlis_gateway.services.retention import events_purge
 from onestop.audit import AuditEntry, audit_log
+from onestop.audit_actions import AuditAction
 from onestop.idempotency import idempotency_purge
 
 logger = logging.getLogger(__name__)
 
 JST = ZoneInfo("Asia/Tokyo")  # the service's days are Japan days, whatever the server's zone
-ACTION = "retention.purge"
+ACTION = AuditAction.RETENTION_PURGE
 ACTOR = "retention"
 
 

@@ -20,6 +20,7 @@ from consents.models import ConsentStatus
 from driver_records.access import HolderAccess, holder_require
 from driver_records.models import DriverRecord
 from onestop.audit import AuditEntry, audit_log
+from onestop.audit_actions import AuditAction
 from onestop.permissions import OVERSIGHT, SUPERVISORS, role_required, staff_user
 from onestop.roles import is_supervisor
 
@@ -52,7 +53,9 @@ def _refuse_readers(request: HttpRequest) -> None:
         raise PermissionDenied  # auditors read, never change
 
 
-def _audit_view(request: HttpRequest, action: str, subject_type: str, subject: Any, record: DriverRecord) -> None:
+def _audit_view(
+    request: HttpRequest, action: AuditAction, subject_type: str, subject: Any, record: DriverRecord
+) -> None:
     with transaction.atomic():
         audit_log(
             AuditEntry(
@@ -129,7 +132,7 @@ def suspension_detail(request: HttpRequest, suspension_id: int) -> HttpResponse:
         "erased": [(ERASED_KINDS.get(kind, kind), count) for kind, count in proposal.erased.items()],
     }
     if request.method != "POST":
-        _audit_view(request, "suspension.view", "suspension_request", proposal, record)
+        _audit_view(request, AuditAction.SUSPENSION_VIEW, "suspension_request", proposal, record)
         return render(request, "safeguards/suspension_detail.html", context)
     if refusal is not None:
         messages.error(request, explain(refusal))
@@ -213,7 +216,7 @@ def disclosure_detail(request: HttpRequest, disclosure_id: int) -> HttpResponse:
         else:
             messages.error(request, explain("not_in_order"))
     else:
-        _audit_view(request, "disclosure.view", "disclosure_request", disclosure, record)
+        _audit_view(request, AuditAction.DISCLOSURE_VIEW, "disclosure_request", disclosure, record)
     context = {
         "disclosure": disclosure,
         "record": record,
@@ -232,6 +235,6 @@ def disclosure_report_view(request: HttpRequest, disclosure_id: int) -> HttpResp
     if disclosure.status not in REPORT_READY:
         messages.error(request, explain("report_not_ready"))
         return redirect("safeguards:disclosure", disclosure.pk)
-    _audit_view(request, "disclosure.report", "disclosure_request", disclosure, disclosure.record)
+    _audit_view(request, AuditAction.DISCLOSURE_REPORT, "disclosure_request", disclosure, disclosure.record)
     report = disclosure_report(request=disclosure)
     return render(request, "safeguards/disclosure_report.html", {"report": report, "record": report.record})

@@ -23,6 +23,7 @@ from rest_framework.views import APIView, exception_handler
 from driver_records.access import HolderAccess, holder_access
 from driver_records.models import DriverRecord
 from onestop.audit import AuditEntry, audit_log
+from onestop.audit_actions import AuditAction
 from onestop.idempotency import HEADER as IDEMPOTENCY_HEADER
 from onestop.idempotency import KEY_SHAPE as IDEMPOTENCY_KEY_SHAPE
 from onestop.models import User
@@ -247,7 +248,7 @@ class RecordConsentStatusView(CounterAPIView):
         with transaction.atomic():
             audit_log(
                 AuditEntry(
-                    action="record.consent_status_view",
+                    action=AuditAction.RECORD_CONSENT_STATUS_VIEW,
                     subject_type="driver_record",
                     subject_id=str(record.pk),
                     record_number=record.number,

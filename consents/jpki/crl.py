@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from consents.models import CrlImport, RevokedCertificate
 from onestop.audit import AuditEntry, audit_log
+from onestop.audit_actions import AuditAction
 
 from .trust import TrustAnchor, TrustStore, trust_store
 
@@ -116,7 +117,7 @@ def crl_import(*, der: bytes, trust: TrustStore | None = None, actor_label: str 
         )
         audit_log(
             AuditEntry(
-                action="crl_imported",
+                action=AuditAction.CRL_IMPORTED,
                 subject_type="crl_import",
                 subject_id=str(record.pk),
                 actor_label=actor_label,

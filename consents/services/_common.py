@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from onestop.audit import AuditEntry, audit_log
+from onestop.audit_actions import AuditAction
 from onestop.models import Office, User
 
 from ..models import Consent, CounterTerminal
@@ -34,7 +35,7 @@ def audit_who(actor: Actor | None) -> dict[str, Any]:
 
 
 def audit_consent(
-    action: str,
+    action: AuditAction,
     consent: Consent,
     *,
     actor: Actor | None,

@@ -24,6 +24,7 @@ from driver_records.services import record_certificate_link
 from jlis_gateway.models import OutboxKind
 from jlis_gateway.outbox import outbox_enqueue
 from onestop.audit import AuditEntry, audit_log, audit_log_many
+from onestop.audit_actions import AuditAction
 from onestop.models import User
 from onestop.roles import is_supervisor
 from onestop.validators import contains_my_number, my_number_refusal
@@ -128,7 +129,7 @@ def consent_activate(
         consent.status, consent.superseded_by = ConsentStatus.SUPERSEDED, newer
         consent.save(update_fields=[*fields, "superseded_by"])
         audit_consent(
-            "consent.supersede",
+            AuditAction.CONSENT_SUPERSEDE,
             consent,
             actor=None,
             old={"status": ConsentStatus.PENDING},
@@ -150,7 +151,7 @@ def consent_activate(
         previous.status, previous.superseded_by = ConsentStatus.SUPERSEDED, consent
         previous.save(update_fields=["status", "superseded_by"])
         audit_consent(
-            "consent.supersede",
+            AuditAction.CONSENT_SUPERSEDE,
             previous,
             actor=None,
             old={"status": ConsentStatus.ACTIVE},
@@ -159,7 +160,7 @@ def consent_activate(
     old_status, consent.status = consent.status, ConsentStatus.ACTIVE
     consent.save(update_fields=fields)
     audit_consent(
-        "consent.reflect",
+        AuditAction.CONSENT_REFLECT,
         consent,
         actor=None,
         old={"status": old_status},
@@ -239,7 +240,7 @@ def consent_reject(*, consent_id: int, reason: str, event_id: str = "") -> Event
         consent.status, consent.rejected_reason = ConsentStatus.REJECTED, reason[:200]
         consent.save(update_fields=["status", "rejected_reason"])
         audit_consent(
-            "consent.reject",
+            AuditAction.CONSENT_REJECT,
             consent,
             actor=None,
             old={"status": ConsentStatus.PENDING},
@@ -271,7 +272,7 @@ def consent_revoke_elsewhere(
         consent.status, consent.revoked_at, consent.revoked_channel = ConsentStatus.REVOKED, revoked_at, channel
         consent.save(update_fields=["status", "revoked_at", "revoked_channel"])
         audit_consent(
-            "consent.revoke",
+            AuditAction.CONSENT_REVOKE,
             consent,
             actor=None,
             old={"status": old_status},
@@ -327,7 +328,7 @@ def consent_revoke(*, consent_id: int, actor: User, reason: str) -> Consent:
         consent.save(update_fields=["status", "revoked_at", "revoked_by", "revoked_channel", "revoked_reason"])
         outbox_enqueue(kind=OutboxKind.REVOKE_CONSENT, consent=consent)
         audit_consent(
-            "consent.revoke",
+            AuditAction.CONSENT_REVOKE,
             consent,
             actor=actor,
             old={"status": old_status},
@@ -351,7 +352,7 @@ def consent_expire_due(*, today: date | None = None) -> int:
         Consent.objects.filter(pk__in=[c.pk for c in due]).update(status=ConsentStatus.EXPIRED)
         audit_log_many(
             AuditEntry(
-                action="consent.expire",
+                action=AuditAction.CONSENT_EXPIRE,
                 subject_type="consent",
                 subject_id=str(c.pk),
                 actor_label="system",

@@ -13,6 +13,7 @@ from driver_records.access import office_serves
 from driver_records.models import DriverRecord, RecordChange
 from driver_records.selectors import record_eligibility, record_locked
 from onestop.audit import AuditEntry, audit_log
+from onestop.audit_actions import AuditAction
 from onestop.models import User
 from onestop.roles import is_counter_staff
 
@@ -46,7 +47,7 @@ def mynaportal_link_record(*, record_id: int, actor: User) -> MynaportalLink:
         )
         audit_log(
             AuditEntry(
-                action="mynaportal.link",
+                action=AuditAction.MYNAPORTAL_LINK,
                 subject_type="driver_record",
                 subject_id=str(record.pk),
                 actor=actor,
@@ -144,7 +145,7 @@ def consent_register_from_mynaportal(
             created_at=now,
         )
         audit_consent(
-            "consent.register",
+            AuditAction.CONSENT_REGISTER,
             consent,
             actor=None,
             new={

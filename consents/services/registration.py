@@ -13,6 +13,7 @@ from driver_records.selectors import record_locked, serial_linked_elsewhere
 from jlis_gateway.models import OutboxKind
 from jlis_gateway.outbox import outbox_enqueue
 from onestop.audit import AuditEntry, audit_log
+from onestop.audit_actions import AuditAction
 from onestop.metrics import metric_increment
 from onestop.models import User
 from onestop.roles import is_counter_staff
@@ -58,7 +59,7 @@ def _refusal_record(*, statement: ConsentStatement, code: str, actor: Actor) -> 
         ConsentStatement.objects.filter(pk=statement.pk, used_at__isnull=True).update(refused_code=code, refused_at=now)
         audit_log(
             AuditEntry(
-                action="consent.refuse",
+                action=AuditAction.CONSENT_REFUSE,
                 subject_type="consent_statement",
                 subject_id=str(statement.pk),
                 record_number=statement.record.number,
@@ -152,7 +153,7 @@ def _store(
         )
         outbox_enqueue(kind=OutboxKind.SUBMIT_CONSENT, consent=consent)
         audit_consent(
-            "consent.register",
+            AuditAction.CONSENT_REGISTER,
             consent,
             actor=actor,
             new={

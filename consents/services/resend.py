@@ -17,6 +17,7 @@ from jlis_gateway.models import OutboxKind, OutboxMessage, OutboxStatus
 from jlis_gateway.selectors import outbox_message
 from jlis_gateway.services.resend import outbox_message_resend, outbox_resend_refusal
 from onestop.audit import AuditEntry, audit_log
+from onestop.audit_actions import AuditAction
 from onestop.models import User
 from onestop.roles import is_supervisor
 
@@ -78,7 +79,7 @@ def outbox_resend(*, message_id: int, actor: User) -> OutboxMessage:
             raise ResendRefused("not_given_up")
         audit_log(
             AuditEntry(
-                action="consent.jlis_resend",
+                action=AuditAction.CONSENT_JLIS_RESEND,
                 subject_type="consent",
                 subject_id=str(message.consent_id),
                 actor=actor,

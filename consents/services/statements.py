@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from driver_records.models import DriverRecord, RecordKind
 from onestop.audit import AuditEntry, audit_log
+from onestop.audit_actions import AuditAction
 from onestop.models import Office, User
 from onestop.roles import is_counter_staff
 
@@ -88,7 +89,7 @@ def statement_create(*, record_id: int, items: Iterable[str], actor: User) -> Co
         )
         audit_log(
             AuditEntry(
-                action="consent.statement_create",
+                action=AuditAction.CONSENT_STATEMENT_CREATE,
                 subject_type="consent_statement",
                 subject_id=str(statement.pk),
                 actor=actor,

@@ -13,6 +13,7 @@ from jlis_gateway.models import OutboxKind
 from jlis_gateway.outbox import outbox_enqueue, outbox_submissions_withdraw
 from jlis_gateway.selectors import outbox_submission_claimed
 from onestop.audit import AuditEntry
+from onestop.audit_actions import AuditAction
 from onestop.models import User
 
 from ..models import Consent, ConsentStatement, ConsentStatus
@@ -40,7 +41,7 @@ def consents_suspend(*, record: DriverRecord, actor: User) -> list[AuditEntry]:
                 outbox_enqueue(kind=OutboxKind.REVOKE_CONSENT, consent=consent)
             entries.append(
                 AuditEntry(
-                    action="consent.suspend",
+                    action=AuditAction.CONSENT_SUSPEND,
                     subject_type="consent",
                     subject_id=str(consent.pk),
                     actor=actor,

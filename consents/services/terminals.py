@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from onestop.audit import AuditEntry, audit_log
+from onestop.audit_actions import AuditAction
 from onestop.models import Office, User
 from onestop.validators import contains_my_number, my_number_refusal
 
@@ -39,7 +40,7 @@ def terminal_create(*, name: str, office: Office, actor: User | None) -> tuple[C
         )
         audit_log(
             AuditEntry(
-                action="terminal.create",
+                action=AuditAction.TERMINAL_CREATE,
                 subject_type="counter_terminal",
                 subject_id=str(terminal.pk),
                 actor=actor,
@@ -58,7 +59,7 @@ def terminal_revoke(*, terminal_id: int, actor: User | None) -> None:
             return
         audit_log(
             AuditEntry(
-                action="terminal.revoke",
+                action=AuditAction.TERMINAL_REVOKE,
                 subject_type="counter_terminal",
                 subject_id=str(terminal_id),
                 actor=actor,

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from jlis_gateway.models import OutboxKind
 from jlis_gateway.outbox import outbox_enqueue, outbox_submissions_withdraw
 from jlis_gateway.selectors import outbox_submission_claimed
+from onestop.audit_actions import AuditAction
 from onestop.models import User
 
 from ..errors import ConsentRefused
@@ -52,7 +53,7 @@ def consent_withdraw(*, consent_id: int, actor: User, reason: str) -> Consent:
         if at_jlis:
             outbox_enqueue(kind=OutboxKind.CANCEL_CONSENT, consent=consent)
         audit_consent(
-            "consent.withdraw",
+            AuditAction.CONSENT_WITHDRAW,
             consent,
             actor=actor,
             old={"status": ConsentStatus.PENDING},
@@ -86,7 +87,7 @@ def consent_withdrawal_refused(*, consent_id: int, code: str) -> bool:
         consent.save(update_fields=["status", "revoked_at", "revoked_by", "revoked_channel", "revoked_reason"])
         outbox_enqueue(kind=OutboxKind.REVOKE_CONSENT, consent=consent)
         audit_consent(
-            "consent.revoke",
+            AuditAction.CONSENT_REVOKE,
             consent,
             actor=None,
             old={"status": ConsentStatus.WITHDRAWN},

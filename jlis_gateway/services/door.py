@@ -32,8 +32,7 @@ from datetime import date
 
 from django.db.models.fields.json import KeyTextTransform
 
-from driver_records.selectors import records_by_serial
-from safeguards.status import records_suspended  # TODO(arch): suspension from the record
+from driver_records.selectors import records_by_serial, records_service_stopped
 
 from ..client import Event
 from ..client.fields import ITEMS
@@ -166,5 +165,5 @@ def _items_allowed(
         record_id = next((owners[s] for s in registration.serials if s in owners), None)
         if record_id in ids:
             allowed.setdefault(record_id, set()).update(registration.items)
-    stopped = records_suspended(ids)
+    stopped = records_service_stopped(ids)
     return {record_id: frozenset(items) for record_id, items in allowed.items() if record_id not in stopped}

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from onestop.audit import AuditEntry, audit_log
+from onestop.audit_actions import AuditAction
 from onestop.clock import japan_date
 
 from ..client import JlisClient
@@ -69,7 +70,7 @@ def quarantined_refetch(*, quarantined_id: int, client: JlisClient | None = None
         outcome = "stored" if stored is None else "already_stored"
         audit_log(
             AuditEntry(
-                action="jlis_event.refetch",
+                action=AuditAction.JLIS_EVENT_REFETCH,
                 subject_type="quarantined_event",
                 subject_id=str(row.pk),
                 actor_label=ACTOR,

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from onestop.audit import AuditEntry, audit_log
+from onestop.audit_actions import AuditAction
 
 from ..client import JlisClient, JlisError, JlisRefused, SubmitResult
 from ..consent_side import consent_side
@@ -175,7 +176,7 @@ def _fail(message: OutboxMessage, reason: str, *, refused: bool = False, code: s
     consents = consent_side()
     with transaction.atomic(durable=True):
         if _finish(message, status=OutboxStatus.FAILED, last_error=reason[:300]) == 1:
-            audit_log(_entry(message, "consent.jlis_failed", {"kind": message.kind, "reason": reason[:300]}))
+            audit_log(_entry(message, AuditAction.CONSENT_JLIS_FAILED, {"kind": message.kind, "reason": reason[:300]}))
             if refused and message.kind == OutboxKind.SUBMIT_CONSENT:
                 consents.submission_refused(consent_id=message.consent_id, reason=reason[:200])
             if refused and message.kind == OutboxKind.CANCEL_CONSENT:
@@ -192,10 +193,10 @@ def _sent(message: OutboxMessage, result: SubmitResult) -> None:
             return  # a later claim of this row records the outcome (J-LIS replays it by key)
         if message.kind == OutboxKind.SUBMIT_CONSENT:
             consents.submission_accepted(consent_id=message.consent_id, jlis_consent_id=result.consent_id)
-        audit_log(_entry(message, "consent.jlis_sent", {"kind": message.kind, **answer}))
+        audit_log(_entry(message, AuditAction.CONSENT_JLIS_SENT, {"kind": message.kind, **answer}))
 
 
-def _entry(message: OutboxMessage, action: str, values: dict[str, str]) -> AuditEntry:
+def _entry(message: OutboxMessage, action: AuditAction, values: dict[str, str]) -> AuditEntry:
     consent = message.consent
     return AuditEntry(
         action=action,

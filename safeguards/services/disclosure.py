@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from driver_records.models import DriverRecord
 from onestop.audit import AuditEntry, audit_log
+from onestop.audit_actions import AuditAction
 from onestop.models import User
 
 from ..errors import SafeguardRefused
@@ -28,7 +29,7 @@ RECEIPT_MAX = 40
 
 def _entry(request: DisclosureRequest, actor: User, old: dict[str, Any], new: dict[str, Any]) -> AuditEntry:
     return AuditEntry(
-        action="disclosure.advance" if old else "disclosure.register",
+        action=AuditAction.DISCLOSURE_ADVANCE if old else AuditAction.DISCLOSURE_REGISTER,
         subject_type="disclosure_request",
         subject_id=str(request.pk),
         actor=actor,

@@ -13,6 +13,7 @@ from driver_records.selectors import record_locked
 from driver_records.services import record_service_stop
 from jlis_gateway.models import JlisEvent
 from onestop.audit import AuditEntry, audit_log, audit_log_many
+from onestop.audit_actions import AuditAction
 from onestop.models import User
 
 from ..errors import SafeguardRefused
@@ -22,7 +23,7 @@ from ._common import clean_text, require_supervisor, require_supervisor_for, tex
 from .erasure import holder_data_erase
 
 
-def _audit(action: str, request: SuspensionRequest, actor: User, old: dict, new: dict) -> AuditEntry:
+def _audit(action: AuditAction, request: SuspensionRequest, actor: User, old: dict, new: dict) -> AuditEntry:
     return AuditEntry(
         action=action,
         subject_type="suspension_request",
@@ -61,7 +62,7 @@ def suspension_propose(*, record_id: int, actor: User, reason_code: str, grounds
         )
         audit_log(
             _audit(
-                "suspension.propose",
+                AuditAction.SUSPENSION_PROPOSE,
                 request,
                 actor,
                 {},
@@ -100,7 +101,7 @@ def suspension_reject(*, request_id: int, actor: User, note: str) -> SuspensionR
         request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
         audit_log(
             _audit(
-                "suspension.reject",
+                AuditAction.SUSPENSION_REJECT,
                 request,
                 actor,
                 {"status": SuspensionStatus.PROPOSED},
@@ -141,7 +142,7 @@ def suspension_confirm(*, request_id: int, actor: User, note: str = "") -> Suspe
         request.decision_note, request.erased = note, erased
         request.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "erased"])
         confirm = _audit(
-            "suspension.confirm",
+            AuditAction.SUSPENSION_CONFIRM,
             request,
             actor,
             {"status": SuspensionStatus.PROPOSED},
@@ -154,7 +155,7 @@ def suspension_confirm(*, request_id: int, actor: User, note: str = "") -> Suspe
             },
         )
         erase = AuditEntry(
-            action="holder_data.erase",
+            action=AuditAction.HOLDER_DATA_ERASE,
             subject_type="driver_record",
             subject_id=str(record.pk),
             actor=actor,

@@ -3,7 +3,8 @@ records and the gateway, so none of them may import it: a suspension reaches the
 the record (DriverRecord.service_stopped_at). And an app writes only its own tables: the
 safeguards' and the consents' services change another app's rows through that app's services.
 
-Read from the source (grimp for the imports, the syntax tree for the writes), not by running it."""
+The imports are import-linter's contracts (pyproject.toml, run by make lint and make test); the
+writes are read here from the syntax tree, not by running the code."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-import grimp
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,36 +20,6 @@ APPS = ("onestop", "driver_records", "jlis_gateway", "consents", "safeguards", "
 WRITES = frozenset(
     {"update", "create", "get_or_create", "update_or_create", "delete", "bulk_create", "bulk_update", "save"}
 )
-
-
-@pytest.fixture(scope="module")
-def graph() -> grimp.ImportGraph:
-    # Type hints under TYPE_CHECKING name a class, they do not run its module.
-    return grimp.build_graph(*APPS, exclude_type_checking_imports=True, cache_dir=None)
-
-
-def imports_of(graph: grimp.ImportGraph, importer: str, imported: str) -> list[str]:
-    return sorted(
-        f"{d['importer']}:{d['line_number']} imports {d['imported']}"
-        for module in graph.find_descendants(importer) | {importer}
-        for target in graph.find_modules_directly_imported_by(module)
-        if target == imported or target.startswith(imported + ".")
-        for d in graph.get_import_details(importer=module, imported=target)
-    )
-
-
-def test_consents_import_nothing_of_the_safeguards(graph):
-    assert imports_of(graph, "consents", "safeguards") == []
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="driver_records/feed.py and jlis_gateway/services/door.py still read safeguards.status: "
-    "switched to the record's fact at integration (then this marker goes)",
-)
-def test_records_and_gateway_import_nothing_of_the_safeguards(graph):
-    assert imports_of(graph, "driver_records", "safeguards") == []
-    assert imports_of(graph, "jlis_gateway", "safeguards") == []
 
 
 def _foreign_models(tree: ast.Module, app: str) -> set[str]:

@@ -11,8 +11,8 @@ import pytest
 from django.utils import timezone
 
 from consents.errors import ConsentRefused
+from consents.feed import FeedState, record_feed
 from consents.services import statement_create
-from driver_records.feed import FeedState, record_feed
 from driver_records.models import DriverRecord
 from driver_records.selectors import records_service_stopped
 from jlis_gateway.client import Event
