@@ -17,7 +17,8 @@ def keys_recompute(apps, schema_editor):
     from driver_records.normalise import name_search_key
 
     DriverRecord = apps.get_model("driver_records", "DriverRecord")
-    rows = DriverRecord.objects.only("pk", "name", "name_key").order_by("pk")
+    records = DriverRecord.objects.db_manager(schema_editor.connection.alias)  # the database being migrated
+    rows = records.only("pk", "name", "name_key").order_by("pk")
     batch = []
     for record in rows.iterator(chunk_size=2000):
         key = name_search_key(record.name)
@@ -25,9 +26,9 @@ def keys_recompute(apps, schema_editor):
             record.name_key = key
             batch.append(record)
         if len(batch) >= 2000:
-            DriverRecord.objects.bulk_update(batch, ["name_key"])
+            records.bulk_update(batch, ["name_key"])
             batch = []
-    DriverRecord.objects.bulk_update(batch, ["name_key"])
+    records.bulk_update(batch, ["name_key"])
 
 
 def given_index_create(apps, schema_editor):

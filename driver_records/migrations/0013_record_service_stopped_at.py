@@ -9,14 +9,15 @@ from django.db.models import Min, OuterRef, Subquery
 def service_stops_backfill(apps, schema_editor):
     DriverRecord = apps.get_model("driver_records", "DriverRecord")
     SuspensionRequest = apps.get_model("safeguards", "SuspensionRequest")
-    confirmed = SuspensionRequest.objects.filter(status="confirmed")
+    db = schema_editor.connection.alias  # the database being migrated, not always the default
+    confirmed = SuspensionRequest.objects.using(db).filter(status="confirmed")
     first = (
         confirmed.filter(record_id=OuterRef("pk"))
         .values("record_id")
         .annotate(at=Min("decided_at"))
         .values("at")
     )
-    DriverRecord.objects.filter(pk__in=confirmed.values("record_id"), service_stopped_at__isnull=True).update(
+    DriverRecord.objects.using(db).filter(pk__in=confirmed.values("record_id"), service_stopped_at__isnull=True).update(
         service_stopped_at=Subquery(first)
     )
 
