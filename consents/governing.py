@@ -19,7 +19,7 @@ from datetime import date
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models import Case, F, Prefetch, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 
 from onestop.sql_params import json_values
@@ -57,15 +57,25 @@ def consents_governing_first(consents: QuerySet[Consent]) -> QuerySet[Consent]:
     return consents.exclude(status__in=NEVER_GOVERN).order_by(*GOVERNING_ORDER)
 
 
+# The governing consent a record was loaded with (records_with_governing), as a list of 0 or 1.
+GOVERNING = "governing_consent_list"
+
+
+def records_with_governing(records: QuerySet[Any]) -> QuerySet[Any]:
+    """Records with their governing consent read along (one query more for any number of them):
+    the holder page's feed, eligibility and consent sections all ask for it."""
+    consents = consents_governing_first(Consent.objects.select_related("terms_version", "office"))
+    return records.prefetch_related(Prefetch("consents", queryset=consents[:1], to_attr=GOVERNING))
+
+
 def governing_consent(record: Any) -> Consent | None:
-    """The consent that governs the record now (read once per record instance: the holder page's
-    feed and consent sections both ask)."""
-    cache = getattr(record, "_onestop_governing", None)
-    if cache is None:
-        consents = Consent.objects.filter(record_id=record.pk).select_related("terms_version", "office")
-        cache = [consents_governing_first(consents).first()]
-        record._onestop_governing = cache
-    return cache[0]
+    """The consent that governs the record now: the one it was loaded with (records_with_governing),
+    else read from the database."""
+    loaded = getattr(record, GOVERNING, None)
+    if loaded is not None:
+        return loaded[0] if loaded else None
+    consents = Consent.objects.filter(record_id=record.pk).select_related("terms_version", "office")
+    return consents_governing_first(consents).first()
 
 
 def governing_consents(record_ids: Iterable[int], *fields: str) -> dict[int, tuple[Any, ...]]:

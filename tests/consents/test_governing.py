@@ -95,3 +95,21 @@ def test_a_newer_consent_j_lis_refused_is_shown_with_its_reason_beside_the_gover
     body = client.get(reverse("counter:record", args=[record.pk])).content.decode()
     listed = body[body.index('data-testid="rejected"') :]
     assert refused.reference in listed and "記録なし" in listed
+
+
+def test_a_consent_revoked_after_the_first_read_stops_the_feed_of_the_same_record(active_behind_pending, supervisor):
+    """Nothing the first read found is pinned on the record: the next read sees the revocation,
+    and no update flows under it (R9)."""
+    from consents.governing import governing_consent, records_with_governing
+    from consents.services import consent_revoke
+
+    record, active = active_behind_pending
+    assert governing_consent(record).pk == active.pk
+
+    consent_revoke(consent_id=active.pk, actor=supervisor, reason="本人の申出")
+
+    after = governing_consent(record)
+    assert after is None or after.pk != active.pk or after.status == ConsentStatus.REVOKED
+    assert record_feed(record).state != FeedState.ACTIVE
+    loaded = records_with_governing(DriverRecord.objects.all()).get(pk=record.pk)
+    assert record_feed(loaded).state == record_feed(record).state
