@@ -19,12 +19,11 @@ from consents.services import (
     consent_revoke_elsewhere,
     record_for_mynaportal,
 )
-from driver_records.models import DriverRecord
+from driver_records.bulk import record_lock_values, records_update_batch
 from jlis_gateway.inbox import EventKind, JlisEvent, event_certificate_drop
 
 from .decide import RecordState
-from .state import RECORD_FIELDS
-from .write import Applied, history_and_audit_write, records_write
+from .write import Applied, history_and_audit_write
 
 # Reasons that may be a race (the consent's J-LIS id is stored when the relay's answer commits):
 # the event waits like one about an unknown serial.
@@ -77,8 +76,7 @@ def _apply_certificate_items(
     """R11: a re-registration through Mynaportal applies its certificate's data, only the items,
     unless data J-LIS sent later (by the holder's sequence) are applied already: the consent
     counts, the older data do not."""
-    row = DriverRecord.objects.select_for_update().filter(pk=record_id).values(*RECORD_FIELDS).get()
-    record = RecordState(**row)
+    record = RecordState(**record_lock_values(record_id))
     if event.holder_seq <= record.jlis_seq:
         return
     old, new = {}, {}
@@ -87,7 +85,7 @@ def _apply_certificate_items(
             old[item], new[item] = getattr(record, item), data[item]
             setattr(record, item, data[item])
     record.jlis_seq = event.holder_seq
-    records_write([record], {record.id: 1 if new else 0}, at)
+    records_update_batch([record], {record.id: 1 if new else 0}, at)
     if new:
         history_and_audit_write([Applied(record, event.event_id, old, new)], at)
 

@@ -29,7 +29,8 @@ class Skip:
 
 @dataclass
 class RecordState:
-    """The part of a record the decision reads, updated in memory as a batch goes on."""
+    """The part of a record the decision reads, updated in memory as a batch goes on (its fields
+    are driver_records.bulk.RECORD_FIELDS, in that order: the locked reads return rows so)."""
 
     id: int
     number: str

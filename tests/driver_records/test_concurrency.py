@@ -7,10 +7,12 @@ import pytest
 from django.db import connection
 
 from applier import batch
-from applier import state as applier_state
 from applier.batch import events_apply_pending
+from applier.decide import RecordState
 from consents.models import ConsentStatus
 from consents.services import consent_revoke
+from driver_records.bulk import RECORD_FIELDS
+from driver_records.models import DriverRecord
 from jlis_gateway.models import JlisEvent
 
 from .world import holder, latest_info
@@ -39,10 +41,8 @@ def _race(monkeypatch, supervisor, *, lock_records: bool) -> tuple[bool, JlisEve
     if not lock_records:
 
         def read_without_lock(serials):
-            rows = applier_state.DriverRecord.objects.filter(cert_serial__in=set(serials)).values(
-                *applier_state.RECORD_FIELDS
-            )
-            return {row["cert_serial"]: applier_state.RecordState(**row) for row in rows}
+            rows = DriverRecord.objects.filter(cert_serial__in=set(serials)).values(*RECORD_FIELDS)
+            return {row["cert_serial"]: RecordState(**row) for row in rows}
 
         monkeypatch.setattr(batch, "lock_records_by_serial", read_without_lock)
 
