@@ -241,3 +241,12 @@ def record_certificate_link(
         )
         for f, v in changed.items():
             setattr(record, f, v)
+
+
+def records_seed(*, records: Iterable[DriverRecord]) -> int:
+    """Demo data (`seed_demo`): these records go into an empty register only, so seeding again
+    adds none. Inside the caller's transaction; how many were stored."""
+    with transaction.atomic(savepoint=False):
+        if DriverRecord.objects.exists():
+            return 0
+        return len(DriverRecord.objects.bulk_create(records))

@@ -18,9 +18,10 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from consents.models import TermsVersion
+from consents.services import terms_version_ensure
 from driver_records.models import DriverRecord, HoldingStatus, RecordKind
 from driver_records.normalise import name_search_key
+from driver_records.services import records_seed
 
 from .audit_signing import signing_key_create
 from .models import AuditEvent, Office, User
@@ -171,11 +172,9 @@ def seed_demo() -> list[DemoLogin]:
                 user.groups.add(Group.objects.get(name=login.role.value))
                 if login.totp_key:
                     TOTPDevice.objects.create(user=user, name="demo", key=login.totp_key, confirmed=True)
-        TermsVersion.objects.get_or_create(
-            version=DEMO_TERMS_VERSION, defaults={"effective_date": date(2025, 3, 24), "text": DEMO_TERMS_TEXT}
-        )
-        if not DriverRecord.objects.exists():
-            DriverRecord.objects.bulk_create(demo_holders())
+        # The other apps' rows through their services (each app writes its own tables).
+        terms_version_ensure(version=DEMO_TERMS_VERSION, effective_date=date(2025, 3, 24), text=DEMO_TERMS_TEXT)
+        records_seed(records=demo_holders())
         chain_empty = not AuditEvent.objects.exists()
     demo_checkpoints_prepare(chain_empty=chain_empty)
     if settings.JPKI_TRUST == "test":

@@ -14,6 +14,7 @@ from .mynaportal import consent_register_from_mynaportal, mynaportal_link_record
 from .registration import consent_register
 from .statements import statement_create
 from .suspension import consent_statements_text_erase, consents_evidence_erase, consents_suspend
+from .terms import terms_version_ensure
 from .withdrawal import consent_withdraw, consent_withdrawal_refused
 
 __all__ = [
@@ -34,4 +35,5 @@ __all__ = [
     "mynaportal_link_record",
     "record_for_mynaportal",
     "statement_create",
+    "terms_version_ensure",
 ]
