@@ -1,11 +1,18 @@
 """Celery tasks of the applier: thin, they call the batch path."""
 
-from celery import shared_task
+import logging
 
+from celery import shared_task
+from django.conf import settings
+from kombu.exceptions import OperationalError as BrokerUnavailable
+
+from jlis_gateway.inbox import events_pending_count
 from onestop.celery import RETRY_ON_DATABASE_LOSS
 from onestop.metrics import metric_increment
 
 from .batch import events_apply_pending
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="applier.events_apply", acks_late=True, soft_time_limit=600, time_limit=660, **RETRY_ON_DATABASE_LOSS)
@@ -16,4 +23,18 @@ def events_apply() -> dict[str, int]:
     metric_increment("onestop_jlis_events_processed_total", result.applied, outcome="applied", reason="")
     for reason, count in result.skipped_by_reason.items():
         metric_increment("onestop_jlis_events_processed_total", count, outcome="skipped", reason=reason)
+    if events_pending_count() > result.waiting:
+        _follow_up()
     return {"applied": result.applied, "skipped": result.skipped, "waiting": result.waiting}
+
+
+def _follow_up() -> None:
+    """Pending events this run neither applied, skipped nor left waiting were held by another
+    session (claims skip locked rows): a run alongside, or the batch of a pool process that was
+    killed, whose session lives on until PostgreSQL notices its client is gone. Nothing else
+    would queue a run for them before beat's sweep (docs/reliability.md), so this run queues
+    one; that run queues the next while they are still held."""
+    try:
+        events_apply.apply_async(countdown=settings.JLIS_APPLY_FOLLOW_UP_SECONDS)
+    except BrokerUnavailable as exc:
+        logger.warning("applier.events_apply not queued (%s): beat's apply sweep takes it up", type(exc).__name__)

@@ -78,6 +78,12 @@ def _event_rows(where: str, params: list[Any], limit: int) -> list[EventRow]:
     return [EventRow._make((*r[:6], json.loads(r[6]) if isinstance(r[6], str) else r[6], r[7])) for r in rows]
 
 
+def events_pending_count() -> int:
+    """How many events are pending (those a run left waiting, those another session holds, new
+    ones): a count over the partial index of pending ids."""
+    return JlisEvent.objects.filter(status=EventStatus.PENDING).count()
+
+
 def event_get(*, pk: int) -> JlisEvent:
     """One stored event as a model (a consent event: the consent services take it so)."""
     return JlisEvent.objects.get(pk=pk)
@@ -141,4 +147,5 @@ __all__ = [
     "events_lock_next",
     "events_lock_pending",
     "events_mark",
+    "events_pending_count",
 ]

@@ -448,6 +448,9 @@ JLIS_OUTBOX_RETRY_SECONDS = float(env_str("JLIS_OUTBOX_RETRY_SECONDS", "30"))
 JLIS_OUTBOX_SENDING_TIMEOUT_SECONDS = env_int("JLIS_OUTBOX_SENDING_TIMEOUT_SECONDS", 300)
 JLIS_OUTBOX_SWEEP_SECONDS = env_int("JLIS_OUTBOX_SWEEP_SECONDS", 60)
 JLIS_APPLY_SWEEP_SECONDS = env_int("JLIS_APPLY_SWEEP_SECONDS", 300)
+# An apply run that ends with events it could not take (another session held them: a killed pool
+# process's batch, or a run alongside) queues another run this many seconds later.
+JLIS_APPLY_FOLLOW_UP_SECONDS = env_int("JLIS_APPLY_FOLLOW_UP_SECONDS", 5)
 CELERY_BEAT_SCHEDULE |= {
     "jlis-poll": {"task": "jlis_gateway.poll_events", "schedule": float(JLIS_POLL_SECONDS)},
     "jlis-outbox-sweep": {"task": "jlis_gateway.outbox_sweep", "schedule": float(JLIS_OUTBOX_SWEEP_SECONDS)},
