@@ -26,6 +26,7 @@ from tests.support.one_by_one import events_apply_one_by_one
 from . import figures
 from .population import SERIAL_BASE, events_copy, latest_info_events, records_create, settle, vacuum_analyze
 from .scratch import scratch_database
+from .table_sizes import sizes_line
 
 RECORDS = 1_000_000
 LINKED = 150_000  # records linked to a serial, with their consents
@@ -100,6 +101,8 @@ def _measure() -> Iterator[str]:
         f"seconds={applier_s:.1f} ceiling_seconds={'/'.join(f'{p:.1f}' for p in passes)} naive_events={NAIVE_EVENTS} "
         f"(loading took {loaded:.0f}s; skipped: {skipped})"
     )
+    # What each row of the growing tables costs, for docs/performance.md's growth figures.
+    yield sizes_line("B1 table_sizes")
 
 
 Round = tuple[list[int], list[str], list[str], list[str], list, list[str], list, list[int]]

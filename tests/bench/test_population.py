@@ -60,3 +60,19 @@ def test_b2s_simulator_holders_get_a_linked_record_and_an_active_consent():
     records = DriverRecord.objects.filter(pk__gte=1000)
     assert records.count() == 5
     assert Consent.objects.filter(record__in=records, status=ConsentStatus.ACTIVE).count() == 5
+
+
+def test_b1s_size_line_reads_every_growing_table():
+    from bench.table_sizes import TABLES, bytes_per_row
+
+    now = timezone.now()
+    records_create(count=120, linked=100, now=now)
+    events_copy(
+        latest_info_events(holders=range(1, 61), count=80, now=now, seed=1, prefix="t", serial_start=2 * SERIAL_BASE)
+    )
+    events_apply_pending(batch_size=25)
+
+    sizes = bytes_per_row()
+
+    assert set(sizes) == {name for name, _ in TABLES}  # each table exists and has rows after an apply
+    assert all(per_row > 0 for _, per_row in sizes.values())
