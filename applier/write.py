@@ -16,7 +16,6 @@ from onestop.audit import (
     AuditEntry,
     audit_batch_make,
     audit_batch_write,
-    audit_chain_lock,
     audit_log_bulk,
     mask_personal,
 )
@@ -89,12 +88,11 @@ def segment_write(
         history_and_audit_write(applied, now)
         events_mark(outcomes, decisions, now)
         return
-    head = audit_chain_lock() if applied else None
     with connection.wrap_database_errors, connection.connection.pipeline():
         records_update_batch(records, bumps, now)
         events_mark(outcomes, decisions, now)
         history, entries = history_and_audit_rows(applied, now)
-        audit = audit_batch_make(entries, head) if head else None
+        audit = audit_batch_make(entries) if applied else None
     record_changes_from_jlis(history)
     if audit:
         audit_batch_write(audit)

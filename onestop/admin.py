@@ -84,6 +84,7 @@ class AuditEventAdmin(CsvExportMixin, AppendOnlyAdmin):
     search_fields = ["record_number", "serial", "actor_label", "subject_id", "request_id"]
     date_hierarchy = "occurred_at"
     list_select_related = ["office"]
+    ordering = ["-id"]  # newest first, linked or not
     show_full_result_count = False
     change_list_template = "admin/onestop/auditevent/change_list.html"
 
@@ -91,15 +92,31 @@ class AuditEventAdmin(CsvExportMixin, AppendOnlyAdmin):
     def action_words(self, obj: AuditEvent) -> str:
         return action_label(obj.action)
 
+    # The row's link, from its AuditLink (the manager's annotation): empty until the chainer,
+    # which runs within seconds of the commit, has linked it.
+    @admin.display(description=_("sequence number"), ordering="link__seq")
+    def seq(self, obj: AuditEvent) -> int | str:
+        return obj.seq if obj.seq is not None else ""
+
+    @admin.display(description=_("previous row's hash"))
+    def prev_hash(self, obj: AuditEvent) -> str:
+        return obj.prev_hash or ""
+
+    @admin.display(description=_("this row's hash"))
+    def row_hash(self, obj: AuditEvent) -> str:
+        return obj.row_hash or ""
+
     @admin.display(description=_("link in the chain"))
     def chain_link(self, obj: AuditEvent) -> SafeString | str:
+        if obj.seq is None:
+            return str(_("not linked into the chain yet"))
         holds = compute_hash(obj) == obj.row_hash
         verdict = (
             _("this row's hash matches its contents") if holds else _("this row's hash does NOT match its contents")
         )
         if obj.seq <= 1:
             return format_html("{}; {}", _("the first row of the chain"), verdict)
-        before = AuditEvent.objects.filter(seq=obj.seq - 1).only("pk", "row_hash").first()
+        before = AuditEvent.objects.filter(link__seq=obj.seq - 1).only("pk").first()
         if before is None:
             return format_html("{}; {}", _("the row before is missing"), verdict)
         linked = (

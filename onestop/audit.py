@@ -1,4 +1,5 @@
-"""Writing to the audit trail, always inside the transaction of the change it records."""
+"""Writing to the audit trail, always inside the transaction of the change it records, and
+checking its hash chain (which onestop/audit_chain.py makes after the commit)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,18 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count, Min
 from django.utils import timezone
 
 from .audit_actions import AuditAction
 from .audit_signing import Checkpoint
 from .idempotency import idempotent_answer_holders_note
-from .models import AuditChainHead, AuditEvent, Office, User
+from .models import AuditChainHead, AuditEvent, AuditLink, AuditPending, Office, User
 from .request_context import request_id_var
 
 GENESIS_HASH = "0" * 64
@@ -44,7 +47,10 @@ class AuditEntry:
 
 
 def canonical_form(event: AuditEvent) -> bytes:
-    """The bytes a row's hash covers: sorted-key JSON, UTC times, no whitespace."""
+    """The bytes a linked row's hash covers: sorted-key JSON, UTC times, no whitespace. The link
+    (`seq`, `prev_hash`) is the row's AuditLink, which the manager reads with it."""
+    if event.seq is None or event.prev_hash is None:
+        raise ValueError("an audit row has no hash before the chainer links it")
     return _canonical(
         event.seq, _utc_text(event.occurred_at), event.actor_id, event.actor_label, event.office_id, event.action,
         event.subject_type, event.subject_id, event.record_number, event.serial, event.old_values,
@@ -97,101 +103,102 @@ _PLAIN = (str, int, bool)
 
 
 def _office_id(entry: AuditEntry) -> int | None:
-    """The entry's office, else its actor's (by id: no query, and none under the chain's lock)."""
+    """The entry's office, else its actor's (by id: no query)."""
     return entry.office.pk if entry.office is not None else getattr(entry.actor, "office_id", None)
 
 
-def _chained(entries: Iterable[AuditEntry], head: AuditChainHead) -> Iterator[tuple[AuditEntry, dict[str, Any]]]:
-    """Each entry's column values, linked after `head` (seq, prev_hash, row_hash): the one place
-    the chain is made, for audit_log_many and audit_batch_make alike."""
+def _values(entries: Iterable[AuditEntry]) -> Iterator[tuple[AuditEntry, dict[str, Any]]]:
+    """Each entry's column values, for audit_log_many and audit_batch_make alike. No link: the
+    chainer (onestop/audit_chain.py) gives the row its seq and hashes once it has committed."""
     now = timezone.now()
-    occurred_at = _utc_text(now)
     request_id = request_id_var.get()
-    prev_hash, seq = head.last_hash, head.last_seq
     for entry in entries:
-        seq += 1
-        values: dict[str, Any] = {
-            "seq": seq,
-            "occurred_at": now,
-            "actor_id": entry.actor.pk if entry.actor else None,
-            "actor_label": entry.actor_label or (entry.actor.get_username() if entry.actor else "system"),
-            "office_id": _office_id(entry),
-            "action": AuditAction(entry.action).value,  # an unlisted code fails here, before the write
-            "subject_type": entry.subject_type,
-            "subject_id": str(entry.subject_id),
-            "record_number": entry.record_number,
-            "serial": entry.serial,
-            "old_values": _jsonable(entry.old_values),
-            "new_values": _jsonable(entry.new_values),
-            "request_id": request_id,
-            "prev_hash": prev_hash,
-        }
-        prev_hash = hashlib.sha256(_canonical(**{**values, "occurred_at": occurred_at})).hexdigest()
-        values["row_hash"] = prev_hash
-        yield entry, values
+        yield (
+            entry,
+            {
+                "occurred_at": now,
+                "actor_id": entry.actor.pk if entry.actor else None,
+                "actor_label": entry.actor_label or (entry.actor.get_username() if entry.actor else "system"),
+                "office_id": _office_id(entry),
+                "action": AuditAction(entry.action).value,  # an unlisted code fails here, before the write
+                "subject_type": entry.subject_type,
+                "subject_id": str(entry.subject_id),
+                "record_number": entry.record_number,
+                "serial": entry.serial,
+                "old_values": _jsonable(entry.old_values),
+                "new_values": _jsonable(entry.new_values),
+                "request_id": request_id,
+            },
+        )
+
+
+def _in_transaction() -> None:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit events must be written inside the transaction of their change")
 
 
 def audit_log_many(entries: Iterable[AuditEntry]) -> list[AuditEvent]:
-    """Append entries to the chain. Must run inside the caller's transaction."""
+    """Append entries to the trail. Must run inside the caller's transaction; takes no lock that
+    another writer waits for (the chainer links the rows after the commit)."""
     entries = list(entries)
     if not entries:
         return []
-    head = audit_chain_lock()
+    _in_transaction()
     rows: list[AuditEvent] = []
-    for entry, values in _chained(entries, head):
+    for entry, values in _values(entries):
         row = AuditEvent(**values)
         row.actor = entry.actor  # the caller's instance, not a query if it is read
         rows.append(row)
     AuditEvent.objects.bulk_create(rows)
-    AuditChainHead.objects.filter(pk=head.pk).update(last_seq=rows[-1].seq, last_hash=rows[-1].row_hash)
+    _written()
     # Every read or change of a holder's data is audited: so the answer to an idempotent POST
     # learns here which holders it is about (R15 erases it with them).
     idempotent_answer_holders_note(row.record_number for row in rows)
     return rows
 
 
-def audit_chain_lock() -> AuditChainHead:
-    """The chain's head, locked to the end of the transaction: whoever holds it appends next."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("audit events must be written inside the transaction of their change")
-    head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-    return head
+def _written() -> None:
+    """Rows were appended in this transaction: have them linked. PostgreSQL: the chainer, queued
+    when the transaction commits (beat's sweep links them if the broker is down). SQLite (the
+    embedded default, one writer at a time anyway): linked at once, in this transaction."""
+    from .audit_chain import audit_chain_link, audit_chain_link_soon
+
+    if connection.vendor == "postgresql":
+        transaction.on_commit(audit_chain_link_soon, robust=True)
+    else:
+        audit_chain_link()
 
 
 @dataclass
 class AuditBatch:
-    """Chained rows made in memory, for audit_batch_write to COPY after the head they follow."""
+    """Audit rows made in memory, for audit_batch_write to COPY."""
 
-    head: AuditChainHead
     rows: list[tuple[Any, ...]]
-    last_seq: int
-    last_hash: str
 
 
 # The columns audit_batch_write COPYs, in the order of audit_batch_make's rows.
 _COLUMNS = (
-    "seq", "occurred_at", "actor_id", "actor_label", "office_id", "action", "subject_type", "subject_id",
-    "record_number", "serial", "old_values", "new_values", "request_id", "prev_hash", "row_hash",
+    "occurred_at", "actor_id", "actor_label", "office_id", "action", "subject_type", "subject_id",
+    "record_number", "serial", "old_values", "new_values", "request_id",
 )  # fmt: skip
 
 
-def audit_batch_make(entries: Iterable[AuditEntry], head: AuditChainHead) -> AuditBatch:
-    """The rows and hashes audit_log_many would write after `head` (locked by the caller), with
-    no database work: a writer can make them while PostgreSQL runs its other statements."""
+def audit_batch_make(entries: Iterable[AuditEntry]) -> AuditBatch:
+    """The rows audit_log_many would write, with no database work: a writer can make them while
+    PostgreSQL runs its other statements."""
     rows = []
-    seq, last_hash = head.last_seq, head.last_hash
-    for _entry, values in _chained(entries, head):
+    for _entry, values in _values(entries):
         values["old_values"] = json.dumps(values["old_values"], ensure_ascii=False)
         values["new_values"] = json.dumps(values["new_values"], ensure_ascii=False)
         rows.append(tuple(values[column] for column in _COLUMNS))
-        seq, last_hash = values["seq"], values["row_hash"]
-    return AuditBatch(head, rows, seq, last_hash)
+    return AuditBatch(rows)
 
 
 def audit_batch_write(batch: AuditBatch) -> None:
-    """Append the batch's rows (PostgreSQL: COPY) and move the head past them."""
+    """Append the batch's rows (PostgreSQL: COPY) inside the caller's transaction."""
     if not batch.rows:
         return
+    _in_transaction()
     with (
         connection.wrap_database_errors,
         connection.cursor() as cursor,
@@ -199,16 +206,16 @@ def audit_batch_write(batch: AuditBatch) -> None:
     ):
         for row in batch.rows:
             copy.write_row(row)
-    AuditChainHead.objects.filter(pk=batch.head.pk).update(last_seq=batch.last_seq, last_hash=batch.last_hash)
+    _written()
 
 
 def audit_log_bulk(entries: Iterable[AuditEntry]) -> int:
-    """audit_log_many for writers of thousands of rows: the same rows and hashes, streamed with
-    COPY on PostgreSQL and not returned. Must run inside the transaction."""
+    """audit_log_many for writers of thousands of rows: the same rows, streamed with COPY on
+    PostgreSQL and not returned. Must run inside the transaction."""
     entries = list(entries)
     if not entries or connection.vendor != "postgresql":
         return len(audit_log_many(entries))
-    audit_batch_write(audit_batch_make(entries, audit_chain_lock()))
+    audit_batch_write(audit_batch_make(entries))
     return len(entries)
 
 
@@ -230,7 +237,7 @@ def audit_chain_verify(*, checkpoints: Sequence[Checkpoint] = (), batch_size: in
     for checkpoint in checkpoints:
         anchored.setdefault(checkpoint.seq, []).append(checkpoint)
     with consistent_read():
-        rows = AuditEvent.objects.order_by("seq").iterator(chunk_size=batch_size)
+        rows = AuditEvent.objects.filter(link__isnull=False).order_by("link__seq").iterator(chunk_size=batch_size)
         broken, last_seq, last_hash = _walk(rows, after_seq=0, after_hash=GENESIS_HASH, anchored=anchored)
         head = AuditChainHead.objects.filter(pk=1).values_list("last_seq", "last_hash").first()
     if broken is not None:
@@ -249,9 +256,9 @@ def audit_chain_verify_since(
     `head`, read by the caller in the same snapshot: what a new checkpoint adds to the last."""
     if head[0] < after_seq:
         return ChainBreak(head[0] + 1, f"missing: the last checkpoint covers the chain up to seq={after_seq}")
-    if after_seq and not AuditEvent.objects.filter(seq=after_seq, row_hash=after_hash).exists():
+    if after_seq and not AuditLink.objects.filter(seq=after_seq, row_hash=after_hash).exists():
         return ChainBreak(after_seq, "does not match the last checkpoint")
-    rows = AuditEvent.objects.filter(seq__gt=after_seq, seq__lte=head[0]).order_by("seq")
+    rows = AuditEvent.objects.filter(link__seq__gt=after_seq, link__seq__lte=head[0]).order_by("link__seq")
     broken, last_seq, last_hash = _walk(
         rows.iterator(chunk_size=batch_size), after_seq=after_seq, after_hash=after_hash, anchored={}
     )
@@ -294,6 +301,31 @@ def _head_break(head: tuple[int, str], last_seq: int, last_hash: str) -> ChainBr
     if head_hash != last_hash:
         return ChainBreak(last_seq, "the chain head's hash does not match this row's")
     return None
+
+
+@dataclass(frozen=True)
+class Unlinked:
+    """Rows committed but not linked into the chain after `older_than`: a finding (the chainer is
+    behind or stopped, or a row was kept from it), not a break of the chain."""
+
+    count: int
+    oldest: datetime | None
+    older_than: timedelta
+
+
+def audit_unlinked(*, older_than: timedelta | None = None, thorough: bool = False) -> Unlinked:
+    """The rows written more than `older_than` ago (default AUDIT_UNLINKED_FINDING_SECONDS) that
+    have no link. `thorough` looks at the whole trail (audit_verify reads it all anyway); else,
+    on PostgreSQL, only at the rows waiting for the chainer, which is cheap."""
+    if older_than is None:
+        older_than = timedelta(seconds=settings.AUDIT_UNLINKED_FINDING_SECONDS)
+    rows = AuditEvent._base_manager.filter(occurred_at__lt=timezone.now() - older_than)
+    if thorough or connection.vendor != "postgresql":
+        rows = rows.filter(link__isnull=True)
+    else:
+        rows = rows.filter(pk__in=AuditPending.objects.values("event_id"))
+    found = rows.aggregate(count=Count("pk"), oldest=Min("occurred_at"))
+    return Unlinked(found["count"], found["oldest"], older_than)
 
 
 @contextmanager

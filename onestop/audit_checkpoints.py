@@ -13,7 +13,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from .audit import GENESIS_HASH, audit_chain_verify_since, consistent_read
+from .audit import GENESIS_HASH, audit_chain_verify_since, audit_unlinked, consistent_read
+from .audit_chain import audit_chain_link
 from .audit_signing import (
     Checkpoint,
     checkpoint_append,
@@ -23,7 +24,7 @@ from .audit_signing import (
     signing_key_load,
     trusted_public_keys,
 )
-from .models import AuditChainHead, AuditEvent
+from .models import AuditChainHead, AuditLink
 
 logger = logging.getLogger(__name__)
 # The checkpoint lines themselves, as JSON in the log message: a second copy, outside the
@@ -49,6 +50,7 @@ def audit_checkpoint_write() -> Checkpoint | None:
         raise ImproperlyConfigured("the audit signing key's public key is not in ONESTOP_AUDIT_PUBLIC_KEY")
     path = settings.AUDIT_CHECKPOINT_FILE
     last = checkpoint_last(path)
+    audit_chain_link()  # what has committed by now is signed now, not at the next checkpoint
     after_seq, after_hash = (last.seq, last.hash) if last else (0, GENESIS_HASH)
     with consistent_read(durable=True):
         head = AuditChainHead.objects.filter(pk=1).values_list("last_seq", "last_hash").first() or (0, GENESIS_HASH)
@@ -56,6 +58,12 @@ def audit_checkpoint_write() -> Checkpoint | None:
     if broken is not None:
         logger.error("audit checkpoint refused: the chain is broken at seq=%s: %s", broken.seq, broken.reason)
         raise ChainNotSigned(f"the chain is broken at seq={broken.seq}: {broken.reason}")
+    unlinked = audit_unlinked()
+    if unlinked.count:
+        logger.warning(
+            "audit rows not linked into the chain: %s written before %s, the oldest at %s (is the chainer running?)",
+            unlinked.count, timezone.localtime() - unlinked.older_than, unlinked.oldest,
+        )  # fmt: skip
     at = timezone.localtime().isoformat(timespec="seconds")
     checkpoint = checkpoint_sign(seq=head[0], hash_=head[1], at=at, key=key)
     checkpoint_append(path, checkpoint)
@@ -83,6 +91,7 @@ class CheckpointsOverview:
     last_at: datetime | None
     stale: bool  # no checkpoint, or none for two intervals
     trusted_keys: list[str]
+    unlinked: int  # rows the chainer has not linked AUDIT_UNLINKED_FINDING_SECONDS after they were written
 
 
 def audit_checkpoints_overview(*, limit: int = 50) -> CheckpointsOverview:
@@ -90,7 +99,7 @@ def audit_checkpoints_overview(*, limit: int = 50) -> CheckpointsOverview:
     row at its seq still has its hash."""
     recent = checkpoints_read(settings.AUDIT_CHECKPOINT_FILE, trusted_public_keys(), last=limit)
     seqs = {c.seq for c in recent.checkpoints}
-    hashes = dict(AuditEvent.objects.filter(seq__in=seqs).values_list("seq", "row_hash"))
+    hashes = dict(AuditLink.objects.filter(seq__in=seqs).values_list("seq", "row_hash"))
     views = [CheckpointView(None, problem, "") for problem in recent.problems]
     for checkpoint in recent.checkpoints:
         row = hashes.get(checkpoint.seq, GENESIS_HASH if checkpoint.seq == 0 else None)
@@ -106,4 +115,5 @@ def audit_checkpoints_overview(*, limit: int = 50) -> CheckpointsOverview:
         last_at=last_at,
         stale=last_at is None or timezone.now() - last_at > window,
         trusted_keys=sorted(trusted_public_keys()),
+        unlinked=audit_unlinked().count,
     )

@@ -2,8 +2,9 @@
 
 The owner runs `migrate`; the application connects as another role (docs/security.md). Whatever
 was granted on the audit tables (by hand, or by default privileges when `migrate` created them),
-no role but their owner keeps UPDATE, DELETE or TRUNCATE on the trail, nor DELETE or TRUNCATE
-on its head: the application appends rows and moves the head forward (which its trigger checks).
+no role but their owner keeps UPDATE, DELETE or TRUNCATE on the trail or its links, nor DELETE or
+TRUNCATE on its head: the application appends rows and links and moves the head forward (which its
+trigger checks).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from django.db import connections
 # Per table, the privileges only its owner keeps.
 OWNER_ONLY = {
     "onestop_auditevent": ("UPDATE", "DELETE", "TRUNCATE"),
+    "onestop_auditlink": ("UPDATE", "DELETE", "TRUNCATE"),
     "onestop_auditchainhead": ("DELETE", "TRUNCATE"),
 }
 

@@ -60,14 +60,29 @@ class User(AbstractUser):
         verbose_name_plural = _("staff users")
 
 
-class AuditEvent(models.Model):
-    """One append-only, hash-chained row per change or read of a holder's data.
+class AuditEventManager(models.Manager["AuditEvent"]):
+    """Each row with its link in the chain (`seq`, `prev_hash`, `row_hash`, None while the chainer
+    has not linked it yet): the link lives in its own append-only table (AuditLink), since the
+    trail's rows are never updated, and this keeps `seq` readable, filterable and sortable as
+    before."""
 
-    `seq` orders the chain; `row_hash` is the SHA-256 of this row's canonical form, which
-    includes `prev_hash`, so altering or removing any row breaks every later link.
+    def get_queryset(self) -> models.QuerySet[AuditEvent]:
+        return (
+            super()
+            .get_queryset()
+            .annotate(  # type: ignore[no-redef]  # the attributes AuditEvent declares, None until linked
+                seq=models.F("link__seq"), prev_hash=models.F("link__prev_hash"), row_hash=models.F("link__row_hash")
+            )
+        )
+
+
+class AuditEvent(models.Model):
+    """One append-only row per change or read of a holder's data, written in the transaction of
+    the change. The chainer (onestop/audit_chain.py) links it into the hash chain afterwards: its
+    AuditLink gives it a gap-free `seq` and a `row_hash`, the SHA-256 of its canonical form, which
+    includes the previous link's hash, so altering or removing any row breaks every later link.
     """
 
-    seq = models.BigIntegerField(_("sequence number"), unique=True, editable=False)
     occurred_at = models.DateTimeField(_("occurred at"), db_index=True, editable=False)
     actor = models.ForeignKey(
         User,
@@ -98,11 +113,16 @@ class AuditEvent(models.Model):
     old_values = models.JSONField(_("old values"), default=dict, editable=False)
     new_values = models.JSONField(_("new values"), default=dict, editable=False)
     request_id = models.CharField(_("request id"), max_length=64, blank=True, editable=False)
-    prev_hash = models.CharField(_("previous row's hash"), max_length=64, editable=False)
-    row_hash = models.CharField(_("this row's hash"), max_length=64, editable=False)
+
+    objects: ClassVar[AuditEventManager] = AuditEventManager()
+    # Set by the manager's annotation (the row's AuditLink); None before the row is linked, and
+    # on a row just written.
+    seq: int | None = None
+    prev_hash: str | None = None
+    row_hash: str | None = None
 
     class Meta:
-        ordering = ["-seq"]
+        ordering = ["-id"]  # newest first, linked or not
         # The J-LIS applier writes one row per change, with no actor or office: those indexes
         # skip its rows, and none has a LIKE twin (the admin's search does not use one).
         indexes = [
@@ -116,11 +136,48 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("audit events")
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.subject_type}:{self.subject_id}"
+        return f"#{getattr(self, 'seq', None) or '-'} {self.action} {self.subject_type}:{self.subject_id}"
+
+
+class AuditLink(models.Model):
+    """An audit row's place in the hash chain, made once by the one chainer; append-only like
+    the trail (a row is never linked twice: `event` is unique)."""
+
+    seq = models.BigIntegerField(_("sequence number"), primary_key=True, editable=False)
+    # No foreign key in the database: the chainer links only rows it has just read, the trail's
+    # rows are never deleted, and audit_verify names a link whose row is gone. (A key would also
+    # let TRUNCATE of the trail fail on the key before its append-only guard could refuse it.)
+    event = models.OneToOneField(
+        AuditEvent, on_delete=models.PROTECT, related_name="link", editable=False, db_constraint=False
+    )
+    prev_hash = models.CharField(_("previous row's hash"), max_length=64, editable=False)
+    row_hash = models.CharField(_("this row's hash"), max_length=64, editable=False)
+
+    class Meta:
+        verbose_name = _("audit chain link")
+        verbose_name_plural = _("audit chain links")
+
+    def __str__(self) -> str:
+        return f"audit link #{self.seq}"
+
+
+class AuditPending(models.Model):
+    """An audit row the chainer has not linked yet. On PostgreSQL a trigger on the trail adds one
+    for every row inserted (COPY included), so the chainer finds committed, unlinked rows without
+    scanning the trail; it deletes them in the transaction that links them."""
+
+    # No foreign key in the database: only the trigger adds these, from the rows it inserted, and
+    # a check per audit row would cost the writers.
+    event = models.OneToOneField(
+        AuditEvent, on_delete=models.PROTECT, primary_key=True, related_name="+", db_constraint=False
+    )
+
+    def __str__(self) -> str:
+        return f"audit row {self.event_id} waiting for its link"
 
 
 class AuditChainHead(models.Model):
-    """The single row that every audit write locks: it serialises the chain."""
+    """The chain's last link. Only the chainer moves it, holding it locked while it links."""
 
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)

@@ -486,6 +486,16 @@ CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
     "task": "onestop.audit_checkpoint",
     "schedule": float(AUDIT_CHECKPOINT_SECONDS),
 }
+# The chainer links audit rows after their commit (docs/security.md, "The chain"): queued by each
+# audited commit, and swept by beat every AUDIT_CHAIN_SWEEP_SECONDS in case a queued run was lost
+# or found another chainer at work. A row still unlinked after AUDIT_UNLINKED_FINDING_SECONDS is
+# reported by audit_verify and the checkpoints as a finding.
+AUDIT_CHAIN_SWEEP_SECONDS = env_int("ONESTOP_AUDIT_CHAIN_SWEEP_SECONDS", 5)
+AUDIT_UNLINKED_FINDING_SECONDS = env_int("ONESTOP_AUDIT_UNLINKED_FINDING_SECONDS", 120)
+CELERY_BEAT_SCHEDULE["audit-chain-link"] = {
+    "task": "onestop.audit_chain_link",
+    "schedule": float(AUDIT_CHAIN_SWEEP_SECONDS),
+}
 
 # --- retention (docs/personal-data.md, "How long things are kept"; docs/operations.md) ----------
 # Beat runs the retention task daily at 03:30 JST (a quiet hour); days are Japan days: a row

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from .audit_chain import audit_chain_link
 from .audit_checkpoints import audit_checkpoint_write
 from .celery import RETRY_ON_DATABASE_LOSS
 
@@ -13,3 +14,10 @@ def audit_checkpoint_task() -> int | None:
     """Every AUDIT_CHECKPOINT_SECONDS (beat): sign the audit chain's head, outside the database."""
     checkpoint = audit_checkpoint_write()
     return checkpoint.seq if checkpoint else None
+
+
+@shared_task(name="onestop.audit_chain_link", **RETRY_ON_DATABASE_LOSS)
+def audit_chain_link_task() -> int:
+    """After each audited commit, and every AUDIT_CHAIN_SWEEP_SECONDS (beat): link the committed
+    audit rows into the chain."""
+    return audit_chain_link()

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 from django.db import DatabaseError, connection, transaction
 
-AUDIT_TABLES = ("onestop_auditevent", "onestop_auditchainhead")
+AUDIT_TABLES = ("onestop_auditevent", "onestop_auditlink", "onestop_auditchainhead")
 
 
 def owner_role_make() -> str:

@@ -12,16 +12,20 @@ import pytest
 from django.urls import reverse
 
 from onestop.audit import AuditEntry, audit_log
+from onestop.audit_chain import audit_chain_link
 from onestop.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
 
-def _rows(n: int) -> list[AuditEvent]:
-    return [
+def _rows(n: int, *, linked: bool = True) -> list[AuditEvent]:
+    written = [
         audit_log(AuditEntry(action="record.view", subject_type="record", subject_id=str(i), actor=None))
         for i in range(n)
     ]
+    if linked:
+        audit_chain_link()  # as the chainer does after the commit
+    return [AuditEvent.objects.get(pk=row.pk) for row in written]
 
 
 def test_the_admin_carries_the_services_name_not_djangos(client, auditor):
@@ -74,3 +78,16 @@ def test_the_csv_gives_times_in_japan_time_to_the_second(client, auditor):
     assert cells["日時"] == f"{jst:%Y-%m-%d %H:%M:%S}"
     assert "." not in cells["日時"]
     assert cells["操作"] == "保有者ページの閲覧"
+
+
+@pytest.mark.postgres  # SQLite links each row in its writer's transaction
+def test_a_row_not_linked_yet_is_listed_first_and_says_so(client, auditor):
+    (linked,) = _rows(1)
+    (waiting,) = _rows(1, linked=False)
+    client.force_login(auditor)
+    listing = client.get(reverse("admin:onestop_auditevent_changelist")).content.decode()
+    assert listing.index(reverse("admin:onestop_auditevent_change", args=[waiting.pk])) < listing.index(
+        reverse("admin:onestop_auditevent_change", args=[linked.pk])
+    )
+    detail = client.get(reverse("admin:onestop_auditevent_change", args=[waiting.pk])).content.decode()
+    assert "チェーンにまだつながれていません" in detail

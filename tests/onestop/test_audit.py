@@ -5,6 +5,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 
 from onestop.audit import AuditEntry, audit_chain_verify, audit_log, audit_log_bulk, audit_log_many
+from onestop.audit_chain import audit_chain_link
 from onestop.models import AuditEvent
 from tests.audit_roles import acting_as, owner_role_make, refusal
 from tests.factories import DriverRecordFactory
@@ -32,15 +33,28 @@ class _TriggersOff:
 
 
 def _tamper(seq: int, **values) -> None:
+    """Change the row linked at `seq` (its hashes are in its link)."""
+    links = {k: values.pop(k) for k in ("prev_hash", "row_hash") if k in values}
     with _TriggersOff() as cursor:
-        sets = ", ".join(f"{k} = %s" for k in values)
-        cursor.execute(f"UPDATE onestop_auditevent SET {sets} WHERE seq = %s", [*values.values(), seq])  # noqa: S608
+        for table, key, changes in (("onestop_auditevent", "id", values), ("onestop_auditlink", "event_id", links)):
+            if changes:
+                sets = ", ".join(f"{k} = %s" for k in changes)
+                cursor.execute(
+                    f"UPDATE {table} SET {sets} WHERE {key} = (SELECT event_id FROM onestop_auditlink WHERE seq = %s)",  # noqa: S608
+                    [*changes.values(), seq],
+                )
+
+
+def _append(entries: list[AuditEntry]) -> None:
+    with transaction.atomic():
+        audit_log_many(entries)
+    audit_chain_link()
 
 
 @pytest.mark.django_db
 def test_audit_chain_links_each_row_to_the_previous(clerk):
-    with transaction.atomic():
-        rows = audit_log_many(_entries(3, clerk))
+    _append(_entries(3, clerk))
+    rows = list(AuditEvent.objects.order_by("seq"))
     assert [r.seq for r in rows] == [1, 2, 3]
     assert rows[1].prev_hash == rows[0].row_hash and rows[2].prev_hash == rows[1].row_hash
     assert audit_chain_verify() is None
@@ -49,16 +63,14 @@ def test_audit_chain_links_each_row_to_the_previous(clerk):
 
 @pytest.mark.django_db
 def test_audit_verify_passes_on_a_good_chain(capsys):
-    with transaction.atomic():
-        audit_log_many(_entries(5))
+    _append(_entries(5))
     call_command("audit_verify")
     assert "audit chain intact: 5 rows" in capsys.readouterr().out
 
 
 @pytest.mark.django_db
 def test_audit_verify_names_the_tampered_row():
-    with transaction.atomic():
-        audit_log_many(_entries(5))
+    _append(_entries(5))
     _tamper(3, subject_id="forged")
     with pytest.raises(CommandError, match="seq=3: content does not match its hash"):
         call_command("audit_verify")
@@ -67,8 +79,7 @@ def test_audit_verify_names_the_tampered_row():
 @pytest.mark.django_db
 def test_audit_verify_names_the_row_after_a_rewritten_one():
     # Recomputing the tampered row's own hash does not help: the next row's link breaks.
-    with transaction.atomic():
-        audit_log_many(_entries(5))
+    _append(_entries(5))
     row = AuditEvent.objects.get(seq=2)
     row.subject_id = "forged"
     from onestop.audit import compute_hash
@@ -80,10 +91,12 @@ def test_audit_verify_names_the_row_after_a_rewritten_one():
 
 @pytest.mark.django_db
 def test_audit_verify_notices_a_missing_last_row():
-    with transaction.atomic():
-        audit_log_many(_entries(3))
+    _append(_entries(3))
     with _TriggersOff() as cursor:
-        cursor.execute("DELETE FROM onestop_auditevent WHERE seq = 3")
+        cursor.execute(
+            "DELETE FROM onestop_auditevent WHERE id = (SELECT event_id FROM onestop_auditlink WHERE seq = 3)"
+        )
+        cursor.execute("DELETE FROM onestop_auditlink WHERE seq = 3")
     broken = audit_chain_verify()
     assert broken is not None and broken.seq == 3
 
@@ -162,6 +175,7 @@ def test_bulk_rows_join_the_chain_between_single_rows_and_verify(clerk):
         audit_log(AuditEntry(action="record.update", subject_type="thing", subject_id="0", actor=clerk))
         assert audit_log_bulk(_entries(250)) == 250
         audit_log(AuditEntry(action="record.update", subject_type="thing", subject_id="0", actor=clerk))
+    audit_chain_link()
     rows = list(AuditEvent.objects.order_by("seq"))
     assert [r.seq for r in rows] == list(range(1, 253))
     assert rows[1].prev_hash == rows[0].row_hash and rows[-1].prev_hash == rows[-2].row_hash
@@ -171,9 +185,9 @@ def test_bulk_rows_join_the_chain_between_single_rows_and_verify(clerk):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_first_writers_of_an_empty_trail_both_append():
+def test_two_first_chainers_of_an_empty_trail_both_go_on():
     """The second finds no head, then the first creates it and commits: the second's insert of
-    the genesis head meets the primary key (which get_or_create expects), not the head's guard."""
+    the genesis head meets the primary key (which the chainer expects), not the head's guard."""
     import psycopg
 
     from onestop.models import AuditChainHead
@@ -186,6 +200,7 @@ def test_two_first_writers_of_an_empty_trail_both_append():
         assert second.execute("SELECT 1 FROM onestop_auditchainhead WHERE id = 1 FOR UPDATE").fetchone() is None
         with transaction.atomic():
             audit_log(AuditEntry(action="record.update", subject_type="t", subject_id="1"))
+        audit_chain_link()
         with pytest.raises(psycopg.errors.UniqueViolation):
             second.execute("INSERT INTO onestop_auditchainhead (id, last_seq, last_hash) VALUES (1, 0, %s)", ["0" * 64])
     assert AuditChainHead.objects.get(pk=1).last_seq == 1

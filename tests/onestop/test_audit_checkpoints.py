@@ -117,7 +117,7 @@ def test_the_auditor_reads_the_checkpoints_and_sees_a_rewritten_row(client, audi
         if connection.vendor == "postgresql":
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("SET LOCAL session_replication_role = replica")
-        cursor.execute("UPDATE onestop_auditevent SET row_hash = %s WHERE seq = 3", ["d" * 64])
+        cursor.execute("UPDATE onestop_auditlink SET row_hash = %s WHERE seq = 3", ["d" * 64])
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL session_replication_role = origin")
     client.force_login(auditor)

@@ -16,6 +16,7 @@ from django.core.management.base import CommandError
 from django.db import transaction
 
 from onestop.audit import AuditEntry, audit_chain_verify, audit_log_many, compute_hash
+from onestop.audit_chain import audit_chain_link
 from onestop.audit_checkpoints import ChainNotSigned, audit_checkpoint_write
 from onestop.audit_signing import checkpoint_sign
 from onestop.models import AuditChainHead, AuditEvent
@@ -33,11 +34,12 @@ def chain_append(count: int) -> None:
     entries = [AuditEntry(action="record.update", subject_type="thing", subject_id=str(i)) for i in range(count)]
     with transaction.atomic():
         audit_log_many(entries)
+    audit_chain_link()  # as the chainer does after the commit
 
 
 def guards(on: bool) -> None:
     """What the owner may do to its own tables: switch their triggers off (and on again)."""
-    for table in ("onestop_auditevent", "onestop_auditchainhead"):
+    for table in ("onestop_auditevent", "onestop_auditlink", "onestop_auditchainhead"):
         run(f"ALTER TABLE {table} {'ENABLE' if on else 'DISABLE'} TRIGGER USER")
 
 
@@ -62,7 +64,8 @@ def test_finding4_a_tail_cut_after_a_checkpoint_is_caught(owner):
     chain_append(2)  # rows 6 and 7 come after the checkpoint
     with acting_as(owner):
         guards(on=False)
-        run("DELETE FROM onestop_auditevent WHERE seq >= 4")
+        run("DELETE FROM onestop_auditevent WHERE id IN (SELECT event_id FROM onestop_auditlink WHERE seq >= 4)")
+        run("DELETE FROM onestop_auditlink WHERE seq >= 4")
         head_set(3, row_hash(3))
         guards(on=True)
     assert audit_chain_verify() is None  # the links that are left hold: only the checkpoint tells
@@ -84,9 +87,10 @@ def test_finding4_a_chain_rehashed_after_a_changed_row_is_caught(owner):
             row.subject_id = "forged" if row.seq == 4 else row.subject_id
             row.prev_hash = prev_hash
             prev_hash = compute_hash(row)
+            run("UPDATE onestop_auditevent SET subject_id = %s WHERE id = %s", [row.subject_id, row.pk])
             run(
-                "UPDATE onestop_auditevent SET subject_id = %s, prev_hash = %s, row_hash = %s WHERE seq = %s",
-                [row.subject_id, row.prev_hash, prev_hash, row.seq],
+                "UPDATE onestop_auditlink SET prev_hash = %s, row_hash = %s WHERE seq = %s",
+                [row.prev_hash, prev_hash, row.seq],
             )
         head_set(5, prev_hash)
         guards(on=True)
@@ -147,7 +151,8 @@ def test_a_checkpoint_is_not_signed_over_a_cut_chain(owner, audit_checkpoint_fil
     audit_checkpoint_write()
     with acting_as(owner):
         guards(on=False)
-        run("DELETE FROM onestop_auditevent WHERE seq >= 4")
+        run("DELETE FROM onestop_auditevent WHERE id IN (SELECT event_id FROM onestop_auditlink WHERE seq >= 4)")
+        run("DELETE FROM onestop_auditlink WHERE seq >= 4")
         head_set(3, row_hash(3))
         guards(on=True)
     before = audit_checkpoint_file.read_text()
@@ -162,7 +167,7 @@ def test_a_checkpoint_is_not_signed_over_a_rewritten_checkpointed_row(owner):
     audit_checkpoint_write()
     with acting_as(owner):
         guards(on=False)
-        run("UPDATE onestop_auditevent SET row_hash = %s WHERE seq = 3", ["d" * 64])
+        run("UPDATE onestop_auditlink SET row_hash = %s WHERE seq = 3", ["d" * 64])
         head_set(3, "d" * 64)
         guards(on=True)
     with pytest.raises(ChainNotSigned, match="seq=3: does not match the last checkpoint"):

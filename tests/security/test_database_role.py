@@ -12,6 +12,7 @@ from django.db import connection, transaction
 
 from driver_records.services import record_update
 from onestop.audit import AuditEntry, audit_log, audit_log_many
+from onestop.audit_chain import audit_chain_link
 from onestop.models import AuditChainHead, AuditEvent
 from tests.audit_roles import refusal, run
 from tests.factories import DriverRecordFactory
@@ -42,14 +43,18 @@ def test_the_application_role_appends_to_the_audit_trail_and_nothing_more(clerk)
         )
         with transaction.atomic():
             audit_log(AuditEntry(action="record.update", subject_type="test", subject_id="1", actor=clerk))
-        assert AuditEvent.objects.filter(action="record.update").exists()
+        assert audit_chain_link() == 2  # the chainer runs as the application too
+        assert AuditEvent.objects.get(action="record.update").seq == 2
         # The privilege check refuses before the append-only trigger is reached.
-        for statement in (
-            "UPDATE onestop_auditevent SET action = 'x'",
-            "DELETE FROM onestop_auditevent",
-            "TRUNCATE onestop_auditevent",
+        for table, statement in (
+            ("onestop_auditevent", "UPDATE onestop_auditevent SET action = 'x'"),
+            ("onestop_auditevent", "DELETE FROM onestop_auditevent"),
+            ("onestop_auditevent", "TRUNCATE onestop_auditevent"),
+            ("onestop_auditlink", "UPDATE onestop_auditlink SET prev_hash = 'x'"),
+            ("onestop_auditlink", "DELETE FROM onestop_auditlink"),
+            ("onestop_auditlink", "TRUNCATE onestop_auditlink"),
         ):
-            assert "permission denied for table onestop_auditevent" in refusal(statement), statement
+            assert f"permission denied for table {table}" in refusal(statement), statement
         assert "permission denied for schema public" in refusal("CREATE TABLE intruder (id int)")
         assert "must be owner" in refusal("ALTER TABLE onestop_auditevent DISABLE TRIGGER ALL")
     finally:
@@ -71,6 +76,9 @@ def as_application_role(clerk) -> None:
 def test_finding4_the_application_role_cannot_move_the_chain_head(clerk):
     with transaction.atomic():
         audit_log_many([AuditEntry(action="record.update", subject_type="t", subject_id=str(i)) for i in range(3)])
+    audit_chain_link()
+    with transaction.atomic():
+        waiting = audit_log(AuditEntry(action="record.update", subject_type="t", subject_id="4"))  # not linked yet
     head = AuditChainHead.objects.get(pk=1)
     row2 = AuditEvent.objects.get(seq=2)
     as_application_role(clerk)
@@ -90,20 +98,18 @@ def test_finding4_the_application_role_cannot_move_the_chain_head(clerk):
             assert "moves only forward along the chain" in refusal(sql, params), name
         assert "permission denied" in refusal("DELETE FROM onestop_auditchainhead")
         assert "permission denied" in refusal("TRUNCATE onestop_auditchainhead")
-        # A row appended out of the chain cannot carry the head either.
+        # A link appended out of the chain cannot carry the head either.
         run(
-            "INSERT INTO onestop_auditevent (seq, occurred_at, actor_label, action, subject_type, subject_id,"
-            " record_number, serial, old_values, new_values, request_id, prev_hash, row_hash)"
-            " VALUES (5, now(), 'x', 'x', 'x', 'x', '', '', '{}', '{}', '', %s, %s)",
-            ["a" * 64, "b" * 64],
+            "INSERT INTO onestop_auditlink (seq, event_id, prev_hash, row_hash) VALUES (5, %s, %s, %s)",
+            [waiting.pk, "a" * 64, "b" * 64],
         )
         assert "moves only forward" in refusal(
             "UPDATE onestop_auditchainhead SET last_seq = 5, last_hash = %s", ["b" * 64]
         )
-        # Nor a temporary table that shadows the audit table in the guard's queries.
-        run("CREATE TEMP TABLE onestop_auditevent (seq bigint, prev_hash text, row_hash text)")
+        # Nor a temporary table that shadows the links in the guard's queries.
+        run("CREATE TEMP TABLE onestop_auditlink (seq bigint, prev_hash text, row_hash text)")
         run(
-            "INSERT INTO onestop_auditevent VALUES (4, %s, %s), (5, %s, %s)",
+            "INSERT INTO onestop_auditlink VALUES (4, %s, %s), (5, %s, %s)",
             [head.last_hash, "c" * 64, "c" * 64, "d" * 64],
         )
         assert "moves only forward" in refusal(
@@ -122,7 +128,7 @@ def test_finding4_the_application_role_cannot_switch_a_guard_off(clerk):
     try:
         # Trigger switches are the owner's or a superuser's; no setting of the session lifts a guard.
         assert "permission denied to set parameter" in refusal("SET session_replication_role = replica")
-        for table in ("onestop_auditevent", "onestop_auditchainhead"):
+        for table in ("onestop_auditevent", "onestop_auditlink", "onestop_auditchainhead"):
             assert "must be owner" in refusal(f"ALTER TABLE {table} DISABLE TRIGGER USER")
             assert "must be owner" in refusal(f"ALTER TABLE {table} OWNER TO {APP_ROLE}")
         assert "must be owner" in refusal("DROP TRIGGER onestop_auditchainhead_guard ON onestop_auditchainhead")

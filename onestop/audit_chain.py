@@ -1,0 +1,115 @@
+"""The chainer: links committed audit rows into the hash chain, one chainer at a time.
+
+Writers append audit rows in their own transactions and take no shared lock (onestop/audit.py).
+The chainer then gives each committed, unlinked row the next `seq` and its hash, in the order it
+finds them (by id among the rows committed so far), in an append-only table of links
+(AuditLink), and moves the chain's head: all in one transaction per batch, so a chainer killed
+mid-batch leaves nothing half-linked and the next one starts from the same head. Holding the
+head's row lock (taken with SKIP LOCKED, so a second chainer leaves at once instead of queueing)
+is what makes it the one chainer. docs/security.md, "The chain", argues the design.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+
+from .audit import _canonical, _utc_text
+from .models import AuditChainHead, AuditEvent, AuditLink, AuditPending
+
+# The content columns the hash covers, read back from the database: the chainer hashes exactly
+# what audit_verify will read.
+_CONTENT = (
+    "id", "occurred_at", "actor_id", "actor_label", "office_id", "action", "subject_type", "subject_id",
+    "record_number", "serial", "old_values", "new_values", "request_id",
+)  # fmt: skip
+
+
+def audit_chain_link(*, batch_size: int = 5000, max_rows: int = 200_000) -> int:
+    """Link the committed rows waiting for it, a batch per transaction, until none is left (or
+    `max_rows`: the next run goes on). 0 at once when another chainer holds the head."""
+    linked = 0
+    while linked < max_rows:
+        with transaction.atomic():
+            head = _head_claim()
+            if head is None:
+                return linked
+            done = _link_batch(head, batch_size)
+        linked += done
+        if done < batch_size:
+            break
+    return linked
+
+
+def audit_chain_link_soon() -> None:
+    """After an audited commit: queue the chainer (if the broker is down, beat's sweep links the
+    rows within AUDIT_CHAIN_SWEEP_SECONDS of its return)."""
+    from .tasks import audit_chain_link_task  # the tasks import this module
+
+    audit_chain_link_task.delay()
+
+
+def _head_claim() -> AuditChainHead | None:
+    """The head, locked to the end of the transaction, or None when another chainer holds it.
+    The first run on an empty chain makes the genesis head (its trigger allows only that)."""
+    heads = AuditChainHead.objects.select_for_update(skip_locked=True).filter(pk=1)
+    head = heads.first()
+    if head is None and not AuditChainHead.objects.filter(pk=1).exists():
+        try:
+            with transaction.atomic():
+                AuditChainHead.objects.create(pk=1)
+        except IntegrityError:  # another chainer made it first
+            pass
+        head = heads.first()
+    return head
+
+
+def _link_batch(head: AuditChainHead, batch_size: int) -> int:
+    """Link up to `batch_size` waiting rows after `head` and move the head past them."""
+    waiting = AuditEvent._base_manager.order_by("id")  # the base manager: no link to read
+    if connection.vendor == "postgresql":
+        waiting = waiting.filter(pk__in=AuditPending.objects.values("event_id"))
+    else:  # SQLite links in the writer's transaction: the unlinked rows are only this one's
+        waiting = waiting.filter(link__isnull=True)
+    rows = list(waiting.values_list(*_CONTENT)[:batch_size])
+    if not rows:
+        return 0
+    links = list(_links(rows, head.last_seq, head.last_hash))
+    _links_write(links)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM onestop_auditpending WHERE event_id = ANY(%s)", [[r[0] for r in rows]])
+    last_seq, _event_id, _prev, last_hash = links[-1]
+    AuditChainHead.objects.filter(pk=head.pk).update(last_seq=last_seq, last_hash=last_hash)
+    return len(links)
+
+
+def _links(rows: Sequence[tuple[Any, ...]], seq: int, prev_hash: str) -> list[tuple[int, int, str, str]]:
+    """(seq, event id, prev_hash, row_hash) for each row, after the link (seq, prev_hash)."""
+    links = []
+    for event_id, occurred_at, actor, label, office, action, kind, subject, number, serial, old, new, request in rows:
+        seq += 1
+        canonical = _canonical(
+            seq, _utc_text(occurred_at), actor, label, office, action, kind, subject, number, serial, old, new,
+            request, prev_hash,
+        )  # fmt: skip
+        row_hash = hashlib.sha256(canonical).hexdigest()
+        links.append((seq, event_id, prev_hash, row_hash))
+        prev_hash = row_hash
+    return links
+
+
+def _links_write(links: list[tuple[int, int, str, str]]) -> None:
+    if connection.vendor != "postgresql":
+        AuditLink.objects.bulk_create([AuditLink(seq=s, event_id=e, prev_hash=p, row_hash=r) for s, e, p, r in links])
+        return
+    with (
+        connection.wrap_database_errors,
+        connection.cursor() as cursor,
+        cursor.cursor.copy("COPY onestop_auditlink (seq, event_id, prev_hash, row_hash) FROM STDIN") as copy,
+    ):
+        for link in links:
+            copy.write_row(link)
