@@ -19,6 +19,7 @@ from consents.services import consent_register_from_mynaportal, statement_create
 from driver_records.models import DriverRecord, RecordChange
 from jlis_gateway.models import EventKind, JlisEvent, OutboxKind, OutboxMessage, OutboxStatus, QuarantinedEvent
 from onestop.audit import audit_chain_verify
+from onestop.audit_chain import audit_chain_link
 from onestop.models import AuditEvent, IdempotentAnswerHolder, IdempotentRequest
 from safeguards.models import SuspensionRequest, SuspensionStatus
 from safeguards.services import suspension_confirm, suspension_propose
@@ -156,8 +157,10 @@ def test_r15_the_erased_values_are_nowhere_in_the_database(suspect, bystander, s
 
 
 def test_r15_the_audit_trail_keeps_the_counts_and_stays_whole(suspect, supervisor, second_supervisor):
+    audit_chain_link()  # as the chainer does after each commit
     before = list(AuditEvent.objects.order_by("seq").values_list("seq", "row_hash"))
     request = suspend(suspect, supervisor, second_supervisor)
+    audit_chain_link()
     assert list(AuditEvent.objects.filter(seq__lte=before[-1][0]).order_by("seq").values_list("seq", "row_hash")) == (
         before
     )
@@ -271,7 +274,9 @@ def test_r15_a_failure_at_the_last_write_leaves_neither_erasure_nor_audit(suspec
         record_id=suspect.record.pk, actor=supervisor, reason_code="malware", grounds="evident", note="不正なファイル"
     )
     before, audit_rows = snapshot(suspect), AuditEvent.objects.count()
-    # The audit chain's head is the transaction's last write: make the database refuse it.
+    # The audit rows are the transaction's last write: make the database refuse the very last of
+    # it (PostgreSQL: the rows' entries on the chainer's waiting list, which the trail's trigger
+    # adds; SQLite: the chain's head, which its writer moves in the same transaction).
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -279,7 +284,7 @@ def test_r15_a_failure_at_the_last_write_leaves_neither_erasure_nor_audit(suspec
                 "$$ BEGIN RAISE EXCEPTION 'forced failure'; END $$"
             )
             cursor.execute(
-                "CREATE TRIGGER test_refuse BEFORE UPDATE ON onestop_auditchainhead "
+                "CREATE TRIGGER test_refuse AFTER INSERT ON onestop_auditpending "
                 "FOR EACH ROW EXECUTE FUNCTION test_refuse()"
             )
         else:

@@ -142,6 +142,9 @@ def test_finding4_the_compose_roles_keep_the_audit_trail_append_only(deployment)
             "UPDATE onestop_auditevent SET action = 'forged'",
             "DELETE FROM onestop_auditevent",
             "TRUNCATE onestop_auditevent",
+            "UPDATE onestop_auditlink SET row_hash = 'forged'",
+            "DELETE FROM onestop_auditlink",
+            "TRUNCATE onestop_auditlink",
             "DELETE FROM onestop_auditchainhead",
             "TRUNCATE onestop_auditchainhead",
         ):
@@ -159,15 +162,18 @@ def test_finding4_the_compose_roles_keep_the_audit_trail_append_only(deployment)
         assert "append-only: TRUNCATE refused" in _refusal(connection, "TRUNCATE onestop_auditevent")
         # ... and what it rewrites with the triggers off, the checkpoint gives away.
         with connection.transaction():
-            connection.execute("ALTER TABLE onestop_auditevent DISABLE TRIGGER USER")
-            connection.execute("ALTER TABLE onestop_auditchainhead DISABLE TRIGGER USER")
-            connection.execute("DELETE FROM onestop_auditevent WHERE seq >= 4")
+            for table in ("onestop_auditevent", "onestop_auditlink", "onestop_auditchainhead"):
+                connection.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            connection.execute(
+                "DELETE FROM onestop_auditevent WHERE id IN (SELECT event_id FROM onestop_auditlink WHERE seq >= 4)"
+            )
+            connection.execute("DELETE FROM onestop_auditlink WHERE seq >= 4")
             connection.execute(
                 "UPDATE onestop_auditchainhead SET (last_seq, last_hash) ="
-                " (SELECT seq, row_hash FROM onestop_auditevent WHERE seq = 3)"
+                " (SELECT seq, row_hash FROM onestop_auditlink WHERE seq = 3)"
             )
-            connection.execute("ALTER TABLE onestop_auditevent ENABLE TRIGGER USER")
-            connection.execute("ALTER TABLE onestop_auditchainhead ENABLE TRIGGER USER")
+            for table in ("onestop_auditevent", "onestop_auditlink", "onestop_auditchainhead"):
+                connection.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
     verified = deployment.manage(app, "audit_verify")
     assert verified.returncode == 1
     assert "audit chain broken at row seq=4: missing" in verified.stderr
