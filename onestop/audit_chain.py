@@ -70,11 +70,11 @@ def _head_claim() -> AuditChainHead | None:
 def _link_batch(head: AuditChainHead, batch_size: int) -> int:
     """Link up to `batch_size` waiting rows after `head` and move the head past them."""
     waiting = AuditEvent._base_manager.order_by("id")  # the base manager: no link to read
-    if connection.vendor == "postgresql":
-        waiting = waiting.filter(pk__in=AuditPending.objects.values("event_id"))
+    if connection.vendor == "postgresql":  # the first rows of the list, by its primary key
+        waiting = waiting.filter(pk__in=AuditPending.objects.order_by("event_id").values("event_id")[:batch_size])
     else:  # SQLite links in the writer's transaction: the unlinked rows are only this one's
-        waiting = waiting.filter(link__isnull=True)
-    rows = list(waiting.values_list(*_CONTENT)[:batch_size])
+        waiting = waiting.filter(link__isnull=True)[:batch_size]
+    rows = list(waiting.values_list(*_CONTENT))
     if not rows:
         return 0
     links = list(_links(rows, head.last_seq, head.last_hash))
