@@ -26,6 +26,7 @@ from consents.services import (
 from consents.services.terminals import terminal_create
 from consents.tasks import consent_expire_due_task
 from onestop.audit import audit_chain_verify
+from onestop.audit_chain import audit_chain_link
 from onestop.models import AuditEvent
 
 from .conftest import signed
@@ -40,6 +41,7 @@ def test_counter_flow_services_commit_on_their_own(register, record, clerk, supe
     consent_revoke(consent_id=consent.pk, actor=supervisor, reason="本人の申出")
     assert Consent.objects.get().status == ConsentStatus.REVOKED
     assert MynaportalLink.objects.exists()
+    audit_chain_link()  # as the chainer does after the commits
     assert audit_chain_verify() is None
 
 
@@ -60,6 +62,7 @@ def test_jlis_event_services_run_alone_and_inside_the_appliers_batch(register, r
         consent_id=second.pk, channel=Channel.JPKI_MOBILE, revoked_at=datetime(2026, 6, 1, tzinfo=UTC)
     )
     assert revoked.applied
+    audit_chain_link()  # as the chainer does after the commits
     assert audit_chain_verify() is None
 
 

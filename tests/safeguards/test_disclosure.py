@@ -90,7 +90,7 @@ def test_r16_the_steps_advance_only_in_order(suspect, supervisor, second_supervi
         date(2026, 12, 4),
         second_supervisor,
     )
-    steps = AuditEvent.objects.filter(action="disclosure.advance", subject_id=str(request.pk)).order_by("seq")
+    steps = AuditEvent.objects.filter(action="disclosure.advance", subject_id=str(request.pk)).order_by("id")
     assert [(a.old_values["status"], a.new_values["status"]) for a in steps] == [
         ("received", "identity_checked"),
         ("identity_checked", "fee_paid"),
@@ -190,7 +190,7 @@ def test_r16_producing_the_report_is_audited(client, suspect, supervisor, audito
     _report(client, request)
     client.force_login(auditor)
     _report(client, request)
-    views = AuditEvent.objects.filter(action="disclosure.report").order_by("seq")
+    views = AuditEvent.objects.filter(action="disclosure.report").order_by("id")
     assert [(a.actor, a.record_number, a.subject_id) for a in views] == [
         (supervisor, suspect.record.number, str(request.pk)),
         (auditor, suspect.record.number, str(request.pk)),
