@@ -76,12 +76,11 @@ def segment_write(
 ) -> None:
     """Everything a batch's run of "latest information" events decided, written.
 
-    On PostgreSQL the audit chain's head is locked first (the one answer the rest waits for);
-    the two UPDATEs (the records' through driver_records.bulk, the events' through the gateway's
-    inbox, each app writing its own table) then go in a pipeline, so the server runs them while
-    Python makes the history rows and the chained audit rows, which follow by COPY (cheapest for
-    the server, but COPY cannot join a pipeline). An error anywhere surfaces here and rolls the
-    batch back.
+    On PostgreSQL the two UPDATEs (the records' through driver_records.bulk, the events' through
+    the gateway's inbox, each app writing its own table) go in a pipeline, so the server runs them
+    while Python makes the history rows and the audit rows, which follow by COPY (cheapest for the
+    server, but COPY cannot join a pipeline); the chainer links the audit rows after the commit, so
+    no lock on the chain is held here. An error anywhere surfaces here and rolls the batch back.
     """
     if connection.vendor != "postgresql":
         records_update_batch(records, bumps, now)

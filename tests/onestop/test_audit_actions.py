@@ -7,20 +7,18 @@ from django.utils import translation
 from onestop.audit import AuditEntry, audit_log
 from onestop.audit_actions import AuditAction
 from onestop.audit_labels import action_label
-from onestop.models import AuditChainHead, AuditEvent
+from onestop.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_misspelt_action_is_refused_and_nothing_is_written():
     audit_log(AuditEntry(action=AuditAction.RECORD_VIEW, subject_type="record", subject_id="1"))
-    before = AuditChainHead.objects.get().last_seq
 
     with pytest.raises(ValueError, match=r"consent\.regster"):
         audit_log(AuditEntry(action="consent.regster", subject_type="consent", subject_id="1"))  # type: ignore[arg-type]
 
-    assert AuditEvent.objects.count() == 1
-    assert AuditChainHead.objects.get().last_seq == before
+    assert list(AuditEvent.objects.values_list("action", flat=True)) == ["record.view"]
 
 
 def test_the_trail_stores_the_code_itself():

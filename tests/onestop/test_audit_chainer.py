@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def _entry(subject: str) -> AuditEntry:
-    return AuditEntry(action="test.chain", subject_type="thing", subject_id=subject)
+    return AuditEntry(action="record.update", subject_type="thing", subject_id=subject)
 
 
 def _raw() -> psycopg.Connection[Any]:

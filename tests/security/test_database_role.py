@@ -42,9 +42,9 @@ def test_the_application_role_appends_to_the_audit_trail_and_nothing_more(clerk)
             actor=clerk,
         )
         with transaction.atomic():
-            audit_log(AuditEntry(action="record.update", subject_type="test", subject_id="1", actor=clerk))
+            audit_log(AuditEntry(action="record.view", subject_type="test", subject_id="1", actor=clerk))
         assert audit_chain_link() == 2  # the chainer runs as the application too
-        assert AuditEvent.objects.get(action="record.update").seq == 2
+        assert AuditEvent.objects.get(action="record.view").seq == 2
         # The privilege check refuses before the append-only trigger is reached.
         for table, statement in (
             ("onestop_auditevent", "UPDATE onestop_auditevent SET action = 'x'"),
