@@ -14,7 +14,15 @@ from django.conf import settings
 from django.db import transaction
 
 from driver_records.linking import Link, link_moves
-from jlis_gateway.inbox import EventKind, EventRow, JlisEvent, event_get, events_lock_next, events_lock_pending
+from jlis_gateway.inbox import (
+    EventKind,
+    EventRow,
+    JlisEvent,
+    event_get,
+    events_lock_next,
+    events_lock_pending,
+    serials_pending_before,
+)
 from onestop.clock import japan_date
 
 from .consent_events import WAIT_REASONS, consent_event_apply
@@ -84,6 +92,12 @@ def _latest_info_segment(
     events: list[EventRow], at: datetime, grace: timedelta, result: ApplyResult, waiting: list[int]
 ) -> None:
     index = lock_records_by_serial(e.serial for e in events)
+    # Each serial's events go in the order they were stored: an event waits while an earlier one
+    # naming its serial is pending outside this batch (another applier holds it, or it waits), and
+    # behind one of this batch that waits. Read after the records' lock: an applier that holds the
+    # record has committed by then, and its events are no longer pending.
+    earlier = serials_pending_before(events=[(e.pk, e.serial) for e in events])
+    blocked: set[str] = set()
     consents = consents_for(r.id for r in index.values())
     unknown = {e.serial for e in events if e.serial not in index}
     held = serials_seen_before(unknown) if unknown else set()  # their records are another applier's now
@@ -93,8 +107,13 @@ def _latest_info_segment(
     outcomes: dict[str, list[int]] = defaultdict(list)
     decisions: dict[int, Decision] = {}
     for event in events:
+        if event.serial in blocked or earlier.get(event.serial, event.pk) < event.pk:
+            blocked.add(event.serial)
+            waiting.append(event.pk)  # after the holder's earlier event, whoever applies it
+            continue
         record = index.get(event.serial)
         if record is None and (event.serial in held or at - event.received_at < grace):
+            blocked.add(event.serial)
             waiting.append(event.pk)  # an earlier event not yet applied may link this serial
             continue
         decision = decide_latest_info(_view(event), record, consents.get(record.id) if record else None, today)

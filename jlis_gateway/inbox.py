@@ -78,6 +78,34 @@ def _event_rows(where: str, params: list[Any], limit: int) -> list[EventRow]:
     return [EventRow._make((*r[:6], json.loads(r[6]) if isinstance(r[6], str) else r[6], r[7])) for r in rows]
 
 
+def serials_pending_before(*, events: list[tuple[int, str]]) -> dict[str, int]:
+    """serial -> the lowest id of a pending "latest information" event naming it, among those
+    before the last of these (id, serial) events and not one of them: an event another applier
+    holds, or one left waiting. Served by the serial index."""
+    if not events:
+        return {}
+    ids = [pk for pk, _ in events]
+    serials = {serial for _, serial in events}
+    if _postgres():
+        sql = (  # noqa: S608 (fixed names)
+            "SELECT serial, min(id) FROM jlis_gateway_jlisevent WHERE serial = {serials} AND status = %s"
+            " AND kind = %s AND id < %s AND NOT (id = {ids}) GROUP BY serial"
+        ).format(serials=any_json_values("text"), ids=any_json_values("bigint"))
+        params = [json_values(serials), EventStatus.PENDING, EventKind.LATEST_INFO, max(ids), json_values(ids)]
+        rows = fetch_rows(sql, params)
+        return dict(rows)
+    earliest: dict[str, int] = {}
+    for serial, pk in (
+        JlisEvent.objects.filter(
+            serial__in=serials, status=EventStatus.PENDING, kind=EventKind.LATEST_INFO, pk__lt=max(ids)
+        )
+        .exclude(pk__in=ids)
+        .values_list("serial", "pk")
+    ):
+        earliest[serial] = min(pk, earliest.get(serial, pk))
+    return earliest
+
+
 def events_pending_count() -> int:
     """How many events are pending (those a run left waiting, those another session holds, new
     ones): a count over the partial index of pending ids."""
@@ -148,4 +176,5 @@ __all__ = [
     "events_lock_pending",
     "events_mark",
     "events_pending_count",
+    "serials_pending_before",
 ]

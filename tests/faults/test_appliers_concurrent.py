@@ -58,7 +58,7 @@ def stream_make(seed: int, copy: int) -> tuple[list[dict[str, Any]], list[dict[s
     """A seeded stream (the same for every copy but for its serials, event ids and holder numbers)."""
     rng = random.Random(seed)
     today = timezone.localdate().isoformat()
-    people = []
+    people: list[dict[str, Any]] = []
     for i in range(HOLDERS):
         people.append(
             {
@@ -182,8 +182,7 @@ def copy_outcome(ids: list[int], copy: int) -> dict[str, Any]:
         "history": Counter((_plain(e, copy), f) for e, f in history),
         "audit": Counter(_plain(e, copy) for e in audit.values_list("new_values__event_id", flat=True)),
         "statuses": {
-            _plain(e, copy): ("waiting" if status == EventStatus.PENDING else reason)
-            for e, status, reason in events
+            _plain(e, copy): ("waiting" if status == EventStatus.PENDING else reason) for e, status, reason in events
         },
     }
 
@@ -204,13 +203,14 @@ def appliers_run(count: int) -> None:
                 applier_tasks.events_apply()
                 if not again.wanted:
                     return
-        except BaseException as exc:  # noqa: BLE001 (reported by the test)
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()
 
-    with _patched(applier_tasks, "_follow_up", follow_up), _patched(
-        applier_tasks, "events_apply_pending", functools.partial(events_apply_pending, batch_size=BATCH)
+    with (
+        _patched(applier_tasks, "_follow_up", follow_up),
+        _patched(applier_tasks, "events_apply_pending", functools.partial(events_apply_pending, batch_size=BATCH)),
     ):
         threads = [threading.Thread(target=loop, name=f"applier-{n}") for n in range(count)]
         for thread in threads:
@@ -304,7 +304,7 @@ def test_an_applier_holding_a_holders_earlier_event_is_not_overtaken(transaction
     def applier_a() -> None:
         try:
             events_apply_pending(batch_size=1)
-        except BaseException as exc:  # noqa: BLE001 (reported by the test)
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()
@@ -324,5 +324,7 @@ def test_an_applier_holding_a_holders_earlier_event_is_not_overtaken(transaction
     outcome = copy_outcome(ids, 0)
     statuses = dict(JlisEvent.objects.values_list("event_id", "status"))
     assert statuses == {"pair_1": EventStatus.APPLIED, "pair_2": EventStatus.APPLIED}
-    assert outcome["history"] == Counter({("pair_1", "address"): 1, ("pair_2", "address"): 1})
-    assert outcome["records"] == copy_reference(ids, reference, 0)["records"]
+    expected = copy_reference(ids, reference, 0)
+    assert outcome["history"] == expected["history"]
+    assert ("pair_1", "address") in outcome["history"]
+    assert outcome["records"] == expected["records"]
