@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from applier.batch import events_apply_pending
@@ -18,8 +19,10 @@ from driver_records.models import DriverRecord
 from driver_records.normalise import name_search_key
 from jlis_gateway.client import Event, EventPage
 from jlis_gateway.models import JlisEvent, PollState, QuarantinedEvent
+from jlis_gateway.services.door import events_at_the_door
 from jlis_gateway.services.poll import PollResult, _page_store, events_poll
 from jlis_gateway.services.refetch import quarantined_refetch
+from onestop.clock import japan_date
 from safeguards.services.suspension import suspension_confirm, suspension_propose
 from tests.counter_flow import register_at_counter
 from tests.factories import DriverRecordFactory
@@ -249,3 +252,50 @@ def test_r02_a_reflection_in_the_page_names_the_holders_serial_at_jlis_for_its_c
         "ev_a": {"address"},
         "ev_b": {"address"},
     }
+
+
+def _chain_stored(record: DriverRecord, depth: int, *, prefix: str) -> str:
+    """`depth` stored latest information not yet applied, each announcing the next serial after the
+    record's; returns the last serial announced (known only through that chain)."""
+    serials = [record.cert_serial] + [f"{prefix}{n:03d}" for n in range(1, depth + 1)]
+    for n, (serial, new_serial) in enumerate(zip(serials, serials[1:], strict=False), start=1):
+        event = _latest(f"ev_{prefix}_{n}", n, serial, new_serial)
+        JlisEvent.objects.create(
+            event_id=event.id,
+            kind=event.kind,
+            holder_seq=event.holder_seq,
+            serial=event.serial,
+            occurred_at=event.occurred_at,
+            payload=event.data,
+            received_at=timezone.now(),
+        )
+    return serials[-1]
+
+
+@pytest.mark.parametrize("depth", [1, 2, 12])
+def test_r02_a_serial_known_through_a_chain_of_stored_announcements_keeps_its_consented_items(depth):
+    """A holder moved `depth` times before the poller got to apply any of it: the serial of the
+    page's event is the record's only through the whole chain (R13), and its consent's items are
+    kept (R2); a serial nobody knows keeps none."""
+    record = DriverRecordFactory(cert_serial=f"5{depth:03d}000")
+    _consent(record, ["address"], ConsentStatus.ACTIVE)
+    last = _chain_stored(record, depth, prefix=f"6{depth:03d}")
+    page = [_latest("ev_page", depth + 1, last, f"7{depth:03d}000"), _latest("ev_nobody", 1, "8000", "8001")]
+    kept = events_at_the_door(page, today=japan_date(timezone.now()))
+    assert [items_stored(event.data) for event in kept] == [{"address"}, set()]
+
+
+def test_the_door_reads_a_page_in_the_same_number_of_queries_however_long_the_chains():
+    """The serials a page names are resolved set-wise: a chain of twelve stored announcements costs
+    the door no more statements than a chain of one (each link used to cost a round of lookups)."""
+    counts = []
+    for depth in (1, 12):
+        record = DriverRecordFactory(cert_serial=f"5{depth:03d}000")
+        _consent(record, ["address"], ConsentStatus.ACTIVE)
+        last = _chain_stored(record, depth, prefix=f"6{depth:03d}")
+        page = [_latest(f"ev_page{depth}", depth + 1, last, f"7{depth:03d}000")]
+        with CaptureQueriesContext(connection) as queries:
+            kept = events_at_the_door(page, today=japan_date(timezone.now()))
+        assert items_stored(kept[0].data) == {"address"}
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
