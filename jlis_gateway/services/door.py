@@ -30,9 +30,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
 
+from django.db import connection
 from django.db.models.fields.json import KeyTextTransform
 
 from driver_records.selectors import records_by_serial, records_service_stopped
+from onestop.sql_params import any_json_values, json_values
 
 from ..client import Event
 from ..client.fields import ITEMS
@@ -100,14 +102,22 @@ def _owners(
         if event.kind == EventKind.LATEST_INFO:
             shares[event.data["new_serial"]].add(event.serial)
 
+    frontier = wanted | {s for r in registrations for s in r.serials}
+    # The walk below follows chains of serials; what it may meet is read up front, set-wise (the
+    # stored announcements along every chain, then what names each serial met), and the walk runs
+    # in memory: a page costs the same statements however long its holders' chains.
+    stored: dict[str, set[str]] = defaultdict(set)
+    for new_serial, serial in _stored_announcements(frontier):
+        stored[new_serial].add(serial)
+    named = _named(consents, frontier | {serial for serials in stored.values() for serial in serials})
+
     owners: dict[str, int] = {}
     looked: set[str] = set()
-    frontier = wanted | {s for r in registrations for s in r.serials}
     while frontier:
         looked |= frontier
-        for new_serial, serial in _stored_announcements(frontier):
-            shares[new_serial].add(serial)
-        found = _named(consents, frontier)
+        for serial in frontier & stored.keys():
+            shares[serial] |= stored[serial]
+        found = {serial: named[serial] for serial in frontier if serial in named}
         owners |= found
         rest = frontier - found.keys()
         owners |= {s: announced[s] for s in rest if s in announced}
@@ -117,14 +127,44 @@ def _owners(
 
 
 def _stored_announcements(serials: set[str]) -> list[tuple[str, str]]:
-    """(new serial, serial) of the stored latest information not yet applied announcing these."""
-    return list(
-        JlisEvent.objects.filter(status=EventStatus.PENDING, kind=EventKind.LATEST_INFO)
-        .annotate(announced=KeyTextTransform("new_serial", "payload"))  # jlis_event_announces_idx
-        .filter(announced__in=serials)
-        .order_by()
-        .values_list("announced", "serial")
-    )
+    """(new serial, serial) of the stored latest information not yet applied announcing these
+    serials, and of that announcing theirs, back along each chain (jlis_event_announces_idx). On
+    PostgreSQL one recursive statement; elsewhere one per link."""
+    if not serials:
+        return []
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_CHAIN_SQL, [json_values(serials), *_ANNOUNCING, *_ANNOUNCING])
+            return [(announced, serial) for announced, serial in cursor.fetchall()]
+    found: list[tuple[str, str]] = []
+    seen, frontier = set(serials), set(serials)
+    while frontier:
+        rows = list(
+            JlisEvent.objects.filter(status=EventStatus.PENDING, kind=EventKind.LATEST_INFO)
+            .annotate(announced=KeyTextTransform("new_serial", "payload"))
+            .filter(announced__in=frontier)
+            .order_by()
+            .values_list("announced", "serial")
+        )
+        found += rows
+        frontier = {serial for _, serial in rows} - seen
+        seen |= frontier
+    return found
+
+
+_ANNOUNCING = (EventStatus.PENDING, EventKind.LATEST_INFO)
+# UNION (not UNION ALL) ends the walk at rows already met, a cycle of serials included.
+_CHAIN_SQL = f"""
+WITH RECURSIVE chain (announced, serial) AS (
+    SELECT payload->>'new_serial', serial FROM jlis_gateway_jlisevent
+    WHERE payload->>'new_serial' = {any_json_values("text")} AND status = %s AND kind = %s
+  UNION
+    SELECT ev.payload->>'new_serial', ev.serial FROM jlis_gateway_jlisevent AS ev
+    JOIN chain ON ev.payload->>'new_serial' = chain.serial
+    WHERE ev.status = %s AND ev.kind = %s
+)
+SELECT announced, serial FROM chain
+"""  # noqa: S608 (fixed names; the values go as parameters)
 
 
 def _named(consents: ConsentSide, serials: set[str]) -> dict[str, int]:

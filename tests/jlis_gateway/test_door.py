@@ -5,6 +5,7 @@ over real HTTP; the expected items come from R2 and the consents each test gives
 from __future__ import annotations
 
 from datetime import date, timedelta
+from itertools import pairwise
 
 import pytest
 from django.db import connection
@@ -258,7 +259,7 @@ def _chain_stored(record: DriverRecord, depth: int, *, prefix: str) -> str:
     """`depth` stored latest information not yet applied, each announcing the next serial after the
     record's; returns the last serial announced (known only through that chain)."""
     serials = [record.cert_serial] + [f"{prefix}{n:03d}" for n in range(1, depth + 1)]
-    for n, (serial, new_serial) in enumerate(zip(serials, serials[1:], strict=False), start=1):
+    for n, (serial, new_serial) in enumerate(pairwise(serials), start=1):
         event = _latest(f"ev_{prefix}_{n}", n, serial, new_serial)
         JlisEvent.objects.create(
             event_id=event.id,
@@ -299,3 +300,42 @@ def test_the_door_reads_a_page_in_the_same_number_of_queries_however_long_the_ch
         assert items_stored(kept[0].data) == {"address"}
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner and statistics")
+def test_the_doors_lookup_of_stored_announcements_probes_the_index_with_many_events_pending():
+    """With thousands of events pending (a poll that catches up stores them all before the applier
+    runs), the lookup of the page's serials among their announcements is one index probe a serial,
+    and cheap enough that PostgreSQL does not JIT-compile it; it read every pending event before."""
+    from jlis_gateway.services.door import _ANNOUNCING, _CHAIN_SQL
+    from onestop.sql_params import json_values
+
+    received = timezone.now()
+    JlisEvent.objects.bulk_create(
+        JlisEvent(
+            event_id=f"ev_many_{n}",
+            kind="latest_info",
+            holder_seq=1,
+            serial=f"{3_000_000 + n}",
+            occurred_at=received,
+            payload={"old_serial": f"{3_000_000 + n}", "new_serial": f"{3_000_000 + n + 5_000}"},
+            received_at=received,
+        )
+        for n in range(20_000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE jlis_gateway_jlisevent")
+        serials = [f"{3_010_000 + n}" for n in range(500)]
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {_CHAIN_SQL}", [json_values(serials), *_ANNOUNCING, *_ANNOUNCING])
+        plan = cursor.fetchone()[0][0]["Plan"]
+        cursor.execute("SELECT current_setting('jit_above_cost')::float")
+        jit_above_cost = cursor.fetchone()[0]
+
+    def nodes(node):
+        yield node
+        for child in node.get("Plans", []):
+            yield from nodes(child)
+
+    scans = [n for n in nodes(plan) if n.get("Relation Name") == "jlis_gateway_jlisevent"]
+    assert scans and all(n["Node Type"] == "Index Scan" and n["Plan Rows"] < 1_000 for n in scans), scans
+    assert plan["Total Cost"] < jit_above_cost, plan["Total Cost"]
