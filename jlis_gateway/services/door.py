@@ -152,16 +152,26 @@ def _stored_announcements(serials: set[str]) -> list[tuple[str, str]]:
     return found
 
 
-_ANNOUNCING = (EventStatus.PENDING, EventKind.LATEST_INFO)
-# UNION (not UNION ALL) ends the walk at rows already met, a cycle of serials included.
+_ANNOUNCING = (EventKind.LATEST_INFO, EventStatus.PENDING)
+# Each serial is one probe of jlis_event_announces_idx (by serial, latest information whatever its
+# status); the status is checked on the rows found, outside the probe (OFFSET 0 keeps PostgreSQL
+# from moving it in). Checked inside, it let the planner, whose statistics lag while a poll
+# catches up (they may count no pending event at all), read every pending event by
+# jlis_event_pending_idx instead. UNION (not UNION ALL) ends the walk at rows already met, a cycle
+# of serials included.
 _CHAIN_SQL = f"""
 WITH RECURSIVE chain (announced, serial) AS (
-    SELECT payload->>'new_serial', serial FROM jlis_gateway_jlisevent
-    WHERE payload->>'new_serial' = {any_json_values("text")} AND status = %s AND kind = %s
+    SELECT found.announced, found.serial FROM (
+        SELECT payload->>'new_serial' AS announced, serial, status FROM jlis_gateway_jlisevent
+        WHERE payload->>'new_serial' = {any_json_values("text")} AND kind = %s OFFSET 0
+    ) AS found
+    WHERE found.status = %s
   UNION
-    SELECT ev.payload->>'new_serial', ev.serial FROM jlis_gateway_jlisevent AS ev
-    JOIN chain ON ev.payload->>'new_serial' = chain.serial
-    WHERE ev.status = %s AND ev.kind = %s
+    SELECT link.announced, link.serial FROM chain, LATERAL (
+        SELECT ev.payload->>'new_serial' AS announced, ev.serial, ev.status FROM jlis_gateway_jlisevent AS ev
+        WHERE ev.payload->>'new_serial' = chain.serial AND ev.kind = %s OFFSET 0
+    ) AS link
+    WHERE link.status = %s
 )
 SELECT announced, serial FROM chain
 """  # noqa: S608 (fixed names; the values go as parameters)
