@@ -12,7 +12,7 @@ from driver_records.access import HolderAccess, holder_access, holder_require
 from driver_records.forms import HoldingStatusForm, RecordSearchForm
 from driver_records.history import history_entries
 from driver_records.models import CARD_ONLY_STATUSES, DriverRecord, HoldingStatus
-from driver_records.selectors import record_history, record_search
+from driver_records.selectors import record_history, record_or_404, record_search, records_all
 from driver_records.services import ChangeReasonError, StaleRecordError, record_holding_status_change
 from driver_records.templatetags.record_tags import record_url
 from onestop.audit import AuditEntry, audit_log
@@ -41,7 +41,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @role_required(*READERS)
 @require_safe
 def record_detail(request: HttpRequest, record_id: int) -> HttpResponse:
-    record = get_object_or_404(records_with_governing(DriverRecord.objects.all()), pk=record_id)
+    record = get_object_or_404(records_with_governing(records_all()), pk=record_id)
     if holder_access(request.user, record.prefecture) < HolderAccess.READ:
         return _record_elsewhere(request, record)
     _audit_view(request, record, AuditAction.RECORD_VIEW)
@@ -102,7 +102,7 @@ def holding_status_change(request: HttpRequest, record_id: int) -> HttpResponse:
     gives a reason, then confirms on a page that says what the change does; only the confirmed
     send changes the record. A change of the holder: only staff of the holder's prefecture
     (record_update asks again under lock)."""
-    record = get_object_or_404(DriverRecord, pk=record_id)
+    record = record_or_404(pk=record_id)
     holder_require(request.user, record, HolderAccess.WRITE)
     form = HoldingStatusForm(request.POST, record=record)
     context = {"record": record, "form": form}

@@ -275,3 +275,37 @@ def search_rows_with_consent(records: Iterable[DriverRecord], *, who: Any) -> li
 
 def _consent_state(status: str | None) -> str:
     return str(ConsentStatus(status).label) if status else _("No consent")
+
+
+# What the service holds about one holder, for the disclosure report and the erasure (R15, R16).
+
+
+def consents_of_record(*, record: DriverRecord) -> list[Consent]:
+    """The record's consents, oldest first, with their terms and office read along."""
+    rows = Consent.objects.filter(record=record).select_related("terms_version", "office")
+    return list(rows.order_by("created_at", "pk"))
+
+
+def statements_without_consent(*, record: DriverRecord) -> list[ConsentStatement]:
+    """The record's statements that never became a consent, oldest first, with their office."""
+    rows = ConsentStatement.objects.filter(record=record, consent__isnull=True).select_related("office")
+    return list(rows.order_by("created_at", "pk"))
+
+
+def mynaportal_link_of_record(*, record: DriverRecord) -> MynaportalLink | None:
+    return MynaportalLink.objects.filter(record=record).first()
+
+
+def consent_serials(*, record: DriverRecord) -> set[str]:
+    """The certificate serials the record's consents were signed with."""
+    return set(Consent.objects.filter(record=record).values_list("cert_serial", flat=True))
+
+
+def mynaportal_link_serials(*, record: DriverRecord) -> set[str]:
+    """The certificate serial the record's Mynaportal linkage used."""
+    return set(MynaportalLink.objects.filter(record=record).values_list("cert_serial", flat=True))
+
+
+def consent_jlis_ids(*, record: DriverRecord) -> set[str]:
+    """J-LIS's ids of the record's consents."""
+    return set(Consent.objects.filter(record=record).values_list("jlis_consent_id", flat=True))

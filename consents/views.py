@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from driver_records.access import HolderAccess, holder_require
-from driver_records.models import DriverRecord
+from driver_records.selectors import record_or_404
 from jlis_gateway.selectors import outbox_failures, outbox_message
 from onestop.audit import AuditEntry, audit_log
 from onestop.audit_actions import AuditAction
@@ -43,7 +43,7 @@ def _record_page(record_id: int) -> HttpResponse:
 @role_required(*COUNTER)
 @require_POST
 def statement_new(request: HttpRequest, record_id: int) -> HttpResponse:
-    record = get_object_or_404(DriverRecord, pk=record_id)
+    record = record_or_404(pk=record_id)
     holder_require(request.user, record, HolderAccess.WRITE)  # R4 (the service says why in words)
     form = ItemsForm(request.POST)
     if not form.is_valid():
@@ -219,7 +219,7 @@ def revocation_slip(request: HttpRequest, consent_id: int) -> HttpResponse:
 @role_required(*COUNTER)
 @require_POST
 def mynaportal_link(request: HttpRequest, record_id: int) -> HttpResponse:
-    record = get_object_or_404(DriverRecord, pk=record_id)
+    record = record_or_404(pk=record_id)
     holder_require(request.user, record, HolderAccess.WRITE)
     form = MynaportalLinkForm(request.POST)
     if not form.is_valid():

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import F, QuerySet
 from django.db.models.functions import Collate
+from django.shortcuts import get_object_or_404
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -217,3 +218,35 @@ def records_service_stopped(record_ids: Iterable[int]) -> set[int]:
 def record_locked(record_id: int) -> DriverRecord | None:
     """The record, locked to the end of the caller's transaction (None when there is none)."""
     return DriverRecord.objects.select_for_update().filter(pk=record_id).first()
+
+
+def record_or_none(*, pk: int) -> DriverRecord | None:
+    return DriverRecord.objects.filter(pk=pk).first()
+
+
+def record_or_404(*, pk: int) -> DriverRecord:
+    """The record for a page or an API call; Http404 when there is none."""
+    return get_object_or_404(DriverRecord, pk=pk)
+
+
+def records_all() -> QuerySet[DriverRecord]:
+    """Every record, for a reader that reads its own rows along (the holder page's governing
+    consent, consents.governing.records_with_governing)."""
+    return DriverRecord.objects.all()
+
+
+def record_locked_for_consent(*, consent_id: int) -> DriverRecord:
+    """The record a consent is for, locked (its row only) to the end of the caller's transaction:
+    one statement through the consent's foreign key (DriverRecord.DoesNotExist when none)."""
+    return DriverRecord.objects.select_for_update(of=("self",)).get(consents__pk=consent_id)
+
+
+def record_by_serial(*, serial: str) -> DriverRecord | None:
+    """The record linked to this certificate serial now."""
+    return DriverRecord.objects.filter(cert_serial=serial).first()
+
+
+def record_by_serial_before(*, serial: str) -> DriverRecord | None:
+    """A record that was linked to this certificate serial before (its history), read along."""
+    change = RecordChange.objects.filter(field="cert_serial", old_value=serial).select_related("record").first()
+    return change.record if change is not None else None

@@ -7,11 +7,20 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db import connection
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, Q, QuerySet
 
 from driver_records.access import holders_readable
 
-from .models import EventStatus, JlisEvent, OutboxKind, OutboxMessage, OutboxStatus, PollState, QuarantinedEvent
+from .models import (
+    EventKind,
+    EventStatus,
+    JlisEvent,
+    OutboxKind,
+    OutboxMessage,
+    OutboxStatus,
+    PollState,
+    QuarantinedEvent,
+)
 
 if TYPE_CHECKING:
     from consents.models import Consent
@@ -151,3 +160,30 @@ def outbox_submission_claimed(consent: Consent) -> bool:
     it, so ending the consent must be told to J-LIS."""
     submissions = OutboxMessage.objects.filter(consent=consent, kind=OutboxKind.SUBMIT_CONSENT)
     return submissions.filter(status__in=[OutboxStatus.SENDING, OutboxStatus.SENT]).exists()
+
+
+def events_naming(*, serials: frozenset[str], jlis_consent_ids: frozenset[str]) -> QuerySet[JlisEvent]:
+    """Events naming a holder by one of these serials or consent ids, or a Mynaportal
+    registration naming one of the serials as a previous one (signed with a certificate no
+    record was linked to). None when there is no key: an empty key would name every event."""
+    if not serials and not jlis_consent_ids:
+        return JlisEvent.objects.none()
+    keys = Q(serial__in=serials) | Q(jlis_consent_id__in=jlis_consent_ids)
+    return JlisEvent.objects.filter(keys | Q(pk__in=_registrations_naming(serials)))
+
+
+def _registrations_naming(serials: frozenset[str]) -> list[int]:
+    if not serials:
+        return []
+    text_match = Q()
+    for serial in serials:
+        text_match |= Q(payload__previous_serials__icontains=serial)
+    candidates = JlisEvent.objects.filter(text_match, kind=EventKind.CONSENT_REGISTERED).only("pk", "payload")
+    return [e.pk for e in candidates if serials & set(e.payload.get("previous_serials", []))]
+
+
+def quarantined_by_event_ids(*, event_ids: set[str]) -> list[QuarantinedEvent]:
+    """Quarantined repeats of these events, in the order they came."""
+    if not event_ids:
+        return []
+    return list(QuarantinedEvent.objects.filter(event_id__in=event_ids).order_by("pk"))

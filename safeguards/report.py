@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from consents.feed import Feed, record_feed, skip_reason_text
 from consents.models import Consent, ConsentItem, ConsentStatement, MynaportalLink
-from consents.selectors import items_label
+from consents.selectors import consents_of_record, items_label, mynaportal_link_of_record, statements_without_consent
 from driver_records.models import DriverRecord, RecordChange
 from jlis_gateway.models import JlisEvent, QuarantinedEvent
 
@@ -91,9 +91,7 @@ def disclosure_report(*, request: DisclosureRequest) -> DisclosureReport:
     record = request.record
     keys = holder_keys(record)
     events = list(holder_events(keys).order_by("occurred_at", "pk"))
-    consents = list(
-        Consent.objects.filter(record=record).select_related("terms_version", "office").order_by("created_at", "pk")
-    )
+    consents = consents_of_record(record=record)
     return DisclosureReport(
         request=request,
         record=record,
@@ -110,12 +108,8 @@ def disclosure_report(*, request: DisclosureRequest) -> DisclosureReport:
             )
             for c in consents
         ],
-        statements=list(
-            ConsentStatement.objects.filter(record=record, consent__isnull=True)
-            .select_related("office")
-            .order_by("created_at", "pk")
-        ),
-        mynaportal_link=MynaportalLink.objects.filter(record=record).first(),
+        statements=statements_without_consent(record=record),
+        mynaportal_link=mynaportal_link_of_record(record=record),
         events=[EventEntry(e, skip_reason_text(e.reason) if e.reason else "", _event_data(e.payload)) for e in events],
         quarantined=holder_quarantined({e.event_id for e in events}),
         history=[HistoryEntry(c, _field_label(c.field)) for c in record.changes.order_by("changed_at", "pk")],

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from consents.models import Consent, MynaportalLink
+from consents.selectors import consent_jlis_ids, consent_serials, mynaportal_link_serials
 from driver_records.access import holders_readable
 from driver_records.models import DriverRecord
-from jlis_gateway.models import EventKind, JlisEvent, QuarantinedEvent
+from jlis_gateway.models import JlisEvent, QuarantinedEvent
+from jlis_gateway.selectors import events_naming, quarantined_by_event_ids
 from onestop.models import User
 
 from .models import DisclosureRequest, DisclosureStatus, SuspensionRequest, SuspensionStatus
@@ -24,18 +25,15 @@ class HolderKeys:
     serials: frozenset[str]
     jlis_consent_ids: frozenset[str]
 
-    def events_q(self) -> Q:
-        return Q(serial__in=self.serials) | Q(jlis_consent_id__in=self.jlis_consent_ids)
-
 
 def holder_keys(record: DriverRecord) -> HolderKeys:
     serials = {record.cert_serial}
     # Past serials: the record was linked to them before (history), or a consent was signed with them.
     for old, new in record.changes.filter(field="cert_serial").values_list("old_value", "new_value"):
         serials |= {old, new}
-    serials |= set(Consent.objects.filter(record=record).values_list("cert_serial", flat=True))
-    serials |= set(MynaportalLink.objects.filter(record=record).values_list("cert_serial", flat=True))
-    consent_ids = set(Consent.objects.filter(record=record).values_list("jlis_consent_id", flat=True))
+    serials |= consent_serials(record=record)
+    serials |= mynaportal_link_serials(record=record)
+    consent_ids = consent_jlis_ids(record=record)
     # An empty key would name every event without one: never part of a holder's keys.
     return HolderKeys(frozenset(serials - {""}), frozenset(consent_ids - {""}))
 
@@ -43,27 +41,13 @@ def holder_keys(record: DriverRecord) -> HolderKeys:
 def holder_events(keys: HolderKeys) -> QuerySet[JlisEvent]:
     """Events naming the holder: by serial or consent id, or a Mynaportal registration naming one
     of their serials as a previous one (signed with a certificate no record was linked to)."""
-    if not keys.serials and not keys.jlis_consent_ids:
-        return JlisEvent.objects.none()
-    return JlisEvent.objects.filter(keys.events_q() | Q(pk__in=_registrations_naming(keys.serials)))
-
-
-def _registrations_naming(serials: frozenset[str]) -> list[int]:
-    if not serials:
-        return []
-    text_match = Q()
-    for serial in serials:
-        text_match |= Q(payload__previous_serials__icontains=serial)
-    candidates = JlisEvent.objects.filter(text_match, kind=EventKind.CONSENT_REGISTERED).only("pk", "payload")
-    return [e.pk for e in candidates if serials & set(e.payload.get("previous_serials", []))]
+    return events_naming(serials=keys.serials, jlis_consent_ids=keys.jlis_consent_ids)
 
 
 def holder_quarantined(event_ids: set[str]) -> list[QuarantinedEvent]:
     """Unreadable repeats of this holder's events. A quarantined event keeps no values, so one
     that never reached the events table cannot be told to be about anyone (docs/jlis-protocol.md)."""
-    if not event_ids:
-        return []
-    return list(QuarantinedEvent.objects.filter(event_id__in=event_ids).order_by("pk"))
+    return quarantined_by_event_ids(event_ids=event_ids)
 
 
 def record_suspension_requests(record: DriverRecord) -> list[SuspensionRequest]:

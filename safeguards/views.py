@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 from consents.models import ConsentStatus
 from driver_records.access import HolderAccess, holder_require
 from driver_records.models import DriverRecord
+from driver_records.selectors import record_or_404
 from onestop.audit import AuditEntry, audit_log
 from onestop.audit_actions import AuditAction
 from onestop.permissions import OVERSIGHT, SUPERVISORS, role_required, staff_user
@@ -86,7 +87,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @role_required(*SUPERVISORS)
 def suspension_propose(request: HttpRequest, record_id: int) -> HttpResponse:
-    record = get_object_or_404(DriverRecord, pk=record_id)
+    record = record_or_404(pk=record_id)
     _in_scope(request, record)
     form = forms.SuspensionProposeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -160,7 +161,7 @@ def suspension_detail(request: HttpRequest, suspension_id: int) -> HttpResponse:
 
 @role_required(*SUPERVISORS)
 def disclosure_new(request: HttpRequest, record_id: int) -> HttpResponse:
-    record = get_object_or_404(DriverRecord, pk=record_id)
+    record = record_or_404(pk=record_id)
     _in_scope(request, record)
     form = forms.DisclosureRegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

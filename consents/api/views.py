@@ -7,7 +7,6 @@ from typing import Any, cast
 from django.conf import settings
 from django.db import transaction
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -21,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
 from driver_records.access import HolderAccess, holder_access
-from driver_records.models import DriverRecord
+from driver_records.selectors import record_or_404
 from onestop.audit import AuditEntry, audit_log
 from onestop.audit_actions import AuditAction
 from onestop.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -241,7 +240,7 @@ class RecordConsentStatusView(CounterAPIView):
         responses={200: ConsentStatusSerializer, 401: ERRORS[401], 403: ERRORS[403], 404: ERRORS[404]},
     )
     def get(self, request: Request, record_id: int) -> Response:
-        record = get_object_or_404(DriverRecord, pk=record_id)
+        record = record_or_404(pk=record_id)
         if holder_access(request.user, record.prefecture) < HolderAccess.READ:
             # Staff and terminals read the holders of their own prefecture; auditors read all.
             raise exceptions.PermissionDenied(_("This holder's consent status is read in their prefecture only."))

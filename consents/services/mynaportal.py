@@ -10,8 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from driver_records.access import office_serves
-from driver_records.models import DriverRecord, RecordChange
-from driver_records.selectors import record_eligibility, record_locked
+from driver_records.models import DriverRecord
+from driver_records.selectors import record_by_serial, record_by_serial_before, record_eligibility, record_locked
 from onestop.audit import AuditEntry, audit_log
 from onestop.audit_actions import AuditAction
 from onestop.models import User
@@ -65,15 +65,15 @@ def record_for_mynaportal(*, serial: str, previous_serials: Sequence[str] = ()) 
     holder's earlier serials (after an expiry the holder signs with a new certificate, R11):
     the serial a record is linked to, the one its linkage used, or one it was linked to before."""
     for candidate in (serial, *previous_serials):
-        record = DriverRecord.objects.filter(cert_serial=candidate).first()
+        record = record_by_serial(serial=candidate)
         if record is not None:
             return record
         link = MynaportalLink.objects.select_related("record").filter(cert_serial=candidate).first()
         if link is not None:
             return link.record
-        before = RecordChange.objects.filter(field="cert_serial", old_value=candidate).select_related("record").first()
+        before = record_by_serial_before(serial=candidate)
         if before is not None:
-            return before.record
+            return before
     return None
 
 

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from driver_records.access import office_serves
-from driver_records.models import DriverRecord
+from driver_records.selectors import record_locked_for_consent
 from jlis_gateway.models import OutboxKind, OutboxMessage, OutboxStatus
 from jlis_gateway.selectors import outbox_message
 from jlis_gateway.services.resend import outbox_message_resend, outbox_resend_refusal
@@ -66,7 +66,7 @@ def outbox_resend(*, message_id: int, actor: User) -> OutboxMessage:
             raise ResendRefused("not_found")
         # The one lock order of the consent's writers (record, then consent): a revocation at the
         # counter cannot slip between the check of the consent's status and the reset.
-        record = DriverRecord.objects.select_for_update(of=("self",)).get(consents__pk=message.consent_id)
+        record = record_locked_for_consent(consent_id=message.consent_id)
         message.consent = Consent.objects.select_for_update().get(pk=message.consent_id)
         if actor.office is None:
             raise ResendRefused("no_office")

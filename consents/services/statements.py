@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from driver_records.models import DriverRecord, RecordKind
+from driver_records.selectors import record_or_none
 from onestop.audit import AuditEntry, audit_log
 from onestop.audit_actions import AuditAction
 from onestop.models import Office, User
@@ -66,7 +67,7 @@ def statement_create(*, record_id: int, items: Iterable[str], actor: User) -> Co
         raise ConsentRefused("not_counter_staff")
     chosen = clean_items(items)
     with transaction.atomic(durable=True):
-        record = DriverRecord.objects.filter(pk=record_id).first()
+        record = record_or_none(pk=record_id)
         if record is None:
             raise ConsentRefused("record_not_found")
         refusal = consent_start_refusal(record=record, office=actor.office)

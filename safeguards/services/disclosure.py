@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from driver_records.models import DriverRecord
+from driver_records.selectors import record_or_none
 from onestop.audit import AuditEntry, audit_log
 from onestop.audit_actions import AuditAction
 from onestop.models import User
@@ -50,7 +50,7 @@ def disclosure_register(
         requester_name, field=_("Requester's name (as written on the form)"), required=True, max_length=NAME_MAX
     )
     with transaction.atomic(durable=True):
-        record = DriverRecord.objects.filter(pk=record_id).first()
+        record = record_or_none(pk=record_id)
         if record is None:
             raise SafeguardRefused("not_found")
         require_supervisor_for(actor, record)

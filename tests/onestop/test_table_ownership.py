@@ -1,6 +1,7 @@
 """Each app owns its tables (docs/architecture.md): another app changes them only through the
-owner's services. Read from the syntax tree of every app's modules (migrations aside), not by
-running the code, so a write on a path no test takes is found too.
+owner's services and reads them only through its selectors. Read from the syntax tree of every
+app's modules (migrations aside), not by running the code, so a write or a read on a path no test
+takes is found too.
 
 Two forms of a write are refused in an app's module when the table belongs to another app:
 - the ORM: `<Model>.objects.<write>(...)`, or a write on a queryset kept from it, where the
@@ -10,6 +11,13 @@ Two forms of a write are refused in an app's module when the table belongs to an
   app's table (a model's table, or a name starting with that app's label and `_`).
 A `.save()` on an instance of another app's model is not seen (the tree carries no types): such a
 write goes through the owner's service as well, and review looks for it.
+
+A read through another app's manager is refused too: `<Model>.objects...` (any method), and
+`get_object_or_404(<Model>, ...)` or `get_list_or_404(<Model>, ...)`, where the model is another
+app's; the read moves into a selector of the owner. The ground floor `onestop` is the exception:
+its models (staff, offices, the audit trail) are shared by every app, which reads them directly.
+Reading a related object off an instance (`consent.record`) is not a read through a manager and
+is not seen.
 """
 
 from __future__ import annotations
@@ -24,6 +32,8 @@ from django.apps import apps as django_apps
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("onestop", "driver_records", "jlis_gateway", "consents", "applier", "safeguards", "operations")
+# The ground floor: every app reads its models (staff, offices, the audit trail) directly.
+GROUND_FLOOR = frozenset({"onestop"})
 # A queryset or manager method that changes rows.
 WRITES = frozenset(
     {"update", "create", "get_or_create", "update_or_create", "delete", "bulk_create", "bulk_update", "save"}
@@ -54,15 +64,18 @@ def table_owner(table: str, tables: dict[str, str]) -> str | None:
     return next((app for app in APPS if table.startswith(f"{app}_")), None)
 
 
-def _foreign_models(tree: ast.Module, app: str, owners: dict[str, str]) -> set[str]:
-    """Names of another app's models this module imports (`from <other app>.<module> import X`)."""
+def _foreign_models(
+    tree: ast.Module, app: str, owners: dict[str, str], *, shared: frozenset[str] = frozenset()
+) -> set[str]:
+    """Names of another app's models this module imports (`from <other app>.<module> import X`),
+    the models of the `shared` apps aside."""
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             if node.module.partition(".")[0] not in APPS:
                 continue
             for alias in node.names:
-                if owners.get(alias.name, app) != app:
+                if owners.get(alias.name, app) not in {app, *shared}:
                     names.add(alias.asname or alias.name)
     return names
 
@@ -109,6 +122,31 @@ def _orm_writes(tree: ast.Module, models: set[str]) -> Iterator[tuple[int, str]]
             yield node.lineno, ast.unparse(node.func)
 
 
+SHORTCUTS = frozenset({"get_object_or_404", "get_list_or_404"})
+
+
+def _orm_reads(tree: ast.Module, models: set[str]) -> Iterator[tuple[int, str]]:
+    """`<Model>.objects`, and the 404 shortcuts given the model itself (given a queryset, its
+    `.objects` is found already)."""
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr == "objects"
+            and isinstance(node.value, ast.Name)
+            and node.value.id in models
+        ):
+            yield node.lineno, ast.unparse(node)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name | ast.Attribute)
+            and (node.func.id if isinstance(node.func, ast.Name) else node.func.attr) in SHORTCUTS
+            and node.args
+            and isinstance(node.args[0], ast.Name)
+            and node.args[0].id in models
+        ):
+            yield node.lineno, f"{ast.unparse(node.func)}({ast.unparse(node.args[0])}, ...)"
+
+
 def _docstrings(tree: ast.Module) -> set[int]:
     found = set()
     for node in ast.walk(tree):
@@ -147,6 +185,15 @@ def foreign_writes(
         yield f"{path.relative_to(base)}:{lineno}: {what}"
 
 
+def foreign_reads(path: Path, app: str, *, base: Path = ROOT, owners: dict[str, str] | None = None) -> Iterator[str]:
+    """`file:line: what` for each read this module makes through another app's manager (the
+    ground floor's aside)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    owners = _model_owners() if owners is None else owners
+    for lineno, what in sorted(_orm_reads(tree, _foreign_models(tree, app, owners, shared=GROUND_FLOOR))):
+        yield f"{path.relative_to(base)}:{lineno}: {what}"
+
+
 def _modules(app: str) -> list[Path]:
     return sorted(p for p in (ROOT / app).rglob("*.py") if "migrations" not in p.relative_to(ROOT).parts)
 
@@ -156,6 +203,13 @@ def test_an_app_writes_only_its_own_tables(app):
     owners, tables = _model_owners(), _table_owners()
     found = [w for path in _modules(app) for w in foreign_writes(path, app, owners=owners, tables=tables)]
     assert found == [], "\n".join(["writes to another app's tables:", *found])
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_an_app_reads_another_apps_tables_only_through_its_selectors(app):
+    owners = _model_owners()
+    found = [r for path in _modules(app) for r in foreign_reads(path, app, owners=owners)]
+    assert found == [], "\n".join(["reads through another app's manager:", *found])
 
 
 def test_every_app_is_scanned():
@@ -192,3 +246,30 @@ def test_the_check_sees_each_form_of_a_foreign_write(tmp_path):
     )
     found = list(foreign_writes(source, "consents", base=tmp_path))
     assert [int(line.split(":")[1]) for line in found] == [7, 8, 11, 12, 13, 14, 15, 16]
+
+
+def test_the_check_sees_each_form_of_a_foreign_read(tmp_path):
+    """The check itself: it finds reads through another app's manager and the 404 shortcuts on
+    another app's model, and not the module's own models, the ground floor's, or a selector."""
+    source = tmp_path / "sample.py"
+    source.write_text(
+        "from django.shortcuts import get_object_or_404, get_list_or_404\n"  # 1
+        "from driver_records.models import DriverRecord\n"  # 2
+        "from jlis_gateway.selectors import JlisEvent as Event\n"  # 3: a re-export counts
+        "from onestop.models import User, Office\n"  # 4: the ground floor
+        "from driver_records.selectors import record_or_404\n"  # 5
+        "from .models import Consent\n"  # 6
+        "def f(pk):\n"  # 7
+        "    DriverRecord.objects.get(pk=pk)\n"  # 8
+        "    Event.objects.filter(pk=pk).only('id').first()\n"  # 9
+        "    get_object_or_404(DriverRecord.objects.select_related('x'), pk=pk)\n"  # 10
+        "    get_list_or_404(Event, pk=pk)\n"  # 11
+        "    get_object_or_404(Consent, pk=pk)\n"  # 12: its own model
+        "    Consent.objects.get(pk=pk)\n"  # 13: its own model
+        "    User.objects.get(pk=pk); Office.objects.all()\n"  # 14: the ground floor
+        "    get_object_or_404(User, pk=pk)\n"  # 15: the ground floor
+        "    return record_or_404(pk=pk)\n",  # 16: through the owner's selector
+        encoding="utf-8",
+    )
+    found = list(foreign_reads(source, "consents", base=tmp_path))
+    assert [int(line.split(":")[1]) for line in found] == [8, 9, 10, 11]
