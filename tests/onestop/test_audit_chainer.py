@@ -93,7 +93,10 @@ def _write_one(subject: str) -> None:
         audit_log(_entry(subject))
 
 
-def test_a_writer_does_not_wait_for_another_writers_open_transaction():
+@contextmanager
+def _second_writer_beside_an_open_first() -> Iterator[tuple[_Thread, Callable[[], bool]]]:
+    """The first writer's transaction held open and a second writer started: yields the second
+    writer once it has committed or is seen waiting, and a check of whether it waits on a lock."""
     with _open_writer("first"):
         second = _Thread(lambda: _write_one("second"))
         second.start()
@@ -104,8 +107,13 @@ def test_a_writer_does_not_wait_for_another_writers_open_transaction():
                 30,
                 "the second writer to commit or wait",
             )
+            yield second, lambda: _waiting_on_a_lock(watcher, "")
         finally:
             watcher.close()
+
+
+def test_a_writer_does_not_wait_for_another_writers_open_transaction():
+    with _second_writer_beside_an_open_first() as (second, _waits):
         assert not second.is_alive(), "the second writer waits for the first"
         assert second.error is None, second.error
         # Committed while the first is still open: its row is there, the first's not yet.
@@ -125,19 +133,8 @@ def test_control_a_lock_on_the_head_as_writers_took_it_made_the_second_writer_wa
         return real_log(entry)
 
     monkeypatch.setitem(globals(), "audit_log", audit_log_under_the_head_lock)
-    with _open_writer("first"):
-        second = _Thread(lambda: _write_one("second"))
-        second.start()
-        watcher = _raw()
-        try:
-            wait_until(
-                lambda: not second.is_alive() or _waiting_on_a_lock(watcher, ""),
-                30,
-                "the second writer to commit or wait",
-            )
-            assert second.is_alive() and _waiting_on_a_lock(watcher, ""), "the second writer did not wait"
-        finally:
-            watcher.close()
+    with _second_writer_beside_an_open_first() as (second, waits):
+        assert second.is_alive() and waits(), "the second writer did not wait"
     second.join(60)
     assert second.error is None, second.error
 
