@@ -102,4 +102,7 @@ def log_in(page: Any, username: str, password: str, totp_key_hex: str | None = N
         page.wait_for_url("**/accounts/second-factor/**")
         page.get_by_label("認証アプリに表示される6桁のコード").fill(f"{totp(bytes.fromhex(totp_key_hex)):06d}")
         page.get_by_role("button", name="確認").click()
+    # Returns on the page the login lands on, loaded: a click only starts the redirect, and a
+    # test typing at once would type into the login form's page.
+    page.wait_for_url(lambda url: "/accounts/" not in url)
     page.wait_for_load_state()

@@ -169,7 +169,8 @@ def test_registration_is_doable_by_keyboard_alone(page, live_server):
     seed_demo()
     record = tokyo_card_holder()
     as_user(page, "clerk")
-    page.keyboard.type(record.number)  # the search field has the focus on arrival
+    expect(page.get_by_label("免許証番号等または氏名")).to_be_focused()  # on arrival
+    page.keyboard.type(record.number)
     page.keyboard.press("Enter")  # an exact record number opens the holder
     for label in ("住所", "氏名"):
         page.get_by_label(label).focus()

@@ -38,8 +38,8 @@ def test_clerk_logs_in_finds_a_holder_and_sees_the_two_card_refusal(page, screen
 def test_search_page_is_usable_by_keyboard_alone(page, axe, screenshot):
     seed_demo()
     log_in(page, CLERK.username, CLERK.password, CLERK.totp_key)
-    # The search field has the focus on arrival (waiting for it: the login's redirect may still
-    # be under way when log_in returns).
+    # The search field has the focus on arrival (waited for: the browser gives it at its next
+    # rendering, which may come after the load event).
     expect(page.get_by_label("免許証番号等または氏名")).to_be_focused()
     page.keyboard.type("山田")
     page.keyboard.press("Enter")

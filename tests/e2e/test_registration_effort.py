@@ -59,7 +59,8 @@ def test_registration_costs_the_clerk_at_most_its_budget_of_actions(page, live_s
     record = tokyo_card_holder()
     as_user(page, "clerk")
     journey = Journey(page)
-    journey.type(record.number)  # the search field has the focus on arrival
+    expect(page.get_by_label("免許証番号等または氏名")).to_be_focused()  # on arrival
+    journey.type(record.number)
     journey.press("Enter", arrives=True)  # an exact record number opens the holder
     expect(page.get_by_role("heading", level=1)).to_contain_text(record.number)
     for label in ("住所", "氏名"):
