@@ -5,7 +5,6 @@ the register (driver_records/bulk.py), the governing consents from consents/gove
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 
 from consents.governing import governing_consents
@@ -44,7 +43,7 @@ def consents_for(record_ids: Iterable[int]) -> dict[int, ConsentView]:
     """Each record's consent that governs the feed (R6: consents/governing.py)."""
     rows = governing_consents(record_ids, "status", "items", "last_valid_day", "created_at")
     return {
-        record_id: ConsentView(status, frozenset(json.loads(items) if isinstance(items, str) else items), day, at)
+        record_id: ConsentView(status, frozenset(items), day, at)
         for record_id, (status, items, day, at) in rows.items()
     }
 

@@ -14,15 +14,16 @@ state, the holder page and the API all read.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, F, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, F, JSONField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 
-from onestop.sql_params import json_values
+from onestop.sql_params import fetch_rows, json_values
 
 from .models import Consent, ConsentStatus
 
@@ -78,6 +79,14 @@ def governing_consent(record: Any) -> Consent | None:
     return consents_governing_first(consents).first()
 
 
+def _is_json(field: str) -> bool:
+    return isinstance(Consent._meta.get_field(field), JSONField)
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def governing_consents(record_ids: Iterable[int], *fields: str) -> dict[int, tuple[Any, ...]]:
     """For many records at once (the applier's batch), the `fields` of each record's governing
     consent, by record id; a record with none is left out. One query."""
@@ -88,13 +97,19 @@ def governing_consents(record_ids: Iterable[int], *fields: str) -> dict[int, tup
         # The ids as one JSON parameter (an IN list of a thousand placeholders costs more to send
         # and plan), and DISTINCT ON keeps each record's first row in GOVERNING_ORDER.
         keys = RawSQL("SELECT json_array_elements_text(%s::json)::bigint", [json_values(ids)])
-        rows = (
+        query = (
             consents_governing_first(Consent.objects.filter(record_id__in=keys))
             .order_by("record_id", *GOVERNING_ORDER)
             .distinct("record_id")
             .values_list("record_id", *fields)
         )
-        return {row[0]: row[1:] for row in rows}
+        # The ORM writes the statement; psycopg's C loaders read its rows (Django's converters,
+        # run value by value, cost three times the query for a batch's thousand rows).
+        decode = [_is_json(field) for field in fields]
+        return {
+            row[0]: tuple(_json(v) if d else v for v, d in zip(row[1:], decode, strict=True))
+            for row in fetch_rows(*query.query.sql_with_params())
+        }
     chosen: dict[int, tuple[Any, ...]] = {}
     rows = consents_governing_first(Consent.objects.filter(record_id__in=ids)).values_list("record_id", *fields)
     for row in rows:
