@@ -12,9 +12,12 @@ is what makes it the one chainer. docs/security.md, "The chain", argues the desi
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from .audit import _canonical, _utc_text
@@ -44,12 +47,44 @@ def audit_chain_link(*, batch_size: int = 5000, max_rows: int = 200_000) -> int:
     return linked
 
 
+class QueueWindow:
+    """When a process queues the chainer: at once for the first audited commit of a window of
+    AUDIT_CHAIN_QUEUE_SECONDS, and once more for the window's end if more commits come within it.
+    Every commit is so followed by a run that starts after it, and a process sends at most two
+    messages a window, however many pages it serves (each run claims the chain's head)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._ends_at = 0.0
+            self._end_queued = False
+
+    def countdown(self, now: float, seconds: float) -> float | None:
+        """0 to queue a run now, the seconds to the window's end to queue one then, None for none."""
+        with self._lock:
+            if now >= self._ends_at:
+                self._ends_at, self._end_queued = now + seconds, False
+                return 0.0
+            if self._end_queued:
+                return None
+            self._end_queued = True
+            return self._ends_at - now
+
+
+QUEUE_WINDOW = QueueWindow()
+
+
 def audit_chain_link_soon() -> None:
-    """After an audited commit: queue the chainer (if the broker is down, beat's sweep links the
-    rows within AUDIT_CHAIN_SWEEP_SECONDS of its return)."""
+    """After an audited commit: have the chainer run (QueueWindow says when). If the broker is
+    down, beat's sweep links the rows within AUDIT_CHAIN_SWEEP_SECONDS of its return."""
     from .tasks import audit_chain_link_task  # the tasks import this module
 
-    audit_chain_link_task.delay()
+    countdown = QUEUE_WINDOW.countdown(time.monotonic(), settings.AUDIT_CHAIN_QUEUE_SECONDS)
+    if countdown is not None:
+        audit_chain_link_task.apply_async(countdown=countdown or None)
 
 
 def _head_claim() -> AuditChainHead | None:

@@ -486,11 +486,14 @@ CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
     "task": "onestop.audit_checkpoint",
     "schedule": float(AUDIT_CHECKPOINT_SECONDS),
 }
-# The chainer links audit rows after their commit (docs/security.md, "The chain"): queued by each
-# audited commit, and swept by beat every AUDIT_CHAIN_SWEEP_SECONDS in case a queued run was lost
+# The chainer links audit rows after their commit (docs/security.md, "The chain"): queued after
+# audited commits, and swept by beat every AUDIT_CHAIN_SWEEP_SECONDS in case a queued run was lost
 # or found another chainer at work. A row still unlinked after AUDIT_UNLINKED_FINDING_SECONDS is
 # reported by audit_verify and the checkpoints as a finding.
 AUDIT_CHAIN_SWEEP_SECONDS = env_int("ONESTOP_AUDIT_CHAIN_SWEEP_SECONDS", 5)
+# A process queues the chainer at most twice in this window (at its first audited commit and at
+# its end), not once per commit: onestop/audit_chain.py, QueueWindow.
+AUDIT_CHAIN_QUEUE_SECONDS = env_int("ONESTOP_AUDIT_CHAIN_QUEUE_SECONDS", 1)
 AUDIT_UNLINKED_FINDING_SECONDS = env_int("ONESTOP_AUDIT_UNLINKED_FINDING_SECONDS", 120)
 CELERY_BEAT_SCHEDULE["audit-chain-link"] = {
     "task": "onestop.audit_chain_link",

@@ -63,6 +63,15 @@ def audit_signing_key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def audit_chain_queue_window() -> None:
+    """Each test starts with no chainer run queued by an earlier test's commits (their messages
+    may be gone with that test's worker)."""
+    from onestop.audit_chain import QUEUE_WINDOW
+
+    QUEUE_WINDOW.reset()
+
+
+@pytest.fixture(autouse=True)
 def audit_checkpoint_file(settings: Any, tmp_path: Path, audit_signing_key_file: Path) -> Path:
     """Each test its own checkpoint file, empty: the database is emptied between tests, and
     another test's checkpoints would rightly accuse the next chain of a cut tail."""

@@ -317,3 +317,20 @@ def test_an_audited_commit_has_its_row_linked_by_a_real_worker(celery_worker_pro
 def test_beat_sweeps_with_the_chainer_every_few_seconds(settings):
     (entry,) = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "onestop.audit_chain_link"]
     assert entry["schedule"] <= 10
+
+
+def test_a_burst_of_audited_commits_queues_the_chainer_once_now_and_once_at_the_window_end(settings, monkeypatch):
+    """Every holder-page view is an audited commit: a chainer run queued for each would be as many
+    broker messages and head claims as page views. Within AUDIT_CHAIN_QUEUE_SECONDS a process
+    queues one run at once and one more for the window's end, so every commit is still followed
+    by a run that starts after it (the chain links it within the window)."""
+    from onestop.tasks import audit_chain_link_task
+
+    settings.AUDIT_CHAIN_QUEUE_SECONDS = 60
+    queued: list[float | None] = []
+    monkeypatch.setattr(audit_chain_link_task, "apply_async", lambda *a, countdown=None, **kw: queued.append(countdown))
+    for n in range(10):
+        _write_one(f"burst {n}")
+    assert len(queued) == 2, queued
+    assert queued[0] is None  # the first commit's run, at once
+    assert queued[1] is not None and 55 < queued[1] <= 60  # the window's end: after every commit of it
