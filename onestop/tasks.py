@@ -19,6 +19,5 @@ def audit_checkpoint_task() -> int | None:
 @shared_task(name="onestop.audit_chain_link", **RETRY_ON_DATABASE_LOSS)
 def audit_chain_link_task() -> int:
     """After audited commits (onestop.audit_chain.QueueWindow), and every AUDIT_CHAIN_SWEEP_SECONDS
-    (beat): link the committed
-    audit rows into the chain."""
+    (beat): link the committed audit rows into the chain."""
     return audit_chain_link()
