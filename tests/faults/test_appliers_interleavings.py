@@ -222,3 +222,57 @@ def test_control_one_applier_applies_the_reflection_scenario_in_holder_sequence(
     record_id, s2, address = _reflection_scenario(4)
     events_apply_pending(batch_size=1)
     _reflection_expected(4, record_id, s2, address)
+
+
+def _revocation(event_id: str, seq: int, serial: str, consent_id: str) -> JlisEvent:
+    return JlisEvent.objects.create(
+        event_id=event_id,
+        kind=EventKind.CONSENT_REVOKED,
+        holder_seq=seq,
+        serial=serial,
+        jlis_consent_id=consent_id,
+        occurred_at=timezone.now() - timedelta(minutes=1),
+        payload={"consent_id": consent_id, "channel": Channel.MYNAPORTAL},
+        received_at=timezone.now(),
+    )
+
+
+def test_two_appliers_with_consent_events_between_latest_information_do_not_deadlock(transactional_db: None):
+    """docs/reliability.md, "Several appliers at once", (1): records are locked in id order in
+    one statement, "so two runs never lock in opposite orders". A batch that mixes latest
+    information and consent events locks more than once: the segment's records, then each
+    consent event's record (consents/services/lifecycle.py::_locked), in the order stored.
+    A's batch: latest information of holder 2, then holder 1's revocation through Mynaportal;
+    B's: latest information of holder 1, then holder 2's revocation. Each holds one record and
+    waits for the other's: PostgreSQL ends one batch with a deadlock error (the task retries it
+    with backoff, its whole batch rolled back). Expected: both runs finish, as one would."""
+    h1, h2 = _holder(5), _holder(6)
+    records_for_generated([h1, h2])
+    events_copy([_latest("dl_1", 1, h2["serial"], h2["serial"], ADDRESSES[1])])
+    _revocation("dl_2", 1, h1["serial"], h1["consent_id"])
+    events_copy([_latest("dl_3", 2, h1["serial"], h1["serial"], ADDRESSES[2])])
+    _revocation("dl_4", 2, h2["serial"], h2["consent_id"])
+
+    a_segment_done, b_segment_done = threading.Event(), threading.Event()
+    segment, consent_event = applier_batch._latest_info_segment, applier_batch._consent_event
+
+    def segment_then_signal(*args: Any) -> None:
+        segment(*args)
+        {"A": a_segment_done, "B": b_segment_done}[threading.current_thread().name].set()
+
+    def consent_event_after_b_segment(*args: Any) -> None:
+        if threading.current_thread().name == "A":
+            b_segment_done.wait(10)  # B holds holder 1's record now (unless it waits for A)
+        consent_event(*args)
+
+    errors: list[BaseException] = []
+    with (
+        _patched(applier_batch, "_latest_info_segment", segment_then_signal),
+        _patched(applier_batch, "_consent_event", consent_event_after_b_segment),
+    ):
+        a = _run("A", errors, batch_size=2)  # claims dl_1, dl_2
+        assert a_segment_done.wait(60)  # A holds holder 2's record
+        b = _run("B", errors, batch_size=2)  # claims dl_3, dl_4
+        b.join()
+        a.join()
+    assert not errors, errors
