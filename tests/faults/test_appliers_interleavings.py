@@ -276,3 +276,48 @@ def test_two_appliers_with_consent_events_between_latest_information_do_not_dead
         b.join()
         a.join()
     assert not errors, errors
+
+
+def test_a_batch_with_a_serials_events_before_and_after_one_another_applier_holds_keeps_their_order(
+    transactional_db: None,
+):
+    """Holds on the current code; the random streams do not pin it. Three events about one
+    serial (the certificate kept: latest information without a move), seq 1, 2, 3. A holds the
+    middle one (claimed by id, as a run's second pass claims the events it left waiting); B's
+    batch has the first and the last. Rule: holder sequence, so 1, 2, 3 all apply, the record
+    ends with the third's address and each address change is in the history once."""
+    holder = _holder(7)
+    s0 = holder["serial"]
+    [record_id] = records_for_generated([holder])
+    events = [_latest(f"ba_{seq}", seq, s0, s0, ADDRESSES[seq]) for seq in (1, 2, 3)]
+    start = start_state([record_id])
+    events_copy(events)
+    reference = reference_fold(events, start=start)
+    assert reference.applied == {"ba_1", "ba_2", "ba_3"}
+    middle = JlisEvent.objects.get(event_id="ba_2").pk
+
+    errors: list[BaseException] = []
+
+    def a_second_pass() -> None:
+        try:
+            applier_batch._batch(timezone.now(), timedelta(days=1), event_ids=[middle])
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    with a_paused_after_its_claim() as (claimed, go):
+        a = threading.Thread(target=a_second_pass, name="A")
+        a.start()
+        assert claimed.wait(60)
+        _run("B", errors, batch_size=5).join()  # B's batch: ba_1 and ba_3
+        go.set()
+        a.join()
+    assert not errors, errors
+    events_apply_pending()
+
+    assert statuses() == {f"ba_{seq}": (EventStatus.APPLIED, "") for seq in (1, 2, 3)}
+    history = list(RecordChange.objects.filter(record_id=record_id).values_list("jlis_event_id", "field"))
+    assert sorted(history) == sorted(reference.history)
+    record = DriverRecord.objects.get(pk=record_id)
+    assert (record.address, record.jlis_seq) == (ADDRESSES[3], 3)
