@@ -321,3 +321,34 @@ def test_a_batch_with_a_serials_events_before_and_after_one_another_applier_hold
     assert sorted(history) == sorted(reference.history)
     record = DriverRecord.objects.get(pk=record_id)
     assert (record.address, record.jlis_seq) == (ADDRESSES[3], 3)
+
+
+def test_a_holder_moving_twice_in_one_batch_waits_for_an_earlier_event_another_applier_holds(
+    transactional_db: None,
+):
+    """Holds on the current code. A holds the holder's first event (seq 1, latest information
+    that keeps s0); B's batch moves the holder twice (seq 2: s0 -> s1, seq 3: s1 -> s2), the
+    second naming the serial the first issues in the same batch. Rule: holder sequence, so all
+    three apply and the record ends on s2 with the third's address, each change once in the
+    history (the model's reference)."""
+    holder = _holder(8)
+    s0, s1, s2 = holder["serial"], "61000801", "61000802"
+    [record_id] = records_for_generated([holder])
+    events = [
+        _latest("tw_1", 1, s0, s0, ADDRESSES[1]),
+        _latest("tw_2", 2, s0, s1, ADDRESSES[2]),
+        _latest("tw_3", 3, s1, s2, ADDRESSES[3]),
+    ]
+    start = start_state([record_id])
+    events_copy(events)
+    reference = reference_fold(events, start=start)
+    assert reference.applied == {"tw_1", "tw_2", "tw_3"}
+
+    errors: list[BaseException] = []
+    a_holds_the_first_while_b_runs(errors, lambda: _run("B", errors, batch_size=5))
+
+    assert statuses() == {f"tw_{seq}": (EventStatus.APPLIED, "") for seq in (1, 2, 3)}
+    history = list(RecordChange.objects.filter(record_id=record_id).values_list("jlis_event_id", "field"))
+    assert sorted(history) == sorted(reference.history)
+    record = DriverRecord.objects.get(pk=record_id)
+    assert (record.cert_serial, record.address, record.jlis_seq) == (s2, ADDRESSES[3], 3)
