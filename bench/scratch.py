@@ -27,8 +27,10 @@ def scratch_database(suffix: str, *, alias: str = "default") -> Iterator[str]:
     connection = connections[alias]
     test_settings = connection.settings_dict.setdefault("TEST", {})
     configured_test_name = test_settings.get("NAME")
-    test_settings["NAME"] = f"{connection.settings_dict['NAME']}_bench_{suffix}"
-    original = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    # create_test_db returns the new database's name: the one to come back to is read before.
+    original = connection.settings_dict["NAME"]
+    test_settings["NAME"] = f"{original}_bench_{suffix}"
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
         yield connection.settings_dict["NAME"]
     finally:
