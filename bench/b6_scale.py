@@ -37,7 +37,7 @@ from .b1_apply import applier_measure, ceiling_measure
 from .b3_counter import counter_measure
 from .b4_verification import Signed, verification_rates
 from .population import records_create, settle, vacuum_analyze
-from .scratch import add_alias, scratch_database
+from .scratch import add_alias, remove_alias, scratch_database
 
 SCALE_ENV = "ONESTOP_BENCH_SCALE"
 LINKED_SHARE = 0.15  # as B1: 150,000 linked of 1,000,000
@@ -147,14 +147,16 @@ def _verification(small: int, large: int) -> tuple[dict[str, float], float]:
     signed = Signed.make()
     for alias in STORES:
         add_alias(alias)
-    started = time.perf_counter()
-    with scratch_database(STORES[0], alias=STORES[0]), scratch_database(STORES[1], alias=STORES[1]):
-        for alias, count in zip(STORES, (small, large), strict=True):
-            _revoked_store_fill(alias, count=count, issuer_key_id=signed.issuer_key_id, now=signed.now)
-        loading = time.perf_counter() - started
-        rates = verification_rates(signed, {"small": STORES[0], "large": STORES[1]})
+    try:
+        started = time.perf_counter()
+        with scratch_database(STORES[0], alias=STORES[0]), scratch_database(STORES[1], alias=STORES[1]):
+            for alias, count in zip(STORES, (small, large), strict=True):
+                _revoked_store_fill(alias, count=count, issuer_key_id=signed.issuer_key_id, now=signed.now)
+            loading = time.perf_counter() - started
+            rates = verification_rates(signed, {"small": STORES[0], "large": STORES[1]})
+    finally:
         for alias in STORES:
-            connections[alias].close()
+            remove_alias(alias)
     return rates, loading
 
 

@@ -21,6 +21,16 @@ def add_alias(alias: str, *, like: str = "default") -> None:
         settings.DATABASES[alias] = conf
 
 
+def remove_alias(alias: str) -> None:
+    """Forget an alias add_alias made (its connection closed), so that nothing later (a test
+    over every database) takes it for one of the application's."""
+    if alias in connections.settings:
+        connections[alias].close()
+        del connections[alias]
+        del connections.settings[alias]
+        settings.DATABASES.pop(alias, None)  # often the same dict as connections.settings
+
+
 @contextmanager
 def scratch_database(suffix: str, *, alias: str = "default") -> Iterator[str]:
     """Point `alias` at a fresh, migrated database for the duration; drop it afterwards."""
