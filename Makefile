@@ -10,7 +10,7 @@ MYPY := ONESTOP_ENV=development $(BIN)/mypy
 # import-linter's contracts ([tool.importlinter] in pyproject.toml, docs/architecture.md).
 IMPORTS := $(BIN)/lint-imports
 
-.PHONY: run test lint types format bench install migrate messages clean browser promtool pcsc screenshots mutation
+.PHONY: run test lint types format bench bench-scale install migrate messages clean browser promtool pcsc screenshots mutation
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -92,6 +92,12 @@ format: install
 # makes its own scratch database next to it and drops it). `make bench BENCH="B1 B3"` runs some.
 bench: install
 	DATABASE_URL="$${DATABASE_URL:-postgresql://127.0.0.1:5432/onestop}" $(BIN)/python -m bench $(BENCH)
+
+# B6, the scale curve: B1, B3 and B4 on 1,000,000 and on 10,000,000 records (about half an hour;
+# `make bench` skips it). ONESTOP_BENCH_SCALE="SMALL,LARGE" picks other sizes.
+bench-scale: install
+	DATABASE_URL="$${DATABASE_URL:-postgresql://127.0.0.1:5432/onestop}" \
+		ONESTOP_BENCH_SCALE="$${ONESTOP_BENCH_SCALE:-1000000,10000000}" $(BIN)/python -m bench B6
 
 # Mutation testing of the rule modules with the tests that target them ([tool.mutmut] in
 # pyproject.toml, docs/mutation.md); prints the score and the surviving mutants. Each mutant's

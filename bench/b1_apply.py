@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from applier.batch import events_apply_pending
+from applier.batch import ApplyResult, events_apply_pending
 from driver_records.models import DriverRecord
 from driver_records.normalise import name_search_key
 from jlis_gateway.models import EventStatus, JlisEvent
@@ -65,30 +65,8 @@ def _measure() -> Iterator[str]:
     naive_s = time.perf_counter() - started
     assert naive.waiting == 0 and naive.applied + naive.skipped == NAIVE_EVENTS, naive
 
-    events = latest_info_events(
-        holders=HOLDERS, count=EVENTS, now=now, seed=1, prefix=MAIN, serial_start=2 * SERIAL_BASE
-    )
-    events_copy(events)
-    del events  # the worker that applies them never held them: nor does this process
-    vacuum_analyze("jlis_gateway_jlisevent")
-    settle()
-    gc.collect()
-
-    started = time.perf_counter()
-    result = events_apply_pending(batch_size=BATCH_SIZE)
-    applier_s = time.perf_counter() - started
-    assert result.waiting == 0 and result.applied + result.skipped == EVENTS, result
-    assert not JlisEvent.objects.filter(status=EventStatus.PENDING).exists()
-
-    backward, forward = _rounds(now)
-    rows = sum(len(r[0]) for r in backward)
-    assert rows == result.applied, (rows, result.applied)
-    passes = []
-    for n in range(CEILING_PASSES):
-        settle()
-        passes.append(_ceiling(forward if n % 2 else backward, now, +1 if n % 2 else -1))
-        undone = DriverRecord.objects.filter(pk__range=(HOLDERS[0], HOLDERS[-1]), version__gt=1).count()
-        assert undone == (len(backward[0][0]) if n % 2 else 0), "a pass did not undo (or redo) the applier's work"
+    result, applier_s = applier_measure(holders=HOLDERS, events=EVENTS, now=now)
+    passes = ceiling_measure(holders=HOLDERS, applied=result.applied, now=now)
     ceiling_s = sorted(passes)[len(passes) // 2]
 
     applier_per_s, ceiling_per_s = EVENTS / applier_s, EVENTS / ceiling_s
@@ -103,6 +81,41 @@ def _measure() -> Iterator[str]:
     )
     # What each row of the growing tables costs, for docs/performance.md's growth figures.
     yield sizes_line("B1 table_sizes")
+
+
+def applier_measure(*, holders: range, events: int, now: datetime) -> tuple[ApplyResult, float]:
+    """`events` "latest information" events of B1's mix about `holders` (linked records), stored
+    as the poller stores them, then applied by the applier: its result and seconds."""
+    generated = latest_info_events(
+        holders=holders, count=events, now=now, seed=1, prefix=MAIN, serial_start=2 * SERIAL_BASE
+    )
+    events_copy(generated)
+    del generated  # the worker that applies them never held them: nor does this process
+    vacuum_analyze("jlis_gateway_jlisevent")
+    settle()
+    gc.collect()
+
+    started = time.perf_counter()
+    result = events_apply_pending(batch_size=BATCH_SIZE)
+    seconds = time.perf_counter() - started
+    assert result.waiting == 0 and result.applied + result.skipped == events, result
+    assert not JlisEvent.objects.filter(status=EventStatus.PENDING).exists()
+    return result, seconds
+
+
+def ceiling_measure(*, holders: range, applied: int, now: datetime) -> list[float]:
+    """The seconds of each set-based pass over the applier's row changes (`applier_measure`'s,
+    about `holders`): undoing, redoing, undoing."""
+    backward, forward = _rounds(now)
+    rows = sum(len(r[0]) for r in backward)
+    assert rows == applied, (rows, applied)
+    passes = []
+    for n in range(CEILING_PASSES):
+        settle()
+        passes.append(_ceiling(forward if n % 2 else backward, now, +1 if n % 2 else -1))
+        undone = DriverRecord.objects.filter(pk__range=(holders[0], holders[-1]), version__gt=1).count()
+        assert undone == (len(backward[0][0]) if n % 2 else 0), "a pass did not undo (or redo) the applier's work"
+    return passes
 
 
 Round = tuple[list[int], list[str], list[str], list[str], list, list[str], list, list[int]]

@@ -19,6 +19,7 @@ import statistics
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from django.conf import settings
@@ -67,25 +68,33 @@ def run() -> Iterator[str]:
         yield "B3 skipped: needs PostgreSQL (set DATABASE_URL)"
         return
     with scratch_database("b3"):
-        cookies, paths = _populate()
-        env = child_env(DJANGO_SETTINGS_MODULE="bench.site_settings")
-        with gunicorn("onestop.wsgi", GUNICORN, env) as base_url:
-            for clients in CLIENT_COUNTS:
-                yield _measure(base_url, cookies[:clients], paths)
-
-
-def _populate() -> tuple[list[str], list[str]]:
-    now = timezone.now()
-    records_create(count=RECORDS, linked=LINKED, now=now)
-    events_copy(
-        latest_info_events(
-            holders=range(1, 6_001), count=EVENTS, now=now, seed=3, prefix="b3", serial_start=2 * SERIAL_BASE
+        now = timezone.now()
+        records_create(count=RECORDS, linked=LINKED, now=now)
+        events_copy(
+            latest_info_events(
+                holders=range(1, 6_001), count=EVENTS, now=now, seed=3, prefix="b3", serial_start=2 * SERIAL_BASE
+            )
         )
-    )
-    events_apply_pending()
+        events_apply_pending()
+        for figures in counter_measure(records=RECORDS, linked=LINKED, client_counts=CLIENT_COUNTS):
+            yield figures.line()
+
+
+def counter_measure(*, records: int, linked: int, client_counts: tuple[int, ...]) -> Iterator[CounterFigures]:
+    """The counter pages against the trivial view at each number of clients, on the records in
+    the database (ids 1..records, the first `linked` linked): clerks, their sessions and a sample
+    of pages made first, then one gunicorn serving every count."""
+    cookies, paths = _clerks_and_paths(records=records, linked=linked, clients=max(client_counts))
+    env = child_env(DJANGO_SETTINGS_MODULE="bench.site_settings")
+    with gunicorn("onestop.wsgi", GUNICORN, env) as base_url:
+        for clients in client_counts:
+            yield _measure(base_url, cookies[:clients], paths, records=records)
+
+
+def _clerks_and_paths(*, records: int, linked: int, clients: int) -> tuple[list[str], list[str]]:
     office = Office.objects.create(code="13-BENCH", name="府中運転免許試験場", kind="licence_centre", prefecture="13")
     clerks = []
-    for n in range(max(CLIENT_COUNTS)):
+    for n in range(clients):
         clerk = User.objects.create_user(username=f"bench_clerk_{n}", password=None)
         clerk.office = office
         clerk.save(update_fields=["office"])
@@ -109,10 +118,10 @@ def _populate() -> tuple[list[str], list[str]]:
     rng = random.Random(3)
     # Holder pages and receipts of the holders the clerks serve (their office's prefecture): the
     # pages with personal data. The search spans every prefecture (elsewhere: the directory only).
-    served = DriverRecord.objects.filter(pk__lte=LINKED, prefecture=office.prefecture)
+    served = DriverRecord.objects.filter(pk__lte=linked, prefecture=office.prefecture)
     record_ids = list(served.values_list("pk", flat=True))
     consent_ids = list(Consent.objects.filter(record__prefecture=office.prefecture).values_list("pk", flat=True))
-    numbers = list(DriverRecord.objects.filter(pk__lte=RECORDS, pk__gt=0).values_list("number", flat=True)[:5000])
+    numbers = list(DriverRecord.objects.filter(pk__lte=records, pk__gt=0).values_list("number", flat=True)[:5000])
     paths = []
     for _ in range(PER_PHASE * ROUNDS):
         kind = len(paths) % 3
@@ -193,8 +202,38 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def _measure(base_url: str, cookies: list[str], paths: list[str]) -> str:
-    """The line for len(cookies) clients, each a clerk of its own."""
+@dataclass(frozen=True)
+class CounterFigures:
+    clients: int
+    records: int
+    pages: list[float]  # seconds, every page request timed
+    trivial: list[float]
+    by_kind: dict[str, list[float]]
+    page_seconds: float  # the pages' phases, end to end
+    trivial_seconds: float
+
+    @property
+    def p95(self) -> float:
+        return _percentile(self.pages, 0.95)
+
+    @property
+    def trivial_p95(self) -> float:
+        return _percentile(self.trivial, 0.95)
+
+    def line(self) -> str:
+        p95, trivial_p95 = self.p95, self.trivial_p95
+        kinds = " ".join(f"{kind}_p95_ms={_percentile(v, 0.95) * 1000:.0f}" for kind, v in self.by_kind.items() if v)
+        return (
+            f"B3 counter ratio={p95 / trivial_p95:.2f} p50_ms={statistics.median(self.pages) * 1000:.0f} "
+            f"p95_ms={p95 * 1000:.0f} trivial_p95_ms={trivial_p95 * 1000:.0f} "
+            f"trivial_p50_ms={statistics.median(self.trivial) * 1000:.0f} {kinds} clients={self.clients} "
+            f"requests={len(self.pages)}+{len(self.trivial)} pages_per_s={len(self.pages) / self.page_seconds:.0f} "
+            f"trivial_per_s={len(self.trivial) / self.trivial_seconds:.0f} records={self.records}"
+        )
+
+
+def _measure(base_url: str, cookies: list[str], paths: list[str], *, records: int) -> CounterFigures:
+    """The figures for len(cookies) clients, each a clerk of its own."""
     host, port = base_url.removeprefix("http://").split(":")
     base = (host, int(port))
     clients = len(cookies)
@@ -217,15 +256,7 @@ def _measure(base_url: str, cookies: list[str], paths: list[str]) -> str:
         timed, seconds = _phase(base, cookies, [[TRIVIAL] * per_client for _ in range(clients)])
         trivial_seconds += seconds
         trivial += [latency for _, latency in timed]
-    p95, trivial_p95 = _percentile(pages, 0.95), _percentile(trivial, 0.95)
-    kinds = " ".join(f"{kind}_p95_ms={_percentile(v, 0.95) * 1000:.0f}" for kind, v in by_kind.items() if v)
-    return (
-        f"B3 counter ratio={p95 / trivial_p95:.2f} p50_ms={statistics.median(pages) * 1000:.0f} "
-        f"p95_ms={p95 * 1000:.0f} trivial_p95_ms={trivial_p95 * 1000:.0f} "
-        f"trivial_p50_ms={statistics.median(trivial) * 1000:.0f} {kinds} clients={clients} "
-        f"requests={len(pages)}+{len(trivial)} pages_per_s={len(pages) / page_seconds:.0f} "
-        f"trivial_per_s={len(trivial) / trivial_seconds:.0f} records={RECORDS}"
-    )
+    return CounterFigures(clients, records, pages, trivial, by_kind, page_seconds, trivial_seconds)
 
 
 def _kind(path: str) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db import connection
+from django.db import connection, connections
 
 from consents.models import TermsVersion
 from driver_records.normalise import name_search_key
@@ -296,11 +296,11 @@ def vacuum_analyze(*tables: str) -> None:
             cursor.execute(f"VACUUM ANALYZE {table}")
 
 
-def settle() -> None:
+def settle(*, using: str = "default") -> None:
     """Write the load's dirty pages out now (CHECKPOINT), so that the next timed phase is not
     charged for them, nor for the full-page images a checkpoint under way makes each first
     write log. Needs the pg_checkpoint role (PostgreSQL 15) or a superuser; without, skipped."""
-    with connection.cursor() as cursor:
+    with connections[using].cursor() as cursor:
         cursor.execute(
             "SELECT rolsuper OR pg_has_role('pg_checkpoint', 'member') FROM pg_roles WHERE rolname = current_user"
         )
