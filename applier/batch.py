@@ -13,6 +13,7 @@ from itertools import groupby
 from django.conf import settings
 from django.db import transaction
 
+from driver_records.bulk import RECORD_FIELDS, records_lock_free
 from driver_records.linking import Link, link_moves
 from jlis_gateway.inbox import (
     EventKind,
@@ -21,11 +22,12 @@ from jlis_gateway.inbox import (
     event_get,
     events_lock_next,
     events_lock_pending,
+    serials_announced,
     serials_pending_before,
 )
 from onestop.clock import japan_date
 
-from .consent_events import WAIT_REASONS, consent_event_apply
+from .consent_events import WAIT_REASONS, consent_event_apply, consent_event_record_id
 from .decide import Decision, EventView, RecordState, Skip, decide_latest_info
 from .state import consents_for, lock_records_by_serial, serials_seen_before
 from .write import Applied, commit_without_flush_wait, events_mark, now, segment_write
@@ -101,6 +103,7 @@ def _latest_info_segment(
     consents = consents_for(r.id for r in index.values())
     unknown = {e.serial for e in events if e.serial not in index}
     held = serials_seen_before(unknown) if unknown else set()  # their records are another applier's now
+    announced = serials_announced(serials=unknown)  # a pending event links them, whoever holds it
     today = japan_date(at)
     applied: list[Applied] = []
     bumps: dict[int, int] = defaultdict(int)
@@ -112,9 +115,9 @@ def _latest_info_segment(
             waiting.append(event.pk)  # after the holder's earlier event, whoever applies it
             continue
         record = index.get(event.serial)
-        if record is None and (event.serial in held or at - event.received_at < grace):
+        if record is None and (event.serial in held or event.serial in announced or at - event.received_at < grace):
             blocked.add(event.serial)
-            waiting.append(event.pk)  # an earlier event not yet applied may link this serial
+            waiting.append(event.pk)  # an event not yet applied links, or may link, this serial
             continue
         decision = decide_latest_info(_view(event), record, consents.get(record.id) if record else None, today)
         decisions[event.pk] = decision
@@ -131,6 +134,9 @@ def _latest_info_segment(
 
 
 def _consent_event(event: JlisEvent, at: datetime, grace: timedelta, result: ApplyResult, waiting: list[int]) -> None:
+    if _consent_event_waits_its_turn(event):
+        waiting.append(event.pk)  # not counted against the grace: its turn is only put off
+        return
     outcome = consent_event_apply(event, at)
     if not outcome.applied and outcome.reason in WAIT_REASONS and at - event.received_at < grace:
         waiting.append(event.pk)
@@ -138,6 +144,22 @@ def _consent_event(event: JlisEvent, at: datetime, grace: timedelta, result: App
     reason = "" if outcome.applied else outcome.reason
     result.count(reason)
     events_mark({reason: [event.pk]}, {}, at)
+
+
+def _consent_event_waits_its_turn(event: JlisEvent) -> bool:
+    """A consent event keeps the holder's order as latest information does. Its record is taken
+    only if no other session holds it: waiting for it here, with the batch's other records held,
+    could close a circle with another applier (each holding what the other waits for). And it
+    waits while an earlier pending "latest information" event names the record's serial or its
+    own: the holder's earlier event goes first, whoever holds it (a reflection moves the link)."""
+    record_id = consent_event_record_id(event)
+    if record_id is None:
+        return False  # nothing to hold: the consent services say what becomes of it
+    locked = records_lock_free({record_id})
+    if not locked:
+        return True
+    serials = {serial for serial in (locked[0][RECORD_FIELDS.index("cert_serial")], event.serial) if serial}
+    return bool(serials_pending_before(events=[(event.pk, serial) for serial in serials]))
 
 
 @contextmanager
@@ -169,13 +191,21 @@ def _batch(
         )
         if events and all(e.kind == EventKind.LATEST_INFO for e in events):
             commit_without_flush_wait()
-        for is_latest_info, group in groupby(events, key=lambda e: e.kind == EventKind.LATEST_INFO):
+        last = 0
+        for n, (is_latest_info, group) in enumerate(groupby(events, key=lambda e: e.kind == EventKind.LATEST_INFO)):
+            rows = list(group)
+            if is_latest_info and n:
+                # A segment waits for its records (in id order): only as the transaction's first
+                # lock, never while it holds a consent event's record. The rest is the next batch's.
+                waiting += [row.pk for row in events if row.pk > last] if event_ids is not None else []
+                break
             if is_latest_info:
-                _latest_info_segment(list(group), at, grace, result, waiting)
+                _latest_info_segment(rows, at, grace, result, waiting)
             else:
-                for row in group:  # rare: read as a model, as the consent services take it
+                for row in rows:  # rare: read as a model, as the consent services take it
                     _consent_event(event_get(pk=row.pk), at, grace, result, waiting)
-    return result, waiting, events[-1].pk if events else 0
+            last = rows[-1].pk
+    return result, waiting, last
 
 
 def events_apply_pending(*, batch_size: int = 1000, at: datetime | None = None) -> ApplyResult:

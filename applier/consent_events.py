@@ -90,6 +90,15 @@ def _apply_certificate_items(
         history_and_audit_write([Applied(record, event.event_id, old, new)], at)
 
 
+def consent_event_record_id(event: JlisEvent) -> int | None:
+    """The record a consent event is about, or None when it names none we know (yet)."""
+    if event.kind == EventKind.CONSENT_REGISTERED:
+        record = record_for_mynaportal(serial=event.serial, previous_serials=event.payload.get("previous_serials", []))
+        return record.pk if record else None
+    consent = consent_for_jlis(jlis_consent_id=event.payload.get("consent_id", ""))
+    return consent.record_id if consent else None
+
+
 def consent_event_apply(event: JlisEvent, at: datetime) -> EventOutcome:
     """Apply one consent event inside the caller's transaction."""
     payload = event.payload

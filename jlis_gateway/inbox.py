@@ -17,6 +17,8 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.db import connection
+from django.db.models import F
+from django.db.models.fields.json import KeyTextTransform
 
 from onestop.sql_params import any_json_values, fetch_rows, json_rows, json_values
 
@@ -109,6 +111,22 @@ def serials_pending_before(*, events: list[tuple[int, str]]) -> dict[str, int]:
     return earliest
 
 
+def serials_announced(*, serials: set[str]) -> set[str]:
+    """Those of these serials that a pending "latest information" event moves a holder to (its
+    payload's new serial, from another): an event naming one is not about an unknown serial, the
+    link is on its way, whoever holds that event. Served by jlis_event_announces_idx."""
+    if not serials:
+        return set()
+    moving_to = KeyTextTransform("new_serial", "payload")
+    return set(
+        JlisEvent.objects.filter(kind=EventKind.LATEST_INFO, status=EventStatus.PENDING)
+        .annotate(moving_to=moving_to)
+        .filter(moving_to__in=serials)
+        .exclude(serial=F("moving_to"))
+        .values_list("moving_to", flat=True)
+    )
+
+
 def events_pending_count() -> int:
     """How many events are pending (those a run left waiting, those another session holds, new
     ones): a count over the partial index of pending ids."""
@@ -179,5 +197,6 @@ __all__ = [
     "events_lock_pending",
     "events_mark",
     "events_pending_count",
+    "serials_announced",
     "serials_pending_before",
 ]
