@@ -150,16 +150,18 @@ def _consent_event_waits_its_turn(event: JlisEvent) -> bool:
     """A consent event keeps the holder's order as latest information does. Its record is taken
     only if no other session holds it: waiting for it here, with the batch's other records held,
     could close a circle with another applier (each holding what the other waits for). And it
-    waits while an earlier pending "latest information" event names the record's serial or its
-    own: the holder's earlier event goes first, whoever holds it (a reflection moves the link)."""
+    waits while an earlier pending "latest information" event names the record's serial: the
+    holder's earlier event goes first, whoever holds it (a reflection moves the link)."""
     record_id = consent_event_record_id(event)
     if record_id is None:
         return False  # nothing to hold: the consent services say what becomes of it
     locked = records_lock_free({record_id})
     if not locked:
         return True
-    serials = {serial for serial in (locked[0][RECORD_FIELDS.index("cert_serial")], event.serial) if serial}
-    return bool(serials_pending_before(events=[(event.pk, serial) for serial in serials]))
+    # The record's serial only: an earlier event naming the consent event's own serial may be
+    # waiting for this very event to link it (a reflection that reached us late).
+    serial = locked[0][RECORD_FIELDS.index("cert_serial")]
+    return bool(serial and serials_pending_before(events=[(event.pk, serial)]))
 
 
 @contextmanager
