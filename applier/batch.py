@@ -199,7 +199,8 @@ def _batch(
             if is_latest_info and n:
                 # A segment waits for its records (in id order): only as the transaction's first
                 # lock, never while it holds a consent event's record. The rest is the next batch's.
-                waiting += [row.pk for row in events if row.pk > last] if event_ids is not None else []
+                if event_ids is not None:  # a retry round: the next round takes them again
+                    waiting += [row.pk for row in events if row.pk > last]
                 break
             if is_latest_info:
                 _latest_info_segment(rows, at, grace, result, waiting)
