@@ -59,10 +59,13 @@ CARD_ONLY_STATUSES = frozenset({HoldingStatus.LICENCE_CARD_ONLY, HoldingStatus.H
 
 class DriverRecord(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=RecordKind.choices)
-    number = models.CharField(_("record number"), max_length=12, unique=True, validators=[record_number_validator])
+    # Unique by a constraint, not `unique=True`: the field's option would add a LIKE twin index
+    # that no read uses and every applied event writes (tests/onestop/test_write_indexes.py).
+    number = models.CharField(_("record number"), max_length=12, validators=[record_number_validator])
     name = models.CharField(_("name"), max_length=100)
     # name_search_key(name): the whole name folded, a space, the given name folded (normalise.py).
-    name_key = models.CharField(_("search key"), max_length=NAME_KEY_LENGTH, db_index=True, editable=False)
+    # Searched by prefix through record_name_search_idx ("C" order): no index of its own.
+    name_key = models.CharField(_("search key"), max_length=NAME_KEY_LENGTH, editable=False)
     # The given name's part of the key, kept by the database whatever writes name_key.
     given_key = models.GeneratedField(
         expression=Substr("name_key", StrIndex("name_key", Value(KEY_SEPARATOR)) + 1),
@@ -106,6 +109,7 @@ class DriverRecord(models.Model):
         verbose_name = _("driver record")
         verbose_name_plural = _("driver records")
         constraints = [
+            models.UniqueConstraint(fields=["number"], name="record_number_unique"),
             models.UniqueConstraint(
                 fields=["cert_serial", "cert_issuer_key_id"],
                 condition=~Q(cert_serial=""),

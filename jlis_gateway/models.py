@@ -24,7 +24,7 @@ class EventStatus(models.TextChoices):
 class JlisEvent(models.Model):
     """An event read from J-LIS, stored once (unique J-LIS id) before anything is applied."""
 
-    event_id = models.CharField(_("J-LIS event id"), max_length=64, unique=True)
+    event_id = models.CharField(_("J-LIS event id"), max_length=64)  # unique: Meta.constraints
     kind = models.CharField(_("kind"), max_length=24, choices=EventKind.choices)
     holder_seq = models.BigIntegerField(_("per-holder sequence"))
     serial = models.CharField(_("serial"), max_length=64, blank=True)
@@ -42,7 +42,9 @@ class JlisEvent(models.Model):
         verbose_name = _("J-LIS event")
         verbose_name_plural = _("J-LIS events")
         # Every index costs each event two writes (stored, then applied): equality lookups only,
-        # so no LIKE twins, and the consent id only where there is one.
+        # so no LIKE twins (the event id is unique by a constraint, as `unique=True` would add
+        # one), and the consent id only where there is one.
+        constraints = [models.UniqueConstraint(fields=["event_id"], name="jlis_event_id_unique")]
         indexes = [
             models.Index(fields=["id"], condition=models.Q(status="pending"), name="jlis_event_pending_idx"),
             models.Index(fields=["serial"], name="jlis_event_serial_idx"),
