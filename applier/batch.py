@@ -33,6 +33,7 @@ from .state import consents_for, lock_records_by_serial, serials_seen_before
 from .write import Applied, commit_without_flush_wait, events_mark, now, segment_write
 
 WAITING = "waiting_for_serial"
+HELD = "record_held_elsewhere"
 
 
 @dataclass
@@ -40,6 +41,9 @@ class ApplyResult:
     applied: int = 0
     skipped: int = 0
     waiting: int = 0
+    # Left pending because another session held their record when last tried: not waiting for
+    # anything of theirs, so the task queues a follow-up for them (applier/tasks.py).
+    held: int = 0
     batches: int = 0
     skipped_by_reason: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
@@ -91,18 +95,20 @@ def apply_latest_info(
 
 
 def _latest_info_segment(
-    events: list[EventRow], at: datetime, grace: timedelta, result: ApplyResult, waiting: list[int]
+    events: list[EventRow], at: datetime, grace: timedelta, result: ApplyResult, waiting: list[int], held: list[int]
 ) -> None:
-    index = lock_records_by_serial(e.serial for e in events)
+    locked = lock_records_by_serial(e.serial for e in events)
+    index = locked.by_serial
     # Each serial's events go in the order they were stored: an event waits while an earlier one
     # naming its serial is pending outside this batch (another applier holds it, or it waits), and
-    # behind one of this batch that waits. Read after the records' lock: an applier that holds the
-    # record has committed by then, and its events are no longer pending.
+    # behind one of this batch that waits. Read after the records' lock: an applier that held one
+    # of them has committed by then, and its events are no longer pending (a record another
+    # session holds now is not taken: its events are left for a later run).
     earlier = serials_pending_before(events=[(e.pk, e.serial) for e in events])
     blocked: set[str] = set()
     consents = consents_for(r.id for r in index.values())
-    unknown = {e.serial for e in events if e.serial not in index}
-    held = serials_seen_before(unknown) if unknown else set()  # their records are another applier's now
+    unknown = {e.serial for e in events if e.serial not in index and e.serial not in locked.held_elsewhere}
+    seen = serials_seen_before(unknown) if unknown else set()  # their records are another applier's now
     announced = serials_announced(serials=unknown)  # a pending event links them, whoever holds it
     today = japan_date(at)
     applied: list[Applied] = []
@@ -110,12 +116,16 @@ def _latest_info_segment(
     outcomes: dict[str, list[int]] = defaultdict(list)
     decisions: dict[int, Decision] = {}
     for event in events:
+        if event.serial in locked.held_elsewhere:
+            blocked.add(event.serial)
+            held.append(event.pk)  # its record is in another session's hands: a later run applies it
+            continue
         if event.serial in blocked or earlier.get(event.serial, event.pk) < event.pk:
             blocked.add(event.serial)
             waiting.append(event.pk)  # after the holder's earlier event, whoever applies it
             continue
         record = index.get(event.serial)
-        if record is None and (event.serial in held or event.serial in announced or at - event.received_at < grace):
+        if record is None and (event.serial in seen or event.serial in announced or at - event.received_at < grace):
             blocked.add(event.serial)
             waiting.append(event.pk)  # an event not yet applied links, or may link, this serial
             continue
@@ -133,9 +143,12 @@ def _latest_info_segment(
     segment_write(changed, bumps, applied, outcomes, decisions, at)
 
 
-def _consent_event(event: JlisEvent, at: datetime, grace: timedelta, result: ApplyResult, waiting: list[int]) -> None:
-    if _consent_event_waits_its_turn(event):
-        waiting.append(event.pk)  # not counted against the grace: its turn is only put off
+def _consent_event(
+    event: JlisEvent, at: datetime, grace: timedelta, result: ApplyResult, waiting: list[int], held: list[int]
+) -> None:
+    turn = _consent_event_waits_its_turn(event)
+    if turn:  # not counted against the grace: its turn is only put off
+        (held if turn == HELD else waiting).append(event.pk)
         return
     outcome = consent_event_apply(event, at)
     if not outcome.applied and outcome.reason in WAIT_REASONS and at - event.received_at < grace:
@@ -146,7 +159,7 @@ def _consent_event(event: JlisEvent, at: datetime, grace: timedelta, result: App
     events_mark({reason: [event.pk]}, {}, at)
 
 
-def _consent_event_waits_its_turn(event: JlisEvent) -> bool:
+def _consent_event_waits_its_turn(event: JlisEvent) -> str:
     """A consent event keeps the holder's order as latest information does. Its record is taken
     only if no other session holds it: waiting for it here, with the batch's other records held,
     could close a circle with another applier (each holding what the other waits for). And it
@@ -154,14 +167,14 @@ def _consent_event_waits_its_turn(event: JlisEvent) -> bool:
     holder's earlier event goes first, whoever holds it (a reflection moves the link)."""
     record_id = consent_event_record_id(event)
     if record_id is None:
-        return False  # nothing to hold: the consent services say what becomes of it
+        return ""  # nothing to hold: the consent services say what becomes of it
     locked = records_lock_free({record_id})
     if not locked:
-        return True
+        return HELD
     # The record's serial only: an earlier event naming the consent event's own serial may be
     # waiting for this very event to link it (a reflection that reached us late).
     serial = locked[0][RECORD_FIELDS.index("cert_serial")]
-    return bool(serial and serials_pending_before(events=[(event.pk, serial)]))
+    return WAITING if serial and serials_pending_before(events=[(event.pk, serial)]) else ""
 
 
 @contextmanager
@@ -180,11 +193,12 @@ def cycle_collector_paused() -> Iterator[None]:
 
 def _batch(
     at: datetime, grace: timedelta, *, event_ids: list[int] | None = None, after: int = 0, limit: int = 0
-) -> tuple[ApplyResult, list[int], int]:
+) -> tuple[ApplyResult, list[int], list[int], int]:
     """One transaction: consecutive "latest information" events set-wise, consent events one by
     one in between (each sees what the events before it did). The events are the pending ones
-    among `event_ids`, or the next `limit` pending after id `after`; also returns the last id."""
-    result, waiting = ApplyResult(batches=1), list[int]()
+    among `event_ids`, or the next `limit` pending after id `after`. Returns the result, the
+    events left waiting, those whose record another session held, and the last id."""
+    result, waiting, held = ApplyResult(batches=1), list[int](), list[int]()
     with cycle_collector_paused(), transaction.atomic(durable=True):
         events = (
             events_lock_pending(event_ids=event_ids)
@@ -197,18 +211,18 @@ def _batch(
         for n, (is_latest_info, group) in enumerate(groupby(events, key=lambda e: e.kind == EventKind.LATEST_INFO)):
             rows = list(group)
             if is_latest_info and n:
-                # A segment waits for its records (in id order): only as the transaction's first
-                # lock, never while it holds a consent event's record. The rest is the next batch's.
+                # One run of latest information per batch, as its first: what follows a consent
+                # event is the next batch's.
                 if event_ids is not None:  # a retry round: the next round takes them again
                     waiting += [row.pk for row in events if row.pk > last]
                 break
             if is_latest_info:
-                _latest_info_segment(rows, at, grace, result, waiting)
+                _latest_info_segment(rows, at, grace, result, waiting, held)
             else:
                 for row in rows:  # rare: read as a model, as the consent services take it
-                    _consent_event(event_get(pk=row.pk), at, grace, result, waiting)
+                    _consent_event(event_get(pk=row.pk), at, grace, result, waiting, held)
             last = rows[-1].pk
-    return result, waiting, last
+    return result, waiting, held, last
 
 
 def events_apply_pending(*, batch_size: int = 1000, at: datetime | None = None) -> ApplyResult:
@@ -216,28 +230,32 @@ def events_apply_pending(*, batch_size: int = 1000, at: datetime | None = None) 
 
     An event about a serial no record has yet is left waiting while an earlier event may still
     link it (events can arrive out of order); after the grace period it is skipped as unknown.
+    An event whose record another session holds is left for a later run (`held`).
     """
     at = at or now()
     grace = timedelta(seconds=settings.JLIS_UNKNOWN_SERIAL_GRACE_SECONDS)
-    total, waiting, after = ApplyResult(), [], 0
+    total, waiting, held, after = ApplyResult(), list[int](), list[int](), 0
     while True:
-        result, still_waiting, last = _batch(at, grace, after=after, limit=batch_size)
+        result, still_waiting, still_held, last = _batch(at, grace, after=after, limit=batch_size)
         if not last:
             break
         after = last
         total.add(result)
         waiting += still_waiting
-    # Events that waited for a serial get another chance once the others are in.
-    while waiting:
-        still_waiting = []
-        for start in range(0, len(waiting), batch_size):
-            result, still, _ = _batch(at, grace, event_ids=waiting[start : start + batch_size])
+        held += still_held
+    # Events that waited for a serial, or for a record another session held, get another
+    # chance once the others are in.
+    while waiting or held:
+        again = sorted(waiting + held)
+        waiting, held = [], []
+        for start in range(0, len(again), batch_size):
+            result, still_waiting, still_held, _ = _batch(at, grace, event_ids=again[start : start + batch_size])
             total.add(result)
-            still_waiting += still
-        if len(still_waiting) == len(waiting):
+            waiting += still_waiting
+            held += still_held
+        if len(waiting) + len(held) == len(again):
             break
-        waiting = still_waiting
-    total.waiting = len(waiting)
+    total.waiting, total.held = len(waiting), len(held)
     return total
 
 

@@ -6,12 +6,14 @@ the register (driver_records/bulk.py), the governing consents from consents/gove
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from consents.governing import governing_consents
 from driver_records.bulk import (
     RECORD_FIELDS,
     records_lock_free,
     records_lock_linked,
+    serials_linked,
     serials_linked_before,
     serials_seen_before,
 )
@@ -19,24 +21,35 @@ from driver_records.bulk import (
 from .decide import ConsentView, RecordState
 
 
-def lock_records_by_serial(serials: Iterable[str]) -> dict[str, RecordState]:
-    """The records these serials name, locked, by serial.
+@dataclass(frozen=True)
+class LockedRecords:
+    """A batch's records, locked, by serial; and the serials whose record another session holds
+    (another applier's batch, a clerk's change): their events wait for a later run."""
 
-    First the records linked to them now, locked in id order (every writer's order). Then, for a
-    serial no record is linked to now, the record it was linked to once (R13: J-LIS's events that
-    reached us late name it, and the link only moves forward: whether one is stale is for the
-    holder's sequence to say); these are locked only if no one else holds them (never waiting
-    out of id order), else the event waits for the next run.
+    by_serial: dict[str, RecordState]
+    held_elsewhere: frozenset[str]
+
+
+def lock_records_by_serial(serials: Iterable[str]) -> LockedRecords:
+    """The records these serials name, locked, by serial; never waiting for a lock.
+
+    First the records linked to them now, in id order (every writer's order), those no other
+    session holds. Then, for a serial no record is linked to now, the record it was linked to
+    once (R13: J-LIS's events that reached us late name it, and the link only moves forward:
+    whether one is stale is for the holder's sequence to say), likewise only if free. Waiting
+    would make two appliers whose batches share one holder take turns for the whole batch.
     """
     wanted = set(serials)
     index = {state.cert_serial: state for state in (RecordState(*row) for row in records_lock_linked(wanted))}
-    before = serials_linked_before(wanted - index.keys())
+    held = serials_linked(wanted - index.keys())
+    before = serials_linked_before(wanted - index.keys() - held)
     if before:
         locked = {state.id: state for state in index.values()}
         ids = set(before.values()) - locked.keys()
         locked |= {state.id: state for state in (RecordState(*row) for row in records_lock_free(ids))} if ids else {}
         index |= {serial: locked[record_id] for serial, record_id in before.items() if record_id in locked}
-    return index
+        held |= {serial for serial, record_id in before.items() if record_id not in locked}
+    return LockedRecords(index, frozenset(held))
 
 
 def consents_for(record_ids: Iterable[int]) -> dict[int, ConsentView]:
@@ -50,6 +63,7 @@ def consents_for(record_ids: Iterable[int]) -> dict[int, ConsentView]:
 
 __all__ = [
     "RECORD_FIELDS",
+    "LockedRecords",
     "consents_for",
     "lock_records_by_serial",
     "serials_linked_before",

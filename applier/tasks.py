@@ -25,13 +25,14 @@ def events_apply() -> dict[str, int]:
         metric_increment("onestop_jlis_events_processed_total", count, outcome="skipped", reason=reason)
     if events_pending_count() > result.waiting:
         _follow_up()
-    return {"applied": result.applied, "skipped": result.skipped, "waiting": result.waiting}
+    return {"applied": result.applied, "skipped": result.skipped, "waiting": result.waiting, "held": result.held}
 
 
 def _follow_up() -> None:
     """Pending events this run neither applied, skipped nor left waiting were held by another
-    session (claims skip locked rows): a run alongside, or the batch of a pool process that was
-    killed, whose session lives on until PostgreSQL notices its client is gone. Nothing else
+    session, or their records were (claims and record locks skip locked rows): a run alongside,
+    a clerk's change of the record, or the batch of a pool process that was killed, whose
+    session lives on until PostgreSQL notices its client is gone. Nothing else
     would queue a run for them before beat's sweep (docs/reliability.md), so this run queues
     one; that run queues the next while they are still held."""
     try:

@@ -51,21 +51,31 @@ def _postgres() -> bool:
 
 
 def records_lock_linked(serials: set[str]) -> list[tuple[Any, ...]]:
-    """The records linked to these serials now, locked in id order (every writer's order): rows
-    of RECORD_FIELDS."""
+    """Those of the records linked to these serials now that no other session holds, locked
+    (never waiting: two appliers whose batches share a holder would otherwise take turns), in id
+    order: rows of RECORD_FIELDS. serials_linked says which of the rest are held elsewhere."""
     if _postgres():
         return fetch_rows(
             f"SELECT {', '.join(RECORD_FIELDS)} FROM driver_records_driverrecord"  # noqa: S608 (fixed names)
-            f" WHERE cert_serial = {any_json_values('text')} AND cert_serial <> '' ORDER BY id FOR UPDATE",
+            f" WHERE cert_serial = {any_json_values('text')} AND cert_serial <> ''"
+            " ORDER BY id FOR UPDATE SKIP LOCKED",
             [json_values(set(serials))],
         )
     return list(
-        DriverRecord.objects.select_for_update()
+        DriverRecord.objects.select_for_update(skip_locked=True)
         .filter(cert_serial__in=set(serials))
         .exclude(cert_serial="")
         .order_by("pk")
         .values_list(*RECORD_FIELDS)
     )
+
+
+def serials_linked(serials: set[str]) -> set[str]:
+    """Those of these serials a record is linked to, as last committed (no lock)."""
+    if not serials:
+        return set()
+    linked = DriverRecord.objects.filter(cert_serial__in=serials).exclude(cert_serial="")
+    return set(linked.values_list("cert_serial", flat=True))
 
 
 def records_lock_free(record_ids: set[int]) -> list[tuple[Any, ...]]:
@@ -178,6 +188,7 @@ __all__ = [
     "records_lock_free",
     "records_lock_linked",
     "records_update_batch",
+    "serials_linked",
     "serials_linked_before",
     "serials_seen_before",
 ]

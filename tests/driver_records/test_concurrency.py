@@ -9,6 +9,7 @@ from django.db import connection
 from applier import batch
 from applier.batch import events_apply_pending
 from applier.decide import RecordState
+from applier.state import LockedRecords
 from consents.models import ConsentStatus
 from consents.services import consent_revoke
 from driver_records.bulk import RECORD_FIELDS
@@ -42,7 +43,7 @@ def _race(monkeypatch, supervisor, *, lock_records: bool) -> tuple[bool, JlisEve
 
         def read_without_lock(serials):
             rows = DriverRecord.objects.filter(cert_serial__in=set(serials)).values(*RECORD_FIELDS)
-            return {row["cert_serial"]: RecordState(**row) for row in rows}
+            return LockedRecords({row["cert_serial"]: RecordState(**row) for row in rows}, frozenset())
 
         monkeypatch.setattr(batch, "lock_records_by_serial", read_without_lock)
 

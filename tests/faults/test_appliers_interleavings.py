@@ -26,6 +26,7 @@ from applier import batch as applier_batch
 from applier.batch import events_apply_pending
 from consents.models import Channel, Consent, ConsentStatus, TermsVersion
 from driver_records.models import DriverRecord, RecordChange
+from jlis_gateway.inbox import events_pending_count
 from jlis_gateway.models import EventKind, EventStatus, JlisEvent
 
 from .test_appliers_concurrent import _patched
@@ -352,3 +353,44 @@ def test_a_holder_moving_twice_in_one_batch_waits_for_an_earlier_event_another_a
     assert sorted(history) == sorted(reference.history)
     record = DriverRecord.objects.get(pk=record_id)
     assert (record.cert_serial, record.address, record.jlis_seq) == (s2, ADDRESSES[3], 3)
+
+
+def test_an_applier_applies_the_rest_of_its_batch_while_another_session_holds_one_record(transactional_db: None):
+    """Two holders' events in one batch; another session (another applier's batch, a clerk's
+    change) holds the first holder's record. The applier applies the second holder's event
+    without waiting for that lock (two appliers whose batches shared a holder took turns for
+    whole batches: a second applier added nothing), leaves the first one's event pending for a
+    follow-up run (the task queues one: more pending than waiting), and that run applies it."""
+    first, second = _holder(9), _holder(10)
+    ids = records_for_generated([first, second])
+    events = [
+        _latest("hd_1", 1, first["serial"], first["serial"], ADDRESSES[1]),
+        _latest("hd_2", 1, second["serial"], second["serial"], ADDRESSES[2]),
+    ]
+    events_copy(events)
+    reference = reference_fold(events, start=start_state(ids))
+    assert reference.applied == {"hd_1", "hd_2"}
+
+    holder_of_the_first = connections.create_connection("default")
+    try:
+        holder_of_the_first.set_autocommit(False)
+        with holder_of_the_first.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM driver_records_driverrecord WHERE id = %s FOR UPDATE", [ids[0]])
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SET lock_timeout = '5s'")  # waiting for the record would fail the run
+        result = events_apply_pending(batch_size=10)
+        assert (result.applied, result.waiting, result.held) == (1, 0, 1)
+        assert statuses() == {"hd_1": (EventStatus.PENDING, ""), "hd_2": (EventStatus.APPLIED, "")}
+        assert events_pending_count() > result.waiting  # the task's test for queueing a follow-up
+    finally:
+        holder_of_the_first.rollback()
+        holder_of_the_first.close()
+        with connections["default"].cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+
+    assert events_apply_pending(batch_size=10).applied == 1  # the follow-up
+    assert statuses() == {"hd_1": (EventStatus.APPLIED, ""), "hd_2": (EventStatus.APPLIED, "")}
+    history = list(RecordChange.objects.filter(record_id__in=ids).values_list("jlis_event_id", "field"))
+    assert sorted(history) == sorted(reference.history)
+    addresses = dict(DriverRecord.objects.filter(pk__in=ids).values_list("pk", "address"))
+    assert addresses == {ids[0]: ADDRESSES[1], ids[1]: ADDRESSES[2]}
