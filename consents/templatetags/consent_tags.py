@@ -65,9 +65,8 @@ def refusal_text(code: str) -> str:
 def consent_history(*, record: DriverRecord, current: Consent | None, limit: int = 10) -> list[Consent]:
     """The record's consents that no longer govern and wait for nothing: revoked, superseded,
     expired, refused, suspended (newest first). Those waiting for J-LIS are listed apart."""
-    rows = record.consents.select_related("revoked_by", "superseded_by", "withdrawn_by").exclude(
-        status=ConsentStatus.PENDING
-    )
+    # What record_section.html shows of them: who withdrew one, which consent superseded one.
+    rows = record.consents.select_related("superseded_by", "withdrawn_by").exclude(status=ConsentStatus.PENDING)
     if current is not None:
         rows = rows.exclude(pk=current.pk)
     return list(rows.order_by("-id")[:limit])
