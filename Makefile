@@ -93,7 +93,7 @@ format: install
 bench: install
 	DATABASE_URL="$${DATABASE_URL:-postgresql://127.0.0.1:5432/onestop}" $(BIN)/python -m bench $(BENCH)
 
-# B6, the scale curve: B1, B3 and B4 on 1,000,000 and on 10,000,000 records (about half an hour;
+# B6, the scale curve: B1, B3 and B4 on 1,000,000 and on 10,000,000 records (10 to 30 minutes on 2 cores;
 # `make bench` skips it). ONESTOP_BENCH_SCALE="SMALL,LARGE" picks other sizes.
 bench-scale: install
 	DATABASE_URL="$${DATABASE_URL:-postgresql://127.0.0.1:5432/onestop}" \
