@@ -77,10 +77,10 @@ def first_update_stalled() -> Iterator[None]:
         cursor.execute(_STALL)
     try:
         yield
+    finally:
+        # The flag first, failure or not: DROP TRIGGER waits for the stalled transaction to end.
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM takeover_stall_flag")
-    finally:
-        with connection.cursor() as cursor:
             cursor.execute(_UNSTALL)
 
 
