@@ -142,8 +142,11 @@ class SearchRow:
 def search_rows(records: Iterable[DriverRecord], *, who: Any) -> list[SearchRow]:
     """The rows as `who` may see them, their consent state left blank (the consents app adds it)."""
     rows = []
+    access: dict[str, HolderAccess] = {}  # by prefecture: a page of results names a few
     for r in records:
-        if holder_access(who, r.prefecture) < HolderAccess.READ:
+        if r.prefecture not in access:
+            access[r.prefecture] = holder_access(who, r.prefecture)
+        if access[r.prefecture] < HolderAccess.READ:
             rows.append(SearchRow(r.pk, r.number, r.name, r.get_prefecture_display(), readable=False))
             continue
         rows.append(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import Count, Min, Q, QuerySet
@@ -133,6 +134,17 @@ def gateway_trouble() -> GatewayTrouble:
     """For the counter pages' banner: one query of two EXISTS, on the poll row and the outbox's
     pending rows (few, and read through outbox_due_idx). Written as one SELECT rather than a
     UNION of two sliced querysets, which SQLite (the embedded default) refuses."""
+    sql, params = _trouble_statement(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        polling, sending = cursor.fetchone()
+    return GatewayTrouble(polling=bool(polling), sending=bool(sending))
+
+
+@functools.cache
+def _trouble_statement(vendor: str) -> tuple[str, list[Any]]:
+    """The banner's statement, written by the ORM once per database kind: it has no variable
+    part, and every counter page asks it (writing it cost more than running it)."""
     poll = PollState.objects.filter(name=FEED).exclude(last_error="").values("pk").order_by()
     send = (
         OutboxMessage.objects.filter(status=OutboxStatus.PENDING, attempts__gt=0)
@@ -142,10 +154,7 @@ def gateway_trouble() -> GatewayTrouble:
     )
     poll_sql, poll_params = poll.query.sql_with_params()
     send_sql, send_params = send.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT EXISTS ({poll_sql}), EXISTS ({send_sql})", [*poll_params, *send_params])
-        polling, sending = cursor.fetchone()
-    return GatewayTrouble(polling=bool(polling), sending=bool(sending))
+    return f"SELECT EXISTS ({poll_sql}), EXISTS ({send_sql})", [*poll_params, *send_params]
 
 
 def outbox_failures(*, who: object, limit: int = 100) -> list[OutboxMessage]:

@@ -30,12 +30,24 @@ def users_with_roles() -> QuerySet[User]:
     return User.objects.prefetch_related(Prefetch("groups", queryset=Group.objects.only("name"), to_attr=ROLE_GROUPS))
 
 
+ROLES_READ = "_onestop_roles"  # the roles of a user loaded with its groups, worked out once
+
+
 def user_roles(user: User | AnonymousUser) -> set[Role]:
     if not user.is_authenticated:
         return set()
     groups = getattr(user, ROLE_GROUPS, None)
-    names = {g.name for g in groups} if groups is not None else set(user.groups.values_list("name", flat=True))
-    return {role for role in Role if role.value in names}
+    if groups is None:
+        names = set(user.groups.values_list("name", flat=True))
+        return {role for role in Role if role.value in names}
+    # The groups were read with the user (a snapshot for its request): a page asks thousands
+    # of times (every search row's scope), so the answer is kept with them.
+    roles: frozenset[Role] | None = user.__dict__.get(ROLES_READ)
+    if roles is None:
+        names = {g.name for g in groups}
+        roles = frozenset(role for role in Role if role.value in names)
+        user.__dict__[ROLES_READ] = roles
+    return set(roles)
 
 
 def has_role(user: User | AnonymousUser, *roles: Role) -> bool:
