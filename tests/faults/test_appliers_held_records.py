@@ -480,3 +480,78 @@ def test_a_revocation_and_the_next_event_both_held_through_the_run_keep_the_hold
         assert events_pending_count() > result.waiting
     events_apply_pending(batch_size=1)
     _revoke_expected(30, record_id, stored, start)
+
+
+# --- A clerk's holding-status change holds the record while the holder's events are pending ------
+
+
+def test_a_holding_status_change_holding_the_record_stops_the_events_applied_after_it(
+    transactional_db: None, clerk: Any
+):
+    """Holds on the current code. R12: leaving the card-only statuses stops the feed at once. The
+    clerk's change (record_holding_status_change, in its own transaction on its own session)
+    holds the record while the run takes the holder's move and next event: both are left pending
+    (held, or waiting for the serial the move announces), nothing waits for the lock. The change
+    commits first, so every event is applied after it: the model, started from the record as the
+    clerk left it, skips both; the record keeps its serial and address."""
+    holder = _holder(31)
+    s0, s1 = holder["serial"], "61003101"
+    [record_id] = records_for_generated([holder])
+    events = [_latest("hs_1", 1, s0, s1, ADDRESSES[1]), _latest("hs_2", 2, s1, s1, ADDRESSES[2])]
+    events_copy(events)
+    changed, go = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    from driver_records import services as record_services
+
+    audit_log = record_services.audit_log
+
+    def audit_then_hold(*args: Any, **kwargs: Any) -> Any:
+        logged = audit_log(*args, **kwargs)
+        if threading.current_thread().name == "clerk":
+            changed.set()  # inside the clerk's transaction: the record changed, locked, not committed
+            assert go.wait(60)
+        return logged
+
+    def clerk_changes_the_holding_status() -> None:
+        try:
+            version = DriverRecord.objects.get(pk=record_id).version
+            record_services.record_holding_status_change(
+                record_id=record_id,
+                expected_version=version,
+                holding_status="licence_both",
+                reason="プラスチック免許証を再交付",
+                actor=clerk,
+            )
+        except BaseException as exc:
+            errors.append(exc)
+            changed.set()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=clerk_changes_the_holding_status, name="clerk")
+    with _patched(record_services, "audit_log", audit_then_hold):
+        thread.start()
+        assert changed.wait(60)
+    try:
+        assert changed.wait(60)
+        assert not errors, errors
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SET lock_timeout = '5s'")
+        result = events_apply_pending(batch_size=1)
+        assert (result.applied, result.skipped) == (0, 0) and result.held >= 1
+        assert events_pending_count() == 2 > result.waiting  # the task queues a follow-up
+    finally:
+        go.set()
+        thread.join()
+        with connections["default"].cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    assert not errors, errors
+    start = start_state([record_id])  # as the clerk left it
+    reference = reference_fold(events, start=start)
+    assert reference.applied == set()
+    events_apply_pending(batch_size=1)  # the follow-up
+    got = {e: "waiting" if status == EventStatus.PENDING else reason for e, (status, reason) in statuses().items()}
+    assert got == reference.not_applied  # hs_1 not eligible; hs_2 waits for a serial never linked
+    record = DriverRecord.objects.get(pk=record_id)
+    assert (record.cert_serial, record.address) == (s0, ADDRESSES[0])
