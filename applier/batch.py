@@ -19,6 +19,7 @@ from jlis_gateway.inbox import (
     EventKind,
     EventRow,
     JlisEvent,
+    consent_events_pending_before,
     event_get,
     events_lock_next,
     events_lock_pending,
@@ -105,6 +106,7 @@ def _latest_info_segment(
     # of them has committed by then, and its events are no longer pending (a record another
     # session holds now is not taken: its events are left for a later run).
     earlier = serials_pending_before(events=[(e.pk, e.serial) for e in events])
+    consent_turns = _consent_events_before(events)
     blocked: set[str] = set()
     consents = consents_for(r.id for r in index.values())
     unknown = {e.serial for e in events if e.serial not in index and e.serial not in locked.held_elsewhere}
@@ -125,6 +127,10 @@ def _latest_info_segment(
             waiting.append(event.pk)  # after the holder's earlier event, whoever applies it
             continue
         record = index.get(event.serial)
+        if record is not None and consent_turns.get(record.id, event.pk) < event.pk:
+            blocked.add(event.serial)
+            waiting.append(event.pk)  # after the holder's earlier consent event (a revocation: R9)
+            continue
         if record is None and (event.serial in seen or event.serial in announced or at - event.received_at < grace):
             blocked.add(event.serial)
             waiting.append(event.pk)  # an event not yet applied links, or may link, this serial
@@ -141,6 +147,19 @@ def _latest_info_segment(
         result.count("")
     changed = list({a.record.id: a.record for a in applied}.values())
     segment_write(changed, bumps, applied, outcomes, decisions, at)
+
+
+def _consent_events_before(events: list[EventRow]) -> dict[int, int]:
+    """record id -> the first pending consent event about it stored before the last of these
+    events. A holder's latest information waits for it, as a consent event waits for earlier
+    latest information: a revocation left pending (held, or another applier's) must not be
+    overtaken by the holder's next move (R9). Both wait only for earlier events: no circle."""
+    first: dict[int, int] = {}
+    for event in consent_events_pending_before(before=max(e.pk for e in events)):
+        record_id = consent_event_record_id(event)
+        if record_id is not None:
+            first.setdefault(record_id, event.pk)
+    return first
 
 
 def _consent_event(

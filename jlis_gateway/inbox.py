@@ -111,6 +111,16 @@ def serials_pending_before(*, events: list[tuple[int, str]]) -> dict[str, int]:
     return earliest
 
 
+def consent_events_pending_before(*, before: int) -> list[JlisEvent]:
+    """The pending consent events (every kind but latest information) stored before id `before`,
+    oldest first: few, read through jlis_event_consent_pending_idx."""
+    return list(
+        JlisEvent.objects.filter(status=EventStatus.PENDING, pk__lt=before)
+        .exclude(kind=EventKind.LATEST_INFO)
+        .order_by("pk")
+    )
+
+
 def serials_announced(*, serials: set[str]) -> set[str]:
     """Those of these serials that a pending "latest information" event moves a holder to (its
     payload's new serial, from another): an event naming one is not about an unknown serial, the
@@ -190,6 +200,7 @@ __all__ = [
     "EventRow",
     "EventStatus",
     "JlisEvent",
+    "consent_events_pending_before",
     "event_certificate_drop",
     "event_get",
     "events_about_serials",

@@ -419,11 +419,6 @@ def _revoke_expected(n: int, record_id: int, stored: list[ModelEvent], start: An
     assert not RecordChange.objects.filter(record_id=record_id, jlis_event_id=f"rv{n}_2").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="latest information does not wait for an earlier pending consent event of its holder"
-    " (serials_pending_before reads only latest information): a revocation left held is overtaken",
-)
 def test_a_revocation_held_behind_a_clerks_lock_is_not_overtaken_by_the_holders_next_event(
     transactional_db: None,
 ):
