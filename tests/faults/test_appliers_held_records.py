@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from applier import batch as applier_batch
 from applier.batch import events_apply_pending
-from consents.models import Channel, Consent, ConsentStatus, TermsVersion
+from consents.models import Channel
 from driver_records.models import DriverRecord, RecordChange
 from jlis_gateway.inbox import events_pending_count
 from jlis_gateway.models import EventKind, EventStatus, JlisEvent
@@ -35,10 +35,11 @@ from .test_appliers_concurrent import _patched
 from .test_appliers_interleavings import _holder, _latest, _run, received_before_the_grace, statuses
 from .world import (
     ADDRESSES,
-    ISSUER_KEY_ID,
     _model_event,
+    counter_consent_pending,
     events_copy,
     model_holders,
+    record_held,
     records_for_generated,
     reference_fold,
     start_state,
@@ -48,22 +49,30 @@ pytestmark = [pytest.mark.faults, pytest.mark.postgres]
 
 
 @contextmanager
-def record_held(record_id: int) -> Iterator[None]:
-    """Another session (a clerk's change) holds the record for the block; the applier's session
-    may not wait for it (lock_timeout)."""
+def record_held_until_the_batch_of(record_id: int, event_pk: int) -> Iterator[None]:
+    """A clerk's session holds the record until the run starts the batch of latest information
+    holding this event, and lets it go then (between two batches of the run)."""
+    released = threading.Event()
     clerk = connections.create_connection("default")
+    segment = applier_batch._latest_info_segment
+
+    def release_first(events: Any, *args: Any) -> None:
+        if any(e.pk == event_pk for e in events) and not released.is_set():
+            released.set()
+            clerk.rollback()
+        segment(events, *args)
+
     try:
         clerk.set_autocommit(False)
         with clerk.cursor() as cursor:
             cursor.execute("SELECT 1 FROM driver_records_driverrecord WHERE id = %s FOR UPDATE", [record_id])
-        with connections["default"].cursor() as cursor:
-            cursor.execute("SET lock_timeout = '5s'")  # waiting for the record fails the run
-        yield
+        with _patched(applier_batch, "_latest_info_segment", release_first):
+            yield
+        assert released.is_set()
     finally:
-        clerk.rollback()
+        if not released.is_set():
+            clerk.rollback()
         clerk.close()
-        with connections["default"].cursor() as cursor:
-            cursor.execute("RESET lock_timeout")
 
 
 def _consent_event(event_id: str, kind: str, seq: int, serial: str, payload: dict[str, Any]) -> JlisEvent:
@@ -102,18 +111,7 @@ def _reflection_then_next(n: int) -> tuple[int, str, list[ModelEvent], Any]:
     s0, s1 = holder["serial"], f"61{n:04d}01"
     [record_id] = records_for_generated([holder])
     today = timezone.localdate()
-    Consent.objects.create(
-        record_id=record_id,
-        reference=f"G-new-{n}",
-        items=["address", "name", "birth_date"],
-        channel=Channel.COUNTER,
-        terms_version=TermsVersion.objects.get(version="2025-03"),
-        status=ConsentStatus.PENDING,
-        cert_serial=s1,
-        cert_issuer_key_id=ISSUER_KEY_ID,
-        jlis_consent_id=f"jc_hr_new_{n}",
-        created_at=timezone.now(),
-    )
+    counter_consent_pending(record_id=record_id, reference=f"G-new-{n}", serial=s1, jlis_consent_id=f"jc_hr_new_{n}")
     start = start_state([record_id])
     reflection = _consent_event(
         f"hr{n}_1",
@@ -327,29 +325,8 @@ def test_a_clerk_releasing_the_record_between_batches_keeps_the_revocation_befor
     settings.JLIS_UNKNOWN_SERIAL_GRACE_SECONDS = 3600
     record_id, s1, stored, start = _move_next_revoke_next(26)
     e4 = JlisEvent.objects.get(event_id="mr26_4").pk
-    released = threading.Event()
-    clerk: dict[str, Any] = {}
-    segment = applier_batch._latest_info_segment
-
-    def release_before_e4(events: Any, *args: Any) -> None:
-        if any(e.pk == e4 for e in events) and not released.is_set():
-            released.set()
-            clerk["conn"].rollback()
-        segment(events, *args)
-
-    conn = connections.create_connection("default")
-    clerk["conn"] = conn
-    try:
-        conn.set_autocommit(False)
-        with conn.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM driver_records_driverrecord WHERE id = %s FOR UPDATE", [record_id])
-        with _patched(applier_batch, "_latest_info_segment", release_before_e4):
-            events_apply_pending(batch_size=1)
-        assert released.is_set()
-    finally:
-        if not released.is_set():
-            conn.rollback()
-        conn.close()
+    with record_held_until_the_batch_of(record_id, e4):
+        events_apply_pending(batch_size=1)
     events_apply_pending(batch_size=1)
     _move_revoke_expected(26, record_id, s1, stored, start)
 
@@ -426,32 +403,14 @@ def test_a_revocation_held_behind_a_clerks_lock_is_not_overtaken_by_the_holders_
     revocation r1 (its own batch: consent events are taken one by one after a batch's latest
     information): r1 is left pending (`held`). The clerk is done before the next batch, e2's: the
     record is free, and nothing pending before e2 names its serial but r1, a consent event.
-    e2 is applied (the address changed, a history row) before the revocation that precedes it in
-    the holder's sequence; r1 is applied by the retry round after it. One applier without the
-    clerk (the control) and the model: r1 applied, e2 skipped, the address unchanged."""
+    Before rule (5) of docs/reliability.md, e2 was applied (the address changed, a history row)
+    before the revocation that precedes it in the holder's sequence, and r1 by the retry round
+    after it. One applier without the clerk (the control) and the model: r1 applied, e2 skipped,
+    the address unchanged."""
     record_id, stored, start = _revoke_then_next(28)
     e2 = JlisEvent.objects.get(event_id="rv28_2").pk
-    released = threading.Event()
-    conn = connections.create_connection("default")
-    segment = applier_batch._latest_info_segment
-
-    def release_before_e2(events: Any, *args: Any) -> None:
-        if any(e.pk == e2 for e in events) and not released.is_set():
-            released.set()
-            conn.rollback()  # the clerk's transaction ends between the two batches
-        segment(events, *args)
-
-    try:
-        conn.set_autocommit(False)
-        with conn.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM driver_records_driverrecord WHERE id = %s FOR UPDATE", [record_id])
-        with _patched(applier_batch, "_latest_info_segment", release_before_e2):
-            events_apply_pending(batch_size=1)
-        assert released.is_set()
-    finally:
-        if not released.is_set():
-            conn.rollback()
-        conn.close()
+    with record_held_until_the_batch_of(record_id, e2):  # the clerk is done between the two batches
+        events_apply_pending(batch_size=1)
     events_apply_pending(batch_size=1)  # the follow-up
     _revoke_expected(28, record_id, stored, start)
 

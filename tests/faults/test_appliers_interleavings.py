@@ -24,13 +24,22 @@ from django.utils import timezone
 
 from applier import batch as applier_batch
 from applier.batch import events_apply_pending
-from consents.models import Channel, Consent, ConsentStatus, TermsVersion
+from consents.models import Channel
 from driver_records.models import DriverRecord, RecordChange
 from jlis_gateway.inbox import events_pending_count
 from jlis_gateway.models import EventKind, EventStatus, JlisEvent
 
 from .test_appliers_concurrent import _patched
-from .world import ADDRESSES, ISSUER_KEY_ID, NOT_AFTER, events_copy, records_for_generated, reference_fold, start_state
+from .world import (
+    ADDRESSES,
+    NOT_AFTER,
+    counter_consent_pending,
+    events_copy,
+    record_held,
+    records_for_generated,
+    reference_fold,
+    start_state,
+)
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres]
 
@@ -160,20 +169,8 @@ def _reflection_scenario(n: int) -> tuple[int, str, str]:
     holder = _holder(n)
     s0, s1, s2 = holder["serial"], f"61{n:04d}01", f"61{n:04d}02"
     [record_id] = records_for_generated([holder])
-    terms = TermsVersion.objects.get(version="2025-03")
     today = timezone.localdate()
-    Consent.objects.create(
-        record_id=record_id,
-        reference=f"G-new-{n}",
-        items=["address", "name", "birth_date"],
-        channel=Channel.COUNTER,
-        terms_version=terms,
-        status=ConsentStatus.PENDING,
-        cert_serial=s1,
-        cert_issuer_key_id=ISSUER_KEY_ID,
-        jlis_consent_id=f"jc_il_new_{n}",
-        created_at=timezone.now(),
-    )
+    counter_consent_pending(record_id=record_id, reference=f"G-new-{n}", serial=s1, jlis_consent_id=f"jc_il_new_{n}")
     events_copy([_latest(f"rf{n}_1", 1, s0, s1, ADDRESSES[1])])
     JlisEvent.objects.create(
         event_id=f"rf{n}_2",
@@ -371,22 +368,11 @@ def test_an_applier_applies_the_rest_of_its_batch_while_another_session_holds_on
     reference = reference_fold(events, start=start_state(ids))
     assert reference.applied == {"hd_1", "hd_2"}
 
-    holder_of_the_first = connections.create_connection("default")
-    try:
-        holder_of_the_first.set_autocommit(False)
-        with holder_of_the_first.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM driver_records_driverrecord WHERE id = %s FOR UPDATE", [ids[0]])
-        with connections["default"].cursor() as cursor:
-            cursor.execute("SET lock_timeout = '5s'")  # waiting for the record would fail the run
+    with record_held(ids[0]):
         result = events_apply_pending(batch_size=10)
         assert (result.applied, result.waiting, result.held) == (1, 0, 1)
         assert statuses() == {"hd_1": (EventStatus.PENDING, ""), "hd_2": (EventStatus.APPLIED, "")}
         assert events_pending_count() > result.waiting  # the task's test for queueing a follow-up
-    finally:
-        holder_of_the_first.rollback()
-        holder_of_the_first.close()
-        with connections["default"].cursor() as cursor:
-            cursor.execute("RESET lock_timeout")
 
     assert events_apply_pending(batch_size=10).applied == 1  # the follow-up
     assert statuses() == {"hd_1": (EventStatus.APPLIED, ""), "hd_2": (EventStatus.APPLIED, "")}

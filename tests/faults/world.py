@@ -11,12 +11,13 @@ from __future__ import annotations
 import heapq
 import json
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db import connection
+from django.db import connection, connections
 from django.utils import timezone
 
 from consents.models import Channel, Consent, ConsentStatus, TermsVersion
@@ -365,3 +366,39 @@ def assert_matches(result: Outcome, reference: Reference) -> None:
     assert set(result.history) == reference.history
     assert result.applied == reference.applied
     assert result.audit_per_event == dict.fromkeys(reference.applied, 1)  # one audit row per applied event
+
+
+@contextmanager
+def record_held(record_id: int) -> Iterator[None]:
+    """Another session (a clerk's change) holds the record for the block; the applier's session
+    may not wait for it (lock_timeout)."""
+    clerk = connections.create_connection("default")
+    try:
+        clerk.set_autocommit(False)
+        with clerk.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM driver_records_driverrecord WHERE id = %s FOR UPDATE", [record_id])
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SET lock_timeout = '5s'")  # waiting for the record fails the run
+        yield
+    finally:
+        clerk.rollback()
+        clerk.close()
+        with connections["default"].cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+
+
+def counter_consent_pending(*, record_id: int, reference: str, serial: str, jlis_consent_id: str) -> Consent:
+    """A consent registered at the counter with the holder's new card (signed with `serial`),
+    sent to J-LIS and not yet reflected."""
+    return Consent.objects.create(
+        record_id=record_id,
+        reference=reference,
+        items=["address", "name", "birth_date"],
+        channel=Channel.COUNTER,
+        terms_version=TermsVersion.objects.get(version="2025-03"),
+        status=ConsentStatus.PENDING,
+        cert_serial=serial,
+        cert_issuer_key_id=ISSUER_KEY_ID,
+        jlis_consent_id=jlis_consent_id,
+        created_at=timezone.now(),
+    )
