@@ -30,7 +30,7 @@ from onestop.clock import japan_date
 
 from .consent_events import WAIT_REASONS, consent_event_apply, consent_event_record_id
 from .decide import Decision, EventView, RecordState, Skip, decide_latest_info
-from .state import consents_for, lock_records_by_serial, serials_seen_before
+from .state import consents_for, lock_records_by_serial, serials_linked_or_seen
 from .write import Applied, commit_without_flush_wait, events_mark, now, segment_write
 
 WAITING = "waiting_for_serial"
@@ -110,8 +110,11 @@ def _latest_info_segment(
     blocked: set[str] = set()
     consents = consents_for(r.id for r in index.values())
     unknown = {e.serial for e in events if e.serial not in index and e.serial not in locked.held_elsewhere}
-    seen = serials_seen_before(unknown) if unknown else set()  # their records are another applier's now
     announced = serials_announced(serials=unknown)  # a pending event links them, whoever holds it
+    # Read after the announcements, not with the records' lock: an applier that links one of these
+    # serials commits its link and its event's status at once, so a commit before the announcements'
+    # read shows here as a link (or a link once held), one after it was an announcement there.
+    seen = serials_linked_or_seen(unknown - announced) if unknown - announced else set()
     today = japan_date(at)
     applied: list[Applied] = []
     bumps: dict[int, int] = defaultdict(int)

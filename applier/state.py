@@ -52,6 +52,13 @@ def lock_records_by_serial(serials: Iterable[str]) -> LockedRecords:
     return LockedRecords(index, frozenset(held))
 
 
+def serials_linked_or_seen(serials: set[str]) -> set[str]:
+    """Those of these serials a record is linked to now or was linked to once, as last committed:
+    an event naming one is not about an unknown serial (its record is another session's, or the
+    event is old), whatever the batch's lock found."""
+    return serials_linked(serials) | serials_seen_before(serials)
+
+
 def consents_for(record_ids: Iterable[int]) -> dict[int, ConsentView]:
     """Each record's consent that governs the feed (R6: consents/governing.py)."""
     rows = governing_consents(record_ids, "status", "items", "last_valid_day", "created_at")
@@ -67,5 +74,5 @@ __all__ = [
     "consents_for",
     "lock_records_by_serial",
     "serials_linked_before",
-    "serials_seen_before",
+    "serials_linked_or_seen",
 ]

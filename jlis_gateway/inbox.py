@@ -24,6 +24,9 @@ from onestop.sql_params import any_json_values, fetch_rows, json_rows, json_valu
 
 from .models import EventKind, EventStatus, JlisEvent
 
+# Consent events that, once applied, link the record to the serial they name.
+LINKING_CONSENT_KINDS = (EventKind.CONSENT_REFLECTED, EventKind.CONSENT_REGISTERED)
+
 EVENT_FIELDS = ("id", "event_id", "kind", "holder_seq", "serial", "occurred_at", "payload", "received_at")
 
 
@@ -122,19 +125,28 @@ def consent_events_pending_before(*, before: int) -> list[JlisEvent]:
 
 
 def serials_announced(*, serials: set[str]) -> set[str]:
-    """Those of these serials that a pending "latest information" event moves a holder to (its
-    payload's new serial, from another): an event naming one is not about an unknown serial, the
-    link is on its way, whoever holds that event. Served by jlis_event_announces_idx."""
+    """Those of these serials that a pending event links a holder's record to, whoever holds it:
+    an event naming one is not about an unknown serial, the link is on its way. Latest information
+    announces its payload's new serial (jlis_event_announces_idx); a consent reflected or registered
+    through Mynaportal announces the serial it names (the record follows it, R13), read among the
+    few pending consent events (jlis_event_consent_pending_idx)."""
     if not serials:
         return set()
     moving_to = KeyTextTransform("new_serial", "payload")
-    return set(
+    moves = (
         JlisEvent.objects.filter(kind=EventKind.LATEST_INFO, status=EventStatus.PENDING)
         .annotate(moving_to=moving_to)
         .filter(moving_to__in=serials)
         .exclude(serial=F("moving_to"))
         .values_list("moving_to", flat=True)
     )
+    linking = (
+        JlisEvent.objects.filter(status=EventStatus.PENDING, serial__in=serials)
+        .exclude(kind=EventKind.LATEST_INFO)
+        .filter(kind__in=LINKING_CONSENT_KINDS)
+        .values_list("serial", flat=True)
+    )
+    return set(moves) | set(linking)
 
 
 def events_pending_count() -> int:

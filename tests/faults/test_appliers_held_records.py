@@ -13,6 +13,7 @@ that lock would fail instead of passing a test by waiting.
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +26,7 @@ from django.utils import timezone
 
 from applier import batch as applier_batch
 from applier.batch import events_apply_pending
-from consents.models import Channel
+from consents.models import Channel, ConsentStatus, MynaportalLink
 from driver_records.models import DriverRecord, RecordChange
 from jlis_gateway.inbox import events_pending_count
 from jlis_gateway.models import EventKind, EventStatus, JlisEvent
@@ -146,22 +147,16 @@ def _reflection_expected(n: int, record_id: int, s1: str, stored: list[ModelEven
     assert (record.cert_serial, record.address, record.jlis_seq) == (s1, ADDRESSES[2], 2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a reflection held behind another session's record lock does not announce the serial it links"
-    " (serials_announced reads only latest information): the holder's next event, past the grace,"
-    " is skipped unknown_serial and its data lost",
-)
 def test_a_reflection_whose_record_is_held_does_not_lose_the_holders_next_event_past_the_grace(
     transactional_db: None, settings: Any
 ):
     """R10/R13 and the order of events: the reflection c1 links the record to s1 and e2 names s1.
     One applier alone (the control below) and the model apply both. Here a clerk's transaction
-    holds the record during the first run: c1 is left pending (`held`, rightly), but e2, in the
-    next batch, finds s1 linked to no record, announced by no pending latest information, and
-    older than the grace: it is skipped as unknown_serial for good, though the event that links
-    its serial is pending and applied seconds later by the follow-up. Only which session held
-    the record at the moment differs from the control."""
+    holds the record during the first run: c1 is left pending (`held`, rightly), and e2, in the
+    next batch, finds s1 linked to no record and older than the grace. Before pending reflections
+    announced their serial (serials_announced read only latest information), e2 was skipped as
+    unknown_serial for good, though the event that links its serial was pending and applied
+    seconds later by the follow-up. Only which session held the record differs from the control."""
     settings.JLIS_UNKNOWN_SERIAL_GRACE_SECONDS = 3600
     record_id, s1, stored, start = _reflection_then_next(21)
     with record_held(record_id):
@@ -183,19 +178,15 @@ def test_control_one_applier_applies_the_reflection_and_the_next_event_past_the_
 # --- Another applier commits a move between this batch's record lock and its announcement read ---
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the unknown-serial decision reads the link (lock_records_by_serial) and the announcement"
-    " (serials_announced) at two moments: a move committed between them is seen by neither, and the"
-    " holder's next event, past the grace, is skipped unknown_serial (the feed stops for good)",
-)
 def test_an_applier_whose_move_commits_after_anothers_record_lock_does_not_make_it_skip_the_next_event(
     transactional_db: None, settings: Any
 ):
     """R10/R13, a backlog older than the grace. B holds e1 (s0 -> s1); A holds e2 (naming s1).
     A locks its records while B has not committed (s1 is linked to nothing yet, committed), then
-    B commits; A then asks whether a pending event announces s1. What the model and one applier
-    give: both applied, the record on s1 with e2's address."""
+    B commits; A then asks whether a pending event announces s1. Before the link was read again
+    after the announcements, neither read saw the move and e2 was skipped unknown_serial (the
+    holder's feed stopped for good). What the model and one applier give: both applied, the
+    record on s1 with e2's address."""
     settings.JLIS_UNKNOWN_SERIAL_GRACE_SECONDS = 3600
     holder = _holder(23)
     s0, s1 = holder["serial"], "61002301"
@@ -240,6 +231,70 @@ def test_an_applier_whose_move_commits_after_anothers_record_lock_does_not_make_
     assert statuses() == {"mc_1": (EventStatus.APPLIED, ""), "mc_2": (EventStatus.APPLIED, "")}
     record = DriverRecord.objects.get(pk=record_id)
     assert (record.cert_serial, record.address) == (s1, ADDRESSES[2])
+
+
+# --- A Mynaportal registration that moves the link, held behind a clerk's lock -------------------
+
+
+def _registration_then_next(n: int, issue_card_for: Any, clerk: Any) -> tuple[int, str]:
+    """The holder on s0, with Mynaportal linkage made at the counter on s0 (R4), registers a
+    consent through Mynaportal with a new card (r1, seq 1, naming its serial s1, s0 among the
+    previous serials): applied, the record follows s1 (R13) and takes the certificate's items
+    (R11). J-LIS then sends the holder's next latest information (e2, seq 2, naming s1, a new
+    address). Both were received before the grace (a backlog)."""
+    holder = _holder(n)
+    s0 = holder["serial"]
+    [record_id] = records_for_generated([holder])
+    record = DriverRecord.objects.get(pk=record_id)
+    MynaportalLink.objects.create(record=record, linked_at=timezone.now(), linked_by=clerk, cert_serial=s0)
+    card = issue_card_for(record)
+    s1 = card.serial
+    payload = {
+        "consent_id": f"jc_hr_mp_{n}",
+        "items": ["address", "name"],
+        "consent_date": timezone.localdate().isoformat(),
+        "certificate": base64.b64encode(card.certificate_der).decode(),
+        "previous_serials": [s0],
+    }
+    _consent_event(f"hm{n}_1", EventKind.CONSENT_REGISTERED, 1, s1, payload)
+    events_copy([_latest(f"hm{n}_2", 2, s1, s1, ADDRESSES[2])])
+    received_before_the_grace(24 * 3600 * 365)
+    assert s0 != s1
+    return record_id, s1
+
+
+def _registration_expected(n: int, record_id: int, s1: str) -> None:
+    """R4/R11/R13 then R10: the registration applies and links s1; the next event applies."""
+    assert statuses() == {f"hm{n}_1": (EventStatus.APPLIED, ""), f"hm{n}_2": (EventStatus.APPLIED, "")}
+    record = DriverRecord.objects.get(pk=record_id)
+    assert (record.cert_serial, record.address, record.jlis_seq) == (s1, ADDRESSES[2], 2)
+    assert record.consents.get(status=ConsentStatus.ACTIVE).channel == Channel.MYNAPORTAL
+
+
+def test_a_registration_whose_record_is_held_does_not_lose_the_holders_next_event_past_the_grace(
+    transactional_db: None, settings: Any, issue_card_for: Any, clerk: Any
+):
+    """As the reflection above: a Mynaportal registration links the record to the serial it
+    names, so while it is pending (here held behind a clerk's lock) an event naming that serial
+    is not about an unknown serial. Before pending registrations announced their serial, e2 was
+    skipped unknown_serial past the grace. The control below: one applier, no clerk."""
+    settings.JLIS_UNKNOWN_SERIAL_GRACE_SECONDS = 3600
+    record_id, s1 = _registration_then_next(31, issue_card_for, clerk)
+    with record_held(record_id):
+        result = events_apply_pending(batch_size=10)
+        assert (result.applied, result.skipped) == (0, 0)
+        assert events_pending_count() > result.waiting  # the task queues a follow-up
+    events_apply_pending(batch_size=10)  # the follow-up, once the clerk is done
+    _registration_expected(31, record_id, s1)
+
+
+def test_control_one_applier_applies_the_registration_and_the_next_event_past_the_grace(
+    transactional_db: None, settings: Any, issue_card_for: Any, clerk: Any
+):
+    settings.JLIS_UNKNOWN_SERIAL_GRACE_SECONDS = 3600
+    record_id, s1 = _registration_then_next(32, issue_card_for, clerk)
+    events_apply_pending(batch_size=10)
+    _registration_expected(32, record_id, s1)
 
 
 # --- A clerk holds the record while a move, the next event and a revocation are pending ----------
