@@ -20,7 +20,7 @@ from onestop.audit_actions import AuditAction
 from onestop.permissions import COUNTER, READERS, role_required, staff_user
 
 from .feed import record_feed, record_jlis_events
-from .governing import record_with_governing
+from .governing import record_with_consents
 from .holder_eligibility import holder_eligibility
 from .selectors import search_rows_with_consent
 
@@ -41,7 +41,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @role_required(*READERS)
 @require_safe
 def record_detail(request: HttpRequest, record_id: int) -> HttpResponse:
-    record = record_with_governing(get_object_or_404(records_all(), pk=record_id))
+    record = record_with_consents(get_object_or_404(records_all(), pk=record_id))
     if holder_access(request.user, record.prefecture) < HolderAccess.READ:
         return _record_elsewhere(request, record)
     _audit_view(request, record, AuditAction.RECORD_VIEW)

@@ -20,7 +20,7 @@ from datetime import date
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, F, JSONField, Q, QuerySet, Value, When
+from django.db.models import Case, F, JSONField, Q, QuerySet, Value, When, prefetch_related_objects
 from django.db.models.expressions import RawSQL
 
 from onestop.sql_params import fetch_rows, json_values
@@ -58,26 +58,63 @@ def consents_governing_first(consents: QuerySet[Consent]) -> QuerySet[Consent]:
     return consents.exclude(status__in=NEVER_GOVERN).order_by(*GOVERNING_ORDER)
 
 
-# The governing consent a record was loaded with (record_with_governing), as a list of 0 or 1.
+# The governing consent a record was loaded with (record_with_consents), as a list of 0 or 1.
 GOVERNING = "governing_consent_list"
+# All the record's consents, newest first, when it was loaded with them (record_with_consents).
+CONSENTS = "consents_newest_first"
+# What the holder page and the consent status show of a consent besides its own fields, joined
+# in the read. The terms' text is the terms in full, never shown with a consent (only its version).
+_SHOWN_WITH = ("terms_version", "office")
 
 
 def _governing_read(record_id: int) -> Consent | None:
     consents = Consent.objects.filter(record_id=record_id).select_related("terms_version", "office")
-    return consents_governing_first(consents).first()
+    return consents_governing_first(consents.defer("terms_version__text")).first()
 
 
-def record_with_governing(record: Any) -> Any:
-    """The record with its governing consent read once, along (one plain query: the holder
-    page's feed, eligibility and consent sections all ask for it). A sliced prefetch would do the
-    same with a window function whose statement costs the ORM three times as long to write."""
-    governing = _governing_read(record.pk)
+def _consents_read(record_id: int) -> tuple[Consent | None, list[Consent]]:
+    """The record's governing consent and all its consents, newest first, in one query. The
+    governing one is the first in GOVERNING_ORDER that may govern: the order is the database's,
+    as consents_governing_first gives it, and leaving out the others afterwards keeps it."""
+    rows = list(
+        Consent.objects.filter(record_id=record_id)
+        .select_related(*_SHOWN_WITH)
+        .defer("terms_version__text")
+        .order_by(*GOVERNING_ORDER)
+    )
+    # The consent that superseded one is of the same record (R6), so among these rows; who
+    # withdrew one is read only when one was withdrawn (joining both costs the ORM more than the
+    # rest of the read).
+    by_id = {c.pk: c for c in rows}
+    for consent in rows:
+        if consent.superseded_by_id in by_id:
+            consent.superseded_by = by_id[consent.superseded_by_id]
+    prefetch_related_objects([c for c in rows if c.withdrawn_by_id], "withdrawn_by")
+    governing = next((c for c in rows if c.status not in NEVER_GOVERN), None)
+    return governing, sorted(rows, key=lambda c: c.pk, reverse=True)
+
+
+def record_with_consents(record: Any) -> Any:
+    """The record with every consent of it read once, along (the holder page's feed, eligibility
+    and consent sections ask for the governing one, and list those waiting, refused and past: one
+    plain query; a sliced prefetch would cost the ORM three times as long to write)."""
+    governing, consents = _consents_read(record.pk)
     setattr(record, GOVERNING, [governing] if governing is not None else [])
+    setattr(record, CONSENTS, consents)
     return record
 
 
+def record_consents(record: Any) -> tuple[Consent | None, list[Consent]]:
+    """The governing consent and every consent of the record, newest first: those it was loaded
+    with (record_with_consents), else read now, and not kept on the record."""
+    loaded = getattr(record, CONSENTS, None)
+    if loaded is None:
+        return _consents_read(record.pk)
+    return governing_consent(record), loaded
+
+
 def governing_consent(record: Any) -> Consent | None:
-    """The consent that governs the record now: the one it was loaded with (record_with_governing),
+    """The consent that governs the record now: the one it was loaded with (record_with_consents),
     else read from the database."""
     loaded = getattr(record, GOVERNING, None)
     if loaded is not None:

@@ -18,13 +18,16 @@ from onestop.audit_actions import AuditAction
 from onestop.models import AuditEvent, Office
 
 from .errors import SERVICE_SUSPENDED, ConsentRefused
-from .governing import governing_consent, governing_consents
+from .governing import governing_consents, record_consents
 from .models import Channel, Consent, ConsentItem, ConsentStatement, ConsentStatus, MynaportalLink, TermsVersion
 from .period import JST, japan_date, period_in_force
 
 # Audit actions whose reason the holder page shows: J-LIS events that were not applied.
 EVENT_REFUSAL_ACTION = AuditAction.CONSENT_EVENT_NOT_APPLIED
 RECENT_CONSENTS = 20  # the holder page lists at most this many waiting or refused consents
+PAST_CONSENTS = 10  # and this many that no longer govern and wait for nothing
+# What the holder page shows of the Mynaportal linkage (who recorded it: a username only).
+MYNAPORTAL_LINK_SHOWN = ("record", "linked_at", "cert_serial", "linked_by__username")
 
 
 def terms_version_current(*, on: date | None = None) -> TermsVersion | None:
@@ -73,6 +76,9 @@ class ConsentStatusView:
     mynaportal_link: MynaportalLink | None
     not_applied: list[AuditEvent] = field(default_factory=list)
     rejected: list[Consent] = field(default_factory=list)  # registered after it, refused by J-LIS
+    # The rest that no longer govern and wait for nothing: revoked, superseded, expired, refused,
+    # suspended, withdrawn (newest first, at most PAST_CONSENTS).
+    past: list[Consent] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -190,26 +196,28 @@ def consent_in_force(consent: Consent, *, at: datetime | None = None) -> bool:
 
 
 def consent_status(*, record: DriverRecord, at: datetime | None = None) -> ConsentStatusView:
-    current = governing_consent(record)
+    """The record's consents as the holder page and the API show them, from one read of all of
+    them (record_consents) besides the refusals and the Mynaportal linkage."""
+    current, consents = record_consents(record)
     since = current.pk if current else 0
-    rows = record.consents.select_related("terms_version", "office").filter(
-        Q(status=ConsentStatus.PENDING) | Q(status=ConsentStatus.REJECTED, pk__gt=since)
-    )
-    if current is not None:
-        rows = rows.exclude(pk=current.pk)
-    others = list(rows.order_by("-id")[:RECENT_CONSENTS])
+    others = [c for c in consents if c.pk != since]
+    waiting_or_refused = [
+        c for c in others if c.status == ConsentStatus.PENDING or (c.status == ConsentStatus.REJECTED and c.pk > since)
+    ][:RECENT_CONSENTS]
     not_applied = list(
         AuditEvent.objects.filter(record_number=record.number, action=EVENT_REFUSAL_ACTION).order_by("-seq")[:5]
     )
+    link = MynaportalLink.objects.filter(record=record).select_related("linked_by")
     return ConsentStatusView(
         record=record,
         eligibility=record_eligibility(record),
         current=current,
-        pending=[c for c in others if c.status == ConsentStatus.PENDING],
+        pending=[c for c in waiting_or_refused if c.status == ConsentStatus.PENDING],
         in_force=consent_in_force(current, at=at) if current else False,
-        mynaportal_link=MynaportalLink.objects.filter(record=record).select_related("linked_by").first(),
+        mynaportal_link=link.only(*MYNAPORTAL_LINK_SHOWN).first(),
         not_applied=not_applied,
-        rejected=[c for c in others if c.status == ConsentStatus.REJECTED],
+        rejected=[c for c in waiting_or_refused if c.status == ConsentStatus.REJECTED],
+        past=[c for c in others if c.status != ConsentStatus.PENDING][:PAST_CONSENTS],
     )
 
 

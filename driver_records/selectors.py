@@ -234,7 +234,7 @@ def record_or_404(*, pk: int) -> DriverRecord:
 
 def records_all() -> QuerySet[DriverRecord]:
     """Every record, for a reader that reads its own rows along (the holder page's governing
-    consent, consents.governing.record_with_governing)."""
+    consent, consents.governing.record_with_consents)."""
     return DriverRecord.objects.all()
 
 

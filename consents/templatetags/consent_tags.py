@@ -35,7 +35,7 @@ def consent_section(context: template.Context, record: DriverRecord, eligibility
         "record": record,
         "status": status,
         "current": status.current,
-        "past": consent_history(record=record, current=status.current),
+        "past": status.past,
         "warning": pending_warning_of(status),
         "may_start": may_start,
         "is_counter_staff": counter,
@@ -60,16 +60,6 @@ def consent_references(consents: list[Consent]) -> str:
 @register.filter
 def refusal_text(code: str) -> str:
     return explain(code)
-
-
-def consent_history(*, record: DriverRecord, current: Consent | None, limit: int = 10) -> list[Consent]:
-    """The record's consents that no longer govern and wait for nothing: revoked, superseded,
-    expired, refused, suspended (newest first). Those waiting for J-LIS are listed apart."""
-    # What record_section.html shows of them: who withdrew one, which consent superseded one.
-    rows = record.consents.select_related("superseded_by", "withdrawn_by").exclude(status=ConsentStatus.PENDING)
-    if current is not None:
-        rows = rows.exclude(pk=current.pk)
-    return list(rows.order_by("-id")[:limit])
 
 
 @register.filter

@@ -100,7 +100,7 @@ def test_a_newer_consent_j_lis_refused_is_shown_with_its_reason_beside_the_gover
 def test_a_consent_revoked_after_the_first_read_stops_the_feed_of_the_same_record(active_behind_pending, supervisor):
     """Nothing the first read found is pinned on the record: the next read sees the revocation,
     and no update flows under it (R9)."""
-    from consents.governing import governing_consent, record_with_governing
+    from consents.governing import governing_consent, record_with_consents
     from consents.services import consent_revoke
 
     record, active = active_behind_pending
@@ -111,5 +111,5 @@ def test_a_consent_revoked_after_the_first_read_stops_the_feed_of_the_same_recor
     after = governing_consent(record)
     assert after is None or after.pk != active.pk or after.status == ConsentStatus.REVOKED
     assert record_feed(record).state != FeedState.ACTIVE
-    loaded = record_with_governing(DriverRecord.objects.get(pk=record.pk))
+    loaded = record_with_consents(DriverRecord.objects.get(pk=record.pk))
     assert record_feed(loaded).state == record_feed(record).state

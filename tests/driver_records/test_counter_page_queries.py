@@ -20,16 +20,16 @@ from .world import consent_for, holder, latest_info
 # Queries per page (session, user with office, the second factor's device, roles, the page's
 # reads, the audit row for the holder page and the receipt, the session's new expiry). A change
 # here is a change of the page's cost: each query is ~1 ms of a page's ~10-20 (B3). The holder
-# page reads the governing consent among all of the record's (R6), then the consents waiting for
-# J-LIS or refused by it, then the earlier consents (revoked, superseded, expired) for the
-# consent history. A one-word name search reads family names and given names (two index
+# page reads all of the record's consents once: the governing one (R6), those waiting for J-LIS
+# or refused by it, and the earlier ones (revoked, superseded, expired) for the consent history
+# (three queries until then). A one-word name search reads family names and given names (two index
 # ranges), then the governing consents of the rows shown. Every signed-in page adds one query
 # for the J-LIS banner (is the poll or the sending failing: one UNION over the poll row and the
 # outbox's pending rows), so that clerks see an outage where they work (issue 18, item 8). The
 # audit row is one INSERT: the chain's head is no longer locked and moved by the page (two
 # queries fewer since issue 20: the chainer links the row after the commit).
 SEARCH_QUERIES = 9
-HOLDER_QUERIES = 19
+HOLDER_QUERIES = 17
 RECEIPT_QUERIES = 8
 
 
