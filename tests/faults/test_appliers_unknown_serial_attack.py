@@ -1,0 +1,181 @@
+"""An outsider's attack on the applier's decision "is this serial unknown?" (DOMAIN.md R10/R13;
+docs/reliability.md, "Several appliers at once keep each holder's order", rules (1)-(5); the
+unknown-serial paragraph of docs/rules.md): orders of events and interleavings in which an event
+could be skipped `unknown_serial` wrongly, wait for ever, or break the holder's order (R9, R13).
+
+Expected values come from the rules and the independent model (tests/model/holders.py, through
+tests/faults/world.py and model_outcome), with a control where one applier takes the same events
+alone. A clerk's lock is `record_held`; a second applier is a thread with its own session.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from applier import batch as applier_batch
+from applier.batch import events_apply_pending
+from consents.models import Channel, Consent, ConsentStatus
+from consents.services import consent_jlis_id_record
+from driver_records.models import DriverRecord, RecordChange
+from jlis_gateway.inbox import events_pending_count
+from jlis_gateway.models import EventKind, EventStatus, JlisEvent
+from tests.model.holders import Event as ModelEvent
+
+from .test_appliers_concurrent import _patched
+from .test_appliers_held_records import _consent_event, model_outcome
+from .test_appliers_interleavings import _holder, _latest, _run, a_paused_after_its_claim, statuses
+from .world import (
+    ADDRESSES,
+    _model_event,
+    counter_consent_pending,
+    events_copy,
+    record_held,
+    records_for_generated,
+    reference_fold,
+    start_state,
+)
+
+pytestmark = [pytest.mark.faults, pytest.mark.postgres]
+
+YEAR = 24 * 3600 * 365
+
+
+def _backlog(seconds: int = YEAR) -> None:
+    """Every stored event was received `seconds` ago (past the grace: a backlog)."""
+    JlisEvent.objects.update(received_at=timezone.now() - timedelta(seconds=seconds))
+
+
+def _reflected(event_id: str, seq: int, serial: str, consent_id: str) -> tuple[JlisEvent, ModelEvent]:
+    today = timezone.localdate()
+    payload = {"consent_id": consent_id, "consent_date": today.isoformat()}
+    stored = _consent_event(event_id, EventKind.CONSENT_REFLECTED, seq, serial, payload)
+    model = ModelEvent(event_id, "consent_reflected", seq, serial, stored.occurred_at, dict(payload, consent_date=today))
+    return stored, model
+
+
+def _revoked(event_id: str, seq: int, serial: str, consent_id: str) -> tuple[JlisEvent, ModelEvent]:
+    payload = {"consent_id": consent_id, "channel": Channel.MYNAPORTAL}
+    stored = _consent_event(event_id, EventKind.CONSENT_REVOKED, seq, serial, payload)
+    return stored, ModelEvent(event_id, "consent_revoked", seq, serial, stored.occurred_at, dict(payload))
+
+
+def _status_of(expected: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """The model's statuses as the inbox's (pending, applied, skipped and the reason)."""
+    names = {"applied": EventStatus.APPLIED, "skipped": EventStatus.SKIPPED, "pending": EventStatus.PENDING}
+    return {e: (names[s], r if s == "skipped" else "") for e, (s, r) in expected.items()}
+
+
+# --- R13 stale by holder sequence: the holder's next event stored before its move ---------------
+
+
+def _next_stored_before_the_move(n: int) -> tuple[int, list[dict[str, Any]], Any]:
+    """The holder moves (e1: s0 -> s1, seq 1), J-LIS sends the next latest information keeping
+    s1 (e2, seq 2, naming s1), then another (e3, seq 3, naming s1). e3 reaches us first (J-LIS
+    delivers out of order: "events can arrive out of order", docs/rules.md), then e1 and e2."""
+    holder = _holder(n)
+    s0, s1 = holder["serial"], f"61{n:04d}01"
+    [record_id] = records_for_generated([holder])
+    start = start_state([record_id])
+    e1 = _latest(f"so{n}_1", 1, s0, s1, ADDRESSES[1])
+    e2 = _latest(f"so{n}_2", 2, s1, s1, ADDRESSES[2])
+    e3 = _latest(f"so{n}_3", 3, s1, s1, ADDRESSES[3])
+    return record_id, [e3, e1, e2], start
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "R13/holder order: e3 (seq 3, naming s1) stored before the move e1 (seq 1) waits for s1; "
+        "e2 (seq 2, naming s1) then waits behind e3 (the batch's `blocked` serial, and in later "
+        "runs rule (3): an earlier *stored* pending event names s1), so e3 is applied first and "
+        "e2 is skipped `stale`: the holder's change of e2 is missing from the history and the "
+        "audit trail. The model (holder sequence) applies all three. One applier, no interleaving."
+    ),
+)
+def test_a_holders_event_stored_before_its_move_does_not_make_the_event_between_them_stale(
+    transactional_db: None,
+):
+    record_id, events, start = _next_stored_before_the_move(41)
+    events_copy(events)
+    _backlog()  # e3 waits for s1 only because e1, pending, announces it
+    reference = reference_fold(events, start=start)
+    assert reference.applied == {"so41_1", "so41_2", "so41_3"}  # the model: holder sequence
+    events_apply_pending()
+    assert statuses() == {f"so41_{k}": (EventStatus.APPLIED, "") for k in (1, 2, 3)}
+    history = set(RecordChange.objects.filter(record_id=record_id).values_list("jlis_event_id", "field"))
+    assert history == reference.history
+
+
+def test_control_the_same_events_stored_in_holder_sequence_are_all_applied(transactional_db: None):
+    record_id, events, start = _next_stored_before_the_move(42)
+    e3, e1, e2 = events
+    events_copy([e1, e2, e3])
+    reference = reference_fold([e1, e2, e3], start=start)
+    events_apply_pending()
+    assert statuses() == {f"so42_{k}": (EventStatus.APPLIED, "") for k in (1, 2, 3)}
+    history = set(RecordChange.objects.filter(record_id=record_id).values_list("jlis_event_id", "field"))
+    assert history == reference.history
+
+
+# --- R9: a revocation stored after an event that waited for a reflection's serial ---------------
+
+
+def _reflection_revocation(n: int, *, order: str) -> tuple[int, list[ModelEvent], Any]:
+    """The holder on s0 registered again at the counter with a new card (a pending consent K1
+    signed with s1). J-LIS reflects K1 (c2, seq 2, naming s1), the holder revokes K1 through
+    Mynaportal (r3, seq 3), and J-LIS's latest information (x4, seq 4, naming s1, a new address)
+    follows. `order` says how they reach us: "jlis" (c2, r3, x4) or "late" (x4 first)."""
+    holder = _holder(n)
+    s1 = f"61{n:04d}01"
+    [record_id] = records_for_generated([holder])
+    k1 = f"jc_ua_new_{n}"
+    counter_consent_pending(record_id=record_id, reference=f"G-ua-{n}", serial=s1, jlis_consent_id=k1)
+    start = start_state([record_id])
+    x4 = _latest(f"rr{n}_4", 4, s1, s1, ADDRESSES[2])
+    if order == "late":
+        events_copy([x4])
+    _, c2 = _reflected(f"rr{n}_2", 2, s1, k1)
+    _, r3 = _revoked(f"rr{n}_3", 3, s1, k1)
+    if order == "jlis":
+        events_copy([x4])
+    _backlog()
+    return record_id, [c2, r3, _model_event(x4)], start
+
+
+def _revocation_expected(n: int, record_id: int, stored: list[ModelEvent], start: Any) -> None:
+    """R9: after the revocation (seq 3) nothing more is applied: x4 is skipped, the address kept."""
+    expected, _ = model_outcome(start, stored)
+    assert expected[f"rr{n}_4"] == ("skipped", "consent_revoked")
+    assert statuses() == _status_of(expected)
+    assert DriverRecord.objects.get(pk=record_id).address == ADDRESSES[0]
+    assert not RecordChange.objects.filter(record_id=record_id, jlis_event_id=f"rr{n}_4").exists()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "R9: x4 (seq 4, naming s1) reached us before the reflection c2 (seq 2) that links s1 and "
+        "the revocation r3 (seq 3). x4 waits for s1 (c2 announces it); c2 applies; r3 then waits "
+        "its turn by rule (4) behind x4 (an earlier *stored* pending event naming the record's "
+        "serial, though later in the holder's sequence), so the retry round applies x4 (the "
+        "address changes, a history and an audit row) and only then the revocation. The model: "
+        "x4 skipped consent_revoked. One applier, no interleaving."
+    ),
+)
+def test_a_revocation_is_not_overtaken_by_an_event_that_waited_for_the_reflections_serial(
+    transactional_db: None,
+):
+    record_id, stored, start = _reflection_revocation(43, order="late")
+    events_apply_pending()
+    _revocation_expected(43, record_id, stored, start)
+
+
+def test_control_the_reflection_revocation_and_next_event_in_jlis_order(transactional_db: None):
+    record_id, stored, start = _reflection_revocation(44, order="jlis")
+    events_apply_pending()
+    _revocation_expected(44, record_id, stored, start)
