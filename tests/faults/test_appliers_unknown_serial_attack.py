@@ -360,3 +360,66 @@ def test_a_reflection_waiting_for_the_relays_answer_keeps_the_next_event_past_it
     assert statuses() == {f"rl{n}_1": (EventStatus.APPLIED, ""), f"rl{n}_2": (EventStatus.APPLIED, "")}
     record = DriverRecord.objects.get(pk=record_id)
     assert (record.cert_serial, record.address, record.jlis_seq) == (s1, ADDRESSES[2], 2)
+
+
+# --- Another applier's reflection commits between this batch's record lock and its announcements
+
+
+def test_a_reflection_another_applier_commits_after_this_batchs_record_lock_does_not_lose_the_next_event(
+    transactional_db: None,
+):
+    """Holds (rule (2) as now: the link read again after the announcements). A holds the
+    reflection c1 (seq 1, naming s1, K1 signed with s1) and has applied it, not committed; B
+    claims x2 (seq 2, naming s1) and locks its records: s1 is linked to nothing as committed.
+    A commits (the link and c1's status at once); B then reads the announcements: c1 is no longer
+    pending. Read only so, x2 (past the grace) would be skipped unknown_serial; B finds the link
+    and x2 waits, then applies: what the model and one applier give (both applied, the record on
+    s1 with x2's address)."""
+    n = 55
+    holder = _holder(n)
+    s1 = f"61{n:04d}01"
+    [record_id] = records_for_generated([holder])
+    k1 = f"jc_ua_commit_{n}"
+    counter_consent_pending(record_id=record_id, reference=f"G-ua-{n}", serial=s1, jlis_consent_id=k1)
+    start = start_state([record_id])
+    _, c1 = _reflected(f"rc{n}_1", 1, s1, k1)
+    x2 = _latest(f"rc{n}_2", 2, s1, s1, ADDRESSES[2])
+    events_copy([x2])
+    _backlog()
+    expected, _ = model_outcome(start, [c1, _model_event(x2)])
+    assert expected == {f"rc{n}_1": ("applied", ""), f"rc{n}_2": ("applied", "")}
+
+    a_applied, a_go = threading.Event(), threading.Event()
+    threads: dict[str, threading.Thread] = {}
+    events_mark, lock_records = applier_batch.events_mark, applier_batch.lock_records_by_serial
+
+    def a_pauses_before_its_commit(*args: Any) -> None:
+        events_mark(*args)
+        if threading.current_thread().name == "A" and not a_applied.is_set():
+            a_applied.set()
+            assert a_go.wait(60)
+
+    def b_lets_a_commit_after_its_lock(serials: Any) -> Any:
+        locked = lock_records(serials)
+        if threading.current_thread().name == "B" and not a_go.is_set():
+            assert not locked.by_serial and not locked.held_elsewhere  # s1: no link committed yet
+            a_go.set()
+            threads["A"].join(60)  # A's reflection is committed now
+        return locked
+
+    errors: list[BaseException] = []
+    with (
+        _patched(applier_batch, "events_mark", a_pauses_before_its_commit),
+        _patched(applier_batch, "lock_records_by_serial", b_lets_a_commit_after_its_lock),
+    ):
+        threads["A"] = _run("A", errors, batch_size=1)  # claims c1
+        assert a_applied.wait(60)
+        b = _run("B", errors, batch_size=1)  # passes c1 by, claims x2
+        b.join()
+        threads["A"].join()
+    assert not errors, errors
+    events_apply_pending()  # the follow-up
+
+    assert statuses() == _status_of(expected)
+    record = DriverRecord.objects.get(pk=record_id)
+    assert (record.cert_serial, record.address, record.jlis_seq) == (s1, ADDRESSES[2], 2)
