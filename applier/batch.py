@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import groupby
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -19,12 +20,12 @@ from jlis_gateway.inbox import (
     EventKind,
     EventRow,
     JlisEvent,
-    consent_events_pending_before,
+    consent_events_pending,
     event_get,
     events_lock_next,
     events_lock_pending,
     serials_announced,
-    serials_pending_before,
+    serials_pending_first,
 )
 from onestop.clock import japan_date
 
@@ -95,19 +96,27 @@ def apply_latest_info(
     applied.append(Applied(record, event.event_id, old, new))
 
 
+def _turn(event: JlisEvent | EventRow) -> tuple[int, int]:
+    """Where an event stands in its holder's order: J-LIS's holder sequence, then the order stored
+    (a repeat under another id comes after the first). Only a holder's own events are compared."""
+    return event.holder_seq, event.pk
+
+
 def _latest_info_segment(
     events: list[EventRow], at: datetime, grace: timedelta, result: ApplyResult, waiting: list[int], held: list[int]
 ) -> None:
     locked = lock_records_by_serial(e.serial for e in events)
     index = locked.by_serial
-    # Each serial's events go in the order they were stored: an event waits while an earlier one
-    # naming its serial is pending outside this batch (another applier holds it, or it waits), and
-    # behind one of this batch that waits. Read after the records' lock: an applier that held one
-    # of them has committed by then, and its events are no longer pending (a record another
+    # A holder's events go in the holder's order (J-LIS's sequence), whatever order they reached
+    # us in: an event waits while one before it in that order names its serial and is pending
+    # outside this batch (another applier holds it, it waits, or no run took it yet), and behind
+    # one of this batch that waits or is held. Read after the records' lock: an applier that held
+    # one of them has committed by then, and its events are no longer pending (a record another
     # session holds now is not taken: its events are left for a later run).
-    earlier = serials_pending_before(events=[(e.pk, e.serial) for e in events])
-    consent_turns = _consent_events_before(events)
+    first = serials_pending_first(serials={e.serial for e in events}, excluding=[e.pk for e in events])
+    consent_turns = _consent_events_first()
     blocked: set[str] = set()
+    blocked_records: set[int] = set()
     consents = consents_for(r.id for r in index.values())
     unknown = {e.serial for e in events if e.serial not in index and e.serial not in locked.held_elsewhere}
     announced = serials_announced(serials=unknown)  # a pending event links them, whoever holds it
@@ -120,48 +129,54 @@ def _latest_info_segment(
     bumps: dict[int, int] = defaultdict(int)
     outcomes: dict[str, list[int]] = defaultdict(list)
     decisions: dict[int, Decision] = {}
-    for event in events:
-        if event.serial in locked.held_elsewhere:
-            blocked.add(event.serial)
-            held.append(event.pk)  # its record is in another session's hands: a later run applies it
-            continue
-        if event.serial in blocked or earlier.get(event.serial, event.pk) < event.pk:
-            blocked.add(event.serial)
-            waiting.append(event.pk)  # after the holder's earlier event, whoever applies it
-            continue
+    # Events of different holders never wait for each other, so the holder sequence alone orders
+    # the batch: each holder's events come in its own order, a move before the events naming the
+    # serial it issues.
+    for event in sorted(events, key=_turn):
+        turn = _turn(event)
         record = index.get(event.serial)
-        if record is not None and consent_turns.get(record.id, event.pk) < event.pk:
-            blocked.add(event.serial)
-            waiting.append(event.pk)  # after the holder's earlier consent event (a revocation: R9)
-            continue
-        if record is None and (event.serial in seen or event.serial in announced or at - event.received_at < grace):
-            blocked.add(event.serial)
+        if event.serial in locked.held_elsewhere:
+            held.append(event.pk)  # its record is in another session's hands: a later run applies it
+        elif (
+            event.serial in blocked
+            or (record is not None and record.id in blocked_records)
+            or first.get(event.serial, turn) < turn
+        ):
+            waiting.append(event.pk)  # after the holder's event before it, whoever applies it
+        elif record is not None and consent_turns.get(record.id, turn) < turn:
+            waiting.append(event.pk)  # after the holder's consent event before it (a revocation: R9)
+        elif record is None and (event.serial in seen or event.serial in announced or at - event.received_at < grace):
             waiting.append(event.pk)  # an event not yet applied links, or may link, this serial
+        else:
+            decision = decide_latest_info(_view(event), record, consents.get(record.id) if record else None, today)
+            decisions[event.pk] = decision
+            outcomes[decision.skip].append(event.pk)
+            if decision.skip:
+                result.count(decision.skip)
+                continue
+            assert record is not None
+            apply_latest_info(event, decision, record, applied, index)
+            bumps[record.id] += 1
+            result.count("")
             continue
-        decision = decide_latest_info(_view(event), record, consents.get(record.id) if record else None, today)
-        decisions[event.pk] = decision
-        outcomes[decision.skip].append(event.pk)
-        if decision.skip:
-            result.count(decision.skip)
-            continue
-        assert record is not None
-        apply_latest_info(event, decision, record, applied, index)
-        bumps[record.id] += 1
-        result.count("")
+        blocked.add(event.serial)  # the holder's later events here wait behind this one
+        if record is not None:
+            blocked_records.add(record.id)
     changed = list({a.record.id: a.record for a in applied}.values())
     segment_write(changed, bumps, applied, outcomes, decisions, at)
 
 
-def _consent_events_before(events: list[EventRow]) -> dict[int, int]:
-    """record id -> the first pending consent event about it stored before the last of these
-    events. A holder's latest information waits for it, as a consent event waits for earlier
-    latest information: a revocation left pending (held, or another applier's) must not be
-    overtaken by the holder's next move (R9). Both wait only for earlier events: no circle."""
-    first: dict[int, int] = {}
-    for event in consent_events_pending_before(before=max(e.pk for e in events)):
+def _consent_events_first() -> dict[int, tuple[int, int]]:
+    """record id -> the turn (_turn) of the first pending consent event about it. A holder's
+    latest information waits for it when it comes before in the holder's order, as a consent
+    event waits for latest information before it: a revocation left pending (held, waiting, or
+    another applier's) must not be overtaken by the holder's next move (R9). Each waits only for
+    what comes before it in the holder's sequence: no circle."""
+    first: dict[int, tuple[int, int]] = {}
+    for event in consent_events_pending():
         record_id = consent_event_record_id(event)
         if record_id is not None:
-            first.setdefault(record_id, event.pk)
+            first[record_id] = min(_turn(event), first.get(record_id, _turn(event)))
     return first
 
 
@@ -185,18 +200,22 @@ def _consent_event_waits_its_turn(event: JlisEvent) -> str:
     """A consent event keeps the holder's order as latest information does. Its record is taken
     only if no other session holds it: waiting for it here, with the batch's other records held,
     could close a circle with another applier (each holding what the other waits for). And it
-    waits while an earlier pending "latest information" event names the record's serial: the
-    holder's earlier event goes first, whoever holds it (a reflection moves the link)."""
+    waits while a pending "latest information" event before it in the holder's order names the
+    record's serial: the holder's earlier event goes first, whoever holds it (a reflection moves
+    the link)."""
     record_id = consent_event_record_id(event)
     if record_id is None:
         return ""  # nothing to hold: the consent services say what becomes of it
     locked = records_lock_free({record_id})
     if not locked:
         return HELD
-    # The record's serial only: an earlier event naming the consent event's own serial may be
-    # waiting for this very event to link it (a reflection that reached us late).
+    # The record's serial only: an event naming the consent event's own serial may be waiting
+    # for this very event to link it (a reflection that reached us late).
     serial = locked[0][RECORD_FIELDS.index("cert_serial")]
-    return WAITING if serial and serials_pending_before(events=[(event.pk, serial)]) else ""
+    if not serial:
+        return ""
+    first = serials_pending_first(serials={serial}, excluding=[event.pk]).get(serial)
+    return WAITING if first is not None and first < _turn(event) else ""
 
 
 @contextmanager
@@ -213,14 +232,21 @@ def cycle_collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+class _Batch(NamedTuple):
+    result: ApplyResult
+    waiting: list[int]  # left waiting for the holder's earlier event or a serial
+    held: list[int]  # left because another session held their record
+    last: int  # the last id taken (0: none was pending)
+    untried: list[int]  # of `event_ids`, those after the batch's end, for the same round
+
+
 def _batch(
     at: datetime, grace: timedelta, *, event_ids: list[int] | None = None, after: int = 0, limit: int = 0
-) -> tuple[ApplyResult, list[int], list[int], int]:
+) -> _Batch:
     """One transaction: consecutive "latest information" events set-wise, consent events one by
     one in between (each sees what the events before it did). The events are the pending ones
-    among `event_ids`, or the next `limit` pending after id `after`. Returns the result, the
-    events left waiting, those whose record another session held, and the last id."""
-    result, waiting, held = ApplyResult(batches=1), list[int](), list[int]()
+    among `event_ids`, or the next `limit` pending after id `after`."""
+    result, waiting, held, untried = ApplyResult(batches=1), list[int](), list[int](), list[int]()
     with cycle_collector_paused(), transaction.atomic(durable=True):
         events = (
             events_lock_pending(event_ids=event_ids)
@@ -234,9 +260,8 @@ def _batch(
             rows = list(group)
             if is_latest_info and n:
                 # One run of latest information per batch, as its first: what follows a consent
-                # event is the next batch's.
-                if event_ids is not None:  # a retry round: the next round takes them again
-                    waiting += [row.pk for row in events if row.pk > last]
+                # event is the next batch's (in a retry round, the round's next batch).
+                untried = [row.pk for row in events if row.pk > last]
                 break
             if is_latest_info:
                 _latest_info_segment(rows, at, grace, result, waiting, held)
@@ -244,7 +269,7 @@ def _batch(
                 for row in rows:  # rare: read as a model, as the consent services take it
                     _consent_event(event_get(pk=row.pk), at, grace, result, waiting, held)
             last = rows[-1].pk
-    return result, waiting, held, last
+    return _Batch(result, waiting, held, last, untried)
 
 
 def events_apply_pending(*, batch_size: int = 1000, at: datetime | None = None) -> ApplyResult:
@@ -258,23 +283,27 @@ def events_apply_pending(*, batch_size: int = 1000, at: datetime | None = None) 
     grace = timedelta(seconds=settings.JLIS_UNKNOWN_SERIAL_GRACE_SECONDS)
     total, waiting, held, after = ApplyResult(), list[int](), list[int](), 0
     while True:
-        result, still_waiting, still_held, last = _batch(at, grace, after=after, limit=batch_size)
-        if not last:
+        batch = _batch(at, grace, after=after, limit=batch_size)
+        if not batch.last:
             break
-        after = last
-        total.add(result)
-        waiting += still_waiting
-        held += still_held
-    # Events that waited for a serial, or for a record another session held, get another
-    # chance once the others are in.
+        after = batch.last
+        total.add(batch.result)
+        waiting += batch.waiting
+        held += batch.held
+    # Events that waited for a serial or the holder's earlier event, or for a record another
+    # session held, get another chance once the others are in: rounds until one changes nothing.
+    # Each event of a round is tried in it (a batch ending at a consent event hands the rest to
+    # the round's next batch), so one still waiting never keeps another from its chance.
     while waiting or held:
         again = sorted(waiting + held)
         waiting, held = [], []
-        for start in range(0, len(again), batch_size):
-            result, still_waiting, still_held, _ = _batch(at, grace, event_ids=again[start : start + batch_size])
-            total.add(result)
-            waiting += still_waiting
-            held += still_held
+        todo = again
+        while todo:
+            batch = _batch(at, grace, event_ids=todo[:batch_size])
+            todo = batch.untried + todo[batch_size:]
+            total.add(batch.result)
+            waiting += batch.waiting
+            held += batch.held
         if len(waiting) + len(held) == len(again):
             break
     total.waiting, total.held = len(waiting), len(held)

@@ -83,45 +83,39 @@ def _event_rows(where: str, params: list[Any], limit: int) -> list[EventRow]:
     return [EventRow._make((*r[:6], json.loads(r[6]) if isinstance(r[6], str) else r[6], r[7])) for r in rows]
 
 
-def serials_pending_before(*, events: list[tuple[int, str]]) -> dict[str, int]:
-    """serial -> the lowest id of a pending "latest information" event naming it, among those
-    before the last of these (id, serial) events and not one of them: an event another applier
-    holds, or one left waiting. Served by the serial index."""
-    if not events:
+def serials_pending_first(*, serials: set[str], excluding: list[int]) -> dict[str, tuple[int, int]]:
+    """serial -> (holder sequence, id) of the first pending "latest information" event naming it
+    in the holder's order (J-LIS's sequence, then the order stored), leaving out the events with
+    these ids (the caller's own): an event another applier holds, one left waiting, or one not
+    taken yet. Served by the serial index."""
+    if not serials:
         return {}
-    ids = [pk for pk, _ in events]
-    serials = {serial for _, serial in events}
     if _postgres():
-        # The batch's ids are left out by a hashed NOT IN: `NOT (id = ANY(array))` compared each
+        # The caller's ids are left out by a hashed NOT IN: `NOT (id = ANY(array))` compared each
         # row found with every id of the batch (a thousand), which cost more than the lookup.
         sql = (  # noqa: S608 (fixed names)
-            "SELECT serial, min(id) FROM jlis_gateway_jlisevent WHERE serial = {serials} AND status = %s"
-            " AND kind = %s AND id < %s AND id NOT IN (SELECT json_array_elements_text(%s::json)::bigint)"
-            " GROUP BY serial"
+            "SELECT DISTINCT ON (serial) serial, holder_seq, id FROM jlis_gateway_jlisevent"
+            " WHERE serial = {serials} AND status = %s AND kind = %s"
+            " AND id NOT IN (SELECT json_array_elements_text(%s::json)::bigint)"
+            " ORDER BY serial, holder_seq, id"
         ).format(serials=any_json_values("text"))
-        params = [json_values(serials), EventStatus.PENDING, EventKind.LATEST_INFO, max(ids), json_values(ids)]
-        rows = fetch_rows(sql, params)
-        return dict(rows)
-    earliest: dict[str, int] = {}
-    for serial, pk in (
-        JlisEvent.objects.filter(
-            serial__in=serials, status=EventStatus.PENDING, kind=EventKind.LATEST_INFO, pk__lt=max(ids)
-        )
-        .exclude(pk__in=ids)
-        .values_list("serial", "pk")
-    ):
-        earliest[serial] = min(pk, earliest.get(serial, pk))
-    return earliest
-
-
-def consent_events_pending_before(*, before: int) -> list[JlisEvent]:
-    """The pending consent events (every kind but latest information) stored before id `before`,
-    oldest first: few, read through jlis_event_consent_pending_idx."""
-    return list(
-        JlisEvent.objects.filter(status=EventStatus.PENDING, pk__lt=before)
-        .exclude(kind=EventKind.LATEST_INFO)
-        .order_by("pk")
+        params = [json_values(serials), EventStatus.PENDING, EventKind.LATEST_INFO, json_values(excluding)]
+        return {serial: (seq, pk) for serial, seq, pk in fetch_rows(sql, params)}
+    first: dict[str, tuple[int, int]] = {}
+    rows = (
+        JlisEvent.objects.filter(serial__in=serials, status=EventStatus.PENDING, kind=EventKind.LATEST_INFO)
+        .exclude(pk__in=excluding)
+        .values_list("serial", "holder_seq", "pk")
     )
+    for serial, seq, pk in rows:
+        first[serial] = min((seq, pk), first.get(serial, (seq, pk)))
+    return first
+
+
+def consent_events_pending() -> list[JlisEvent]:
+    """The pending consent events (every kind but latest information), in the order stored:
+    few, read through jlis_event_consent_pending_idx."""
+    return list(JlisEvent.objects.filter(status=EventStatus.PENDING).exclude(kind=EventKind.LATEST_INFO).order_by("pk"))
 
 
 def serials_announced(*, serials: set[str]) -> set[str]:
@@ -212,7 +206,7 @@ __all__ = [
     "EventRow",
     "EventStatus",
     "JlisEvent",
-    "consent_events_pending_before",
+    "consent_events_pending",
     "event_certificate_drop",
     "event_get",
     "events_about_serials",
@@ -221,5 +215,5 @@ __all__ = [
     "events_mark",
     "events_pending_count",
     "serials_announced",
-    "serials_pending_before",
+    "serials_pending_first",
 ]

@@ -87,16 +87,13 @@ def _next_stored_before_the_move(n: int) -> tuple[int, list[dict[str, Any]], Any
     return record_id, [e3, e1, e2], start
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "R13/holder order: e3 (seq 3, naming s1) stored before the move e1 (seq 1) waits for s1; "
-        "e2 (seq 2, naming s1) then waits behind e3 (the batch's `blocked` serial, and in later "
-        "runs rule (3): an earlier *stored* pending event names s1), so e3 is applied first and "
-        "e2 is skipped `stale`: the holder's change of e2 is missing from the history and the "
-        "audit trail. The model (holder sequence) applies all three. One applier, no interleaving."
-    ),
-)
+# Defect found by this attack, mended since (failing before): the holder's order now goes by
+# J-LIS's sequence (docs/reliability.md, rules (3)-(5)). Before: R13/holder order: e3 (seq 3,
+# naming s1) stored before the move e1 (seq 1) waits for s1; e2 (seq 2, naming s1) then waits
+# behind e3 (the batch's `blocked` serial, and in later runs rule (3): an earlier *stored* pending
+# event names s1), so e3 is applied first and e2 is skipped `stale`: the holder's change of e2 is
+# missing from the history and the audit trail. The model (holder sequence) applies all three. One
+# applier, no interleaving.
 def test_a_holders_event_stored_before_its_move_does_not_make_the_event_between_them_stale(
     transactional_db: None,
 ):
@@ -156,17 +153,13 @@ def _revocation_expected(n: int, record_id: int, stored: list[ModelEvent], start
     assert not RecordChange.objects.filter(record_id=record_id, jlis_event_id=f"rr{n}_4").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "R9: x4 (seq 4, naming s1) reached us before the reflection c2 (seq 2) that links s1 and "
-        "the revocation r3 (seq 3). x4 waits for s1 (c2 announces it); c2 applies; r3 then waits "
-        "its turn by rule (4) behind x4 (an earlier *stored* pending event naming the record's "
-        "serial, though later in the holder's sequence), so the retry round applies x4 (the "
-        "address changes, a history and an audit row) and only then the revocation. The model: "
-        "x4 skipped consent_revoked. One applier, no interleaving."
-    ),
-)
+# Defect found by this attack, mended since (failing before): the holder's order now goes by
+# J-LIS's sequence (docs/reliability.md, rules (3)-(5)). Before: R9: x4 (seq 4, naming s1) reached
+# us before the reflection c2 (seq 2) that links s1 and the revocation r3 (seq 3). x4 waits for s1
+# (c2 announces it); c2 applies; r3 then waits its turn by rule (4) behind x4 (an earlier *stored*
+# pending event naming the record's serial, though later in the holder's sequence), so the retry
+# round applies x4 (the address changes, a history and an audit row) and only then the revocation.
+# The model: x4 skipped consent_revoked. One applier, no interleaving.
 def test_a_revocation_is_not_overtaken_by_an_event_that_waited_for_the_reflections_serial(
     transactional_db: None,
 ):
@@ -198,19 +191,15 @@ def _unrelated_reflection_then_move(n: int, *, unrelated: bool) -> int:
     return record_id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "The retry round (applier/batch.py::events_apply_pending) takes the events left waiting "
-        "in batches, and a batch has one run of latest information, as its first: a consent event "
-        "stored before the holder's waiting x2 that still waits (another holder's reflection, "
-        "unknown_consent within the grace) ends the batch, x2 is counted waiting without being "
-        "tried, the round makes no progress and stops. x2, whose serial e1 linked in the same run, "
-        "stays pending, and since pending == waiting the task queues no follow-up: it waits for "
-        "the next poll or beat's sweep (JLIS_APPLY_SWEEP_SECONDS). Without that unrelated event "
-        "(the control) x2 is applied in the run. A delay, not a loss."
-    ),
-)
+# Defect found by this attack, mended since (failing before): each retry round now tries every
+# event left. Before: The retry round (applier/batch.py::events_apply_pending) takes the events
+# left waiting in batches, and a batch has one run of latest information, as its first: a consent
+# event stored before the holder's waiting x2 that still waits (another holder's reflection,
+# unknown_consent within the grace) ends the batch, x2 is counted waiting without being tried, the
+# round makes no progress and stops. x2, whose serial e1 linked in the same run, stays pending,
+# and since pending == waiting the task queues no follow-up: it waits for the next poll or beat's
+# sweep (JLIS_APPLY_SWEEP_SECONDS). Without that unrelated event (the control) x2 is applied in
+# the run. A delay, not a loss.
 def test_an_unrelated_waiting_consent_event_does_not_keep_a_holders_event_from_the_retry_round(
     transactional_db: None,
 ):
@@ -425,18 +414,14 @@ def test_a_reflection_another_applier_commits_after_this_batchs_record_lock_does
     assert (record.cert_serial, record.address, record.jlis_seq) == (s1, ADDRESSES[2], 2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "The retry round's batch also counts a held event as waiting: x1's record is held by a "
-        "clerk (first pass: held), and in the retry round it follows another holder's reflection "
-        "that waits for the relay (unknown_consent, within the grace), so its batch ends at that "
-        "consent event and x1 is counted waiting, not held. The run ends with pending == waiting "
-        "and the task queues no follow-up for the held record (docs/reliability.md: a run that "
-        "ends with more events pending than it left waiting queues another): x1 waits for the "
-        "next poll or beat's sweep. A delay, not a loss."
-    ),
-)
+# Defect found by this attack, mended since (failing before): each retry round now tries every
+# event left. Before: The retry round's batch also counts a held event as waiting: x1's record is
+# held by a clerk (first pass: held), and in the retry round it follows another holder's
+# reflection that waits for the relay (unknown_consent, within the grace), so its batch ends at
+# that consent event and x1 is counted waiting, not held. The run ends with pending == waiting and
+# the task queues no follow-up for the held record (docs/reliability.md: a run that ends with more
+# events pending than it left waiting queues another): x1 waits for the next poll or beat's sweep.
+# A delay, not a loss.
 def test_a_held_event_behind_an_unrelated_waiting_consent_event_still_gets_a_follow_up(transactional_db: None):
     n = 56
     holder = _holder(n)
