@@ -1,0 +1,73 @@
+"""The lookup that keeps a holder's order (jlis_gateway.inbox.serials_pending_first): which
+pending event naming a serial comes first in the holder's order, J-LIS's holder sequence then the
+order stored (docs/reliability.md, rules (3) and (4)), and that it stays one index probe per
+serial when a poll has just stored a backlog (B2: the apply slowed to a quarter)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from jlis_gateway.inbox import serials_pending_first
+from jlis_gateway.models import JlisEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def _event(event_id: str, serial: str, seq: int, *, status: str = "pending", kind: str = "latest_info") -> JlisEvent:
+    now = timezone.now()
+    payload = {"old_serial": serial, "new_serial": serial, "address": "東京都"}
+    return JlisEvent.objects.create(
+        event_id=event_id, kind=kind, holder_seq=seq, serial=serial, occurred_at=now, received_at=now,
+        payload=payload, status=status,
+    )  # fmt: skip
+
+
+def test_the_first_pending_event_of_a_serial_is_the_first_in_the_holders_sequence_not_the_first_stored():
+    later_in_sequence = _event("ol_1", "7001", 5)
+    first_in_sequence = _event("ol_2", "7001", 3)  # reached us after seq 5
+    _event("ol_3", "7001", 1, status="applied")  # applied: no longer waited for
+    repeat_a, repeat_b = _event("ol_4", "7002", 2), _event("ol_5", "7002", 2)  # one event sent twice
+    _event("ol_6", "7003", 1, kind="consent_reflected")  # not latest information
+    mine = _event("ol_7", "7004", 1)  # the caller's own
+    found = serials_pending_first(serials={"7001", "7002", "7003", "7004"}, excluding=[mine.pk])
+    assert found == {"7001": (3, first_in_sequence.pk), "7002": (2, repeat_a.pk)}
+    assert later_in_sequence.pk < first_in_sequence.pk and repeat_a.pk < repeat_b.pk
+
+
+@pytest.mark.postgres
+def test_the_order_lookup_probes_the_serial_index_while_the_statistics_count_nothing_pending():
+    """A poll that catches up stores thousands of events before the applier runs, and PostgreSQL's
+    statistics, taken when none was pending, say none is. Before, the planner then walked every
+    pending event by the pending index, comparing each with the batch's thousand serials."""
+    now = timezone.now()
+    JlisEvent.objects.bulk_create(
+        JlisEvent(
+            event_id=f"ol_many_{n}", kind="latest_info", holder_seq=1 + n % 3, serial=f"{5_000_000 + n % 10_000}",
+            occurred_at=now, received_at=now, payload={}, status="applied",
+        )
+        for n in range(20_000)
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE jlis_gateway_jlisevent")  # a moment with nothing pending
+    JlisEvent.objects.update(status="pending")  # then the poll catches up
+    batch = list(JlisEvent.objects.order_by("pk").values_list("pk", "serial")[:1000])
+    with CaptureQueriesContext(connection) as captured:
+        found = serials_pending_first(serials={s for _, s in batch}, excluding=[pk for pk, _ in batch])
+    assert len(found) == 1000  # each serial's other pending event is after the batch
+    [query] = captured.captured_queries
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + query["sql"])
+        plan = cursor.fetchone()[0][0]["Plan"]
+
+    def nodes(node: dict[str, Any]) -> Any:
+        yield node
+        for child in node.get("Plans", []):
+            yield from nodes(child)
+
+    reads = [n for n in nodes(plan) if n.get("Relation Name") == "jlis_gateway_jlisevent"]
+    assert reads and all(n.get("Index Name") == "jlis_event_serial_idx" for n in reads), reads
