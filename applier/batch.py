@@ -29,7 +29,7 @@ from jlis_gateway.inbox import (
 )
 from onestop.clock import japan_date
 
-from .consent_events import WAIT_REASONS, consent_event_apply, consent_event_record_id
+from .consent_events import WAIT_REASONS, consent_event_apply, consent_event_record_id, consent_events_record_ids
 from .decide import Decision, EventView, RecordState, Skip, decide_latest_info
 from .state import consents_for, lock_records_by_serial, serials_linked_or_seen
 from .write import Applied, commit_without_flush_wait, events_mark, now, segment_write
@@ -173,8 +173,10 @@ def _consent_events_first() -> dict[int, tuple[int, int]]:
     another applier's) must not be overtaken by the holder's next move (R9). Each waits only for
     what comes before it in the holder's sequence: no circle."""
     first: dict[int, tuple[int, int]] = {}
-    for event in consent_events_pending():
-        record_id = consent_event_record_id(event)
+    events = consent_events_pending()
+    records = consent_events_record_ids(events) if events else {}
+    for event in events:
+        record_id = records.get(event.pk)
         if record_id is not None:
             first[record_id] = min(_turn(event), first.get(record_id, _turn(event)))
     return first

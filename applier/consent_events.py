@@ -10,7 +10,7 @@ from datetime import date, datetime
 from cryptography import x509
 
 from consents.jpki.profile import holder_items
-from consents.selectors import consent_for_jlis
+from consents.selectors import consent_for_jlis, records_by_jlis_consent_id
 from consents.services import (
     EventOutcome,
     consent_reflect,
@@ -97,6 +97,23 @@ def consent_event_record_id(event: JlisEvent) -> int | None:
         return record.pk if record else None
     consent = consent_for_jlis(jlis_consent_id=event.payload.get("consent_id", ""))
     return consent.record_id if consent else None
+
+
+def consent_events_record_ids(events: list[JlisEvent]) -> dict[int, int]:
+    """event id -> the record each of these consent events is about, for those that name one we
+    know: the consents' records in one query, a Mynaportal registration's by its serials."""
+    by_consent = records_by_jlis_consent_id(
+        e.payload.get("consent_id", "") for e in events if e.kind != EventKind.CONSENT_REGISTERED
+    )
+    found: dict[int, int] = {}
+    for event in events:
+        if event.kind == EventKind.CONSENT_REGISTERED:
+            record_id = consent_event_record_id(event)
+        else:
+            record_id = by_consent.get(event.payload.get("consent_id", ""))
+        if record_id is not None:
+            found[event.pk] = record_id
+    return found
 
 
 def consent_event_apply(event: JlisEvent, at: datetime) -> EventOutcome:

@@ -12,8 +12,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from applier.batch import _consent_events_first
 from jlis_gateway.inbox import serials_pending_first
 from jlis_gateway.models import JlisEvent
+
+from .world import holder
 
 pytestmark = pytest.mark.django_db
 
@@ -71,3 +74,33 @@ def test_the_order_lookup_probes_the_serial_index_while_the_statistics_count_not
 
     reads = [n for n in nodes(plan) if n.get("Relation Name") == "jlis_gateway_jlisevent"]
     assert reads and all(n.get("Index Name") == "jlis_event_serial_idx" for n in reads), reads
+
+
+def _revocations_pending(count: int, start: int) -> list[int]:
+    """`count` holders, each with a revocation through Mynaportal pending; their record ids."""
+    records = []
+    for n in range(start, start + count):
+        record = holder(serial=f"RV{n}")
+        consent = record.consents.get()
+        consent.jlis_consent_id = f"JC-RV{n}"
+        consent.save(update_fields=["jlis_consent_id"])
+        event = _event(f"rv_{n}", f"RV{n}", 2, kind="consent_revoked")
+        event.payload = {"consent_id": f"JC-RV{n}", "channel": "mynaportal"}
+        event.jlis_consent_id = f"JC-RV{n}"
+        event.save(update_fields=["payload", "jlis_consent_id"])
+        records.append(record.pk)
+    return records
+
+
+def test_the_pending_consent_events_are_mapped_to_their_records_in_as_many_queries_however_many():
+    """Each batch of latest information asks which records a pending consent event is about (rule
+    (5): a revocation before it is not overtaken): a fixed number of queries, not one per event."""
+    counts, mapped = [], {}
+    for count, start in ((2, 0), (20, 100)):
+        records = _revocations_pending(count, start)
+        with CaptureQueriesContext(connection) as captured:
+            mapped = _consent_events_first()
+        counts.append(len(captured.captured_queries))
+        assert set(records) <= mapped.keys()
+        assert all(mapped[r][0] == 2 for r in records)  # the revocations' holder sequence
+    assert counts[0] == counts[1], counts
