@@ -132,21 +132,41 @@ def serials_announced(*, serials: set[str]) -> set[str]:
     few pending consent events (jlis_event_consent_pending_idx)."""
     if not serials:
         return set()
-    moving_to = KeyTextTransform("new_serial", "payload")
-    moves = (
-        JlisEvent.objects.filter(kind=EventKind.LATEST_INFO, status=EventStatus.PENDING)
-        .annotate(moving_to=moving_to)
-        .filter(moving_to__in=serials)
-        .exclude(serial=F("moving_to"))
-        .values_list("moving_to", flat=True)
-    )
     linking = (
         JlisEvent.objects.filter(status=EventStatus.PENDING, serial__in=serials)
         .exclude(kind=EventKind.LATEST_INFO)
         .filter(kind__in=LINKING_CONSENT_KINDS)
         .values_list("serial", flat=True)
     )
-    return set(moves) | set(linking)
+    return _serials_moved_to(serials) | set(linking)
+
+
+# Each serial is one probe of jlis_event_announces_idx; the status is checked on the rows found,
+# outside the probe (OFFSET 0 keeps PostgreSQL from moving it in): checked inside, it let the
+# planner, whose statistics lag while a poll stores a backlog, walk every pending event instead
+# (as the door's lookup did, services/door.py).
+_MOVED_TO_SQL = f"""
+SELECT found.moving_to FROM (
+    SELECT payload->>'new_serial' AS moving_to, serial, status FROM jlis_gateway_jlisevent
+    WHERE payload->>'new_serial' = {any_json_values("text")} AND kind = %s OFFSET 0
+) AS found
+WHERE found.status = %s AND found.serial <> found.moving_to
+"""  # noqa: S608 (fixed names; the values go as parameters)
+
+
+def _serials_moved_to(serials: set[str]) -> set[str]:
+    """Those of these serials a pending "latest information" event moves a holder to."""
+    if _postgres():
+        rows = fetch_rows(_MOVED_TO_SQL, [json_values(serials), EventKind.LATEST_INFO, EventStatus.PENDING])
+        return {moving_to for (moving_to,) in rows}
+    moving_to = KeyTextTransform("new_serial", "payload")
+    return set(
+        JlisEvent.objects.filter(kind=EventKind.LATEST_INFO, status=EventStatus.PENDING)
+        .annotate(moving_to=moving_to)
+        .filter(moving_to__in=serials)
+        .exclude(serial=F("moving_to"))
+        .values_list("moving_to", flat=True)
+    )
 
 
 def events_pending_count() -> int:

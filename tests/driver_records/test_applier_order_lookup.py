@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from applier.batch import _consent_events_first
-from jlis_gateway.inbox import serials_pending_first
+from jlis_gateway.inbox import serials_announced, serials_pending_first
 from jlis_gateway.models import JlisEvent
 
 from .world import holder
@@ -67,13 +67,14 @@ def test_the_order_lookup_probes_the_serial_index_while_the_statistics_count_not
         cursor.execute("EXPLAIN (FORMAT JSON) " + query["sql"])
         plan = cursor.fetchone()[0][0]["Plan"]
 
-    def nodes(node: dict[str, Any]) -> Any:
-        yield node
-        for child in node.get("Plans", []):
-            yield from nodes(child)
-
-    reads = [n for n in nodes(plan) if n.get("Relation Name") == "jlis_gateway_jlisevent"]
+    reads = [n for n in _nodes(plan) if n.get("Relation Name") == "jlis_gateway_jlisevent"]
     assert reads and all(n.get("Index Name") == "jlis_event_serial_idx" for n in reads), reads
+
+
+def _nodes(node: dict[str, Any]) -> Any:
+    yield node
+    for child in node.get("Plans", []):
+        yield from _nodes(child)
 
 
 def _revocations_pending(count: int, start: int) -> list[int]:
@@ -104,3 +105,32 @@ def test_the_pending_consent_events_are_mapped_to_their_records_in_as_many_queri
         assert set(records) <= mapped.keys()
         assert all(mapped[r][0] == 2 for r in records)  # the revocations' holder sequence
     assert counts[0] == counts[1], counts
+
+
+@pytest.mark.postgres
+def test_the_announcement_lookup_probes_its_indexes_while_the_statistics_count_nothing_pending():
+    """serials_announced (rule (2)): asked for a batch's unknown serials after a poll stored a
+    backlog, it reads the announcements' index and the pending consent events, not every pending
+    event."""
+    now = timezone.now()
+    JlisEvent.objects.bulk_create(
+        JlisEvent(
+            event_id=f"an_many_{n}", kind="latest_info", holder_seq=1, serial=f"{6_000_000 + n}",
+            occurred_at=now, received_at=now, status="applied",
+            payload={"old_serial": f"{6_000_000 + n}", "new_serial": f"{6_100_000 + n}"},
+        )
+        for n in range(20_000)
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE jlis_gateway_jlisevent")
+    JlisEvent.objects.update(status="pending")
+    unknown = {f"{6_100_000 + n}" for n in range(0, 2_000, 2)} | {f"{6_900_000 + n}" for n in range(500)}
+    with CaptureQueriesContext(connection) as captured:
+        announced = serials_announced(serials=unknown)
+    assert announced == {f"{6_100_000 + n}" for n in range(0, 2_000, 2)}
+    for query in captured.captured_queries:
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (FORMAT JSON) " + query["sql"])
+            plan = cursor.fetchone()[0][0]["Plan"]
+        used = {n.get("Index Name") for n in _nodes(plan) if n.get("Relation Name") == "jlis_gateway_jlisevent"}
+        assert "jlis_event_pending_idx" not in used and None not in used, (used, query["sql"][:200])
