@@ -1,0 +1,161 @@
+"""An outsider's attack on the applier's holder order (DOMAIN.md R9, R10, R13; docs/reliability.md,
+"Several appliers at once keep each holder's order", rules (1)-(5); docs/rules.md, "holder's
+order"): a holder's events are to be applied in J-LIS's holder sequence, whatever order they
+reached us in and whichever apply run holds them.
+
+Expected values come from the rules and the independent model (tests/model/holders.py, directly
+or through tests/faults/world.py), each with a control where one applier takes the same events in
+one batch, or the same events arrive in the holder's order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from applier.batch import events_apply_pending
+from driver_records.models import DriverRecord, RecordChange
+from jlis_gateway.models import EventStatus
+from tests.model.holders import Event as ModelEvent
+
+from .test_appliers_interleavings import _holder, _latest, statuses
+from .test_appliers_unknown_serial_attack import _reflected, _revoked, _status_of
+from .world import (
+    ADDRESSES,
+    _model_event,
+    counter_consent_pending,
+    events_copy,
+    model_holders,
+    records_for_generated,
+    start_state,
+)
+
+pytestmark = [pytest.mark.faults, pytest.mark.postgres]
+
+
+def model_runs(start: Any, *runs: list[ModelEvent]) -> tuple[dict[str, tuple[str, str]], Any]:
+    """The model's statuses after applying each run's events once they are all stored (an event
+    of a later run reached us after the run before had applied what it could)."""
+    model = model_holders(start)
+    for events in runs:
+        for event in events:
+            model.stored(event)
+        model.apply(timezone.now())
+    return {e.id: (e.status, e.reason) for e in model.events.values()}, model
+
+
+def history(record_id: int) -> set[tuple[str, str]]:
+    return set(RecordChange.objects.filter(record_id=record_id).values_list("jlis_event_id", "field"))
+
+
+# --- R13: the holder's earlier event names a serial the record was linked to before -------------
+
+
+def _relinked_by_a_reflection(n: int) -> tuple[int, str, str, str, Any, ModelEvent]:
+    """The holder on s0 (consent K0) moved at J-LIS (m3, seq 3: s0 -> s1, a new address) and
+    registered again at the counter with the new card (K1, signed with s1). J-LIS reflects K1
+    (c5, seq 5, naming s1, the holder's serial at J-LIS), and c5 reaches us and is applied before
+    m3 does: the record follows s1 (R13), its data are still those of seq 0, and s0 is a serial it
+    was linked to before. Returns the record, s0, s1, K1's J-LIS id, the start and c5."""
+    holder = _holder(n)
+    s0, s1 = holder["serial"], f"61{n:04d}01"
+    [record_id] = records_for_generated([holder])
+    k1 = f"jc_ho_new_{n}"
+    counter_consent_pending(record_id=record_id, reference=f"G-ho-{n}", serial=s1, jlis_consent_id=k1)
+    start = start_state([record_id])
+    _, c5 = _reflected(f"ho{n}_5", 5, s1, k1)
+    events_apply_pending()
+    record = DriverRecord.objects.get(pk=record_id)
+    assert (record.cert_serial, record.jlis_seq, record.address) == (s1, 0, ADDRESSES[0])
+    return record_id, s0, s1, k1, start, c5
+
+
+def _late_move_then_revocation(n: int, *, order: str) -> tuple[int, dict[str, tuple[str, str]]]:
+    """After c5, the holder revokes K1 through Mynaportal (r6, seq 6), and m3 (seq 3, naming s0,
+    the record's past serial) reaches us late: stored after r6 ("late") or before it ("jlis")."""
+    record_id, s0, s1, k1, start, c5 = _relinked_by_a_reflection(n)
+    m3 = _latest(f"ho{n}_3", 3, s0, s1, ADDRESSES[1])
+    if order == "jlis":
+        events_copy([m3])
+    _, r6 = _revoked(f"ho{n}_6", 6, s1, k1)
+    if order == "late":
+        events_copy([m3])
+    expected, _ = model_runs(start, [c5], [_model_event(m3), r6])
+    return record_id, expected
+
+
+def _late_move_expected(n: int, record_id: int, expected: dict[str, tuple[str, str]]) -> None:
+    """R9 and the holder's order: m3 (seq 3) came before the revocation (seq 6), so it is applied
+    (the address J-LIS gave at seq 3) and only then is K1 revoked."""
+    assert expected[f"ho{n}_3"] == ("applied", "")
+    assert expected[f"ho{n}_6"] == ("applied", "")
+    assert statuses() == _status_of(expected)
+    assert DriverRecord.objects.get(pk=record_id).address == ADDRESSES[1]
+    assert (f"ho{n}_3", "address") in history(record_id)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Holder order across a past serial (R13, R9): rule (4) makes a consent event wait only for "
+        "pending latest information naming its record's *current* serial. m3 (seq 3) names s0, the "
+        "serial the record was linked to before a reflection (seq 5) moved it to s1, so the "
+        "revocation r6 (seq 6), stored before m3, is applied first and m3 is then skipped "
+        "consent_revoked: the holder's address change J-LIS made before the revocation is lost (the "
+        "record keeps the old address, no history row). One applier, default batch size."
+    ),
+)
+def test_a_revocation_does_not_overtake_the_holders_earlier_event_naming_a_past_serial(transactional_db: None):
+    record_id, expected = _late_move_then_revocation(61, order="late")
+    events_apply_pending()
+    _late_move_expected(61, record_id, expected)
+
+
+def test_control_the_late_move_stored_before_the_revocation_is_applied_first(transactional_db: None):
+    record_id, expected = _late_move_then_revocation(62, order="jlis")
+    events_apply_pending()
+    _late_move_expected(62, record_id, expected)
+
+
+def _late_move_then_next(n: int) -> tuple[int, dict[str, tuple[str, str]]]:
+    """After c5, J-LIS's next latest information (x6, seq 6, naming s1, a new address) is
+    stored, then m3 (seq 3, naming the past serial s0) reaches us late."""
+    record_id, s0, s1, _, start, c5 = _relinked_by_a_reflection(n)
+    x6 = _latest(f"ho{n}_6", 6, s1, s1, ADDRESSES[2])
+    m3 = _latest(f"ho{n}_3", 3, s0, s1, ADDRESSES[1])
+    events_copy([x6, m3])
+    expected, _ = model_runs(start, [c5], [_model_event(x6), _model_event(m3)])
+    return record_id, expected
+
+
+def _late_move_next_expected(n: int, record_id: int, expected: dict[str, tuple[str, str]]) -> None:
+    assert expected[f"ho{n}_3"] == ("applied", "")  # the model: holder sequence, m3 then x6
+    assert expected[f"ho{n}_6"] == ("applied", "")
+    assert statuses() == _status_of(expected)
+    assert history(record_id) >= {(f"ho{n}_3", "address"), (f"ho{n}_6", "address")}
+    assert DriverRecord.objects.get(pk=record_id).address == ADDRESSES[2]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Holder order across a past serial (R13): rule (3) makes latest information wait only for a "
+        "pending event before it naming *its own* serial. x6 (seq 6, naming s1) does not wait for m3 "
+        "(seq 3, pending in the next batch) which names s0, the record's serial before a "
+        "reflection relinked it; x6 is applied first and m3 is skipped stale: its change is missing "
+        "from the history and the audit trail. One applier; m3 in another batch than x6 (any batch "
+        "boundary, batch_size=1 here; another applier holding m3 does the same)."
+    ),
+)
+def test_the_holders_next_event_does_not_overtake_an_earlier_one_naming_a_past_serial(transactional_db: None):
+    record_id, expected = _late_move_then_next(63)
+    events_apply_pending(batch_size=1)
+    _late_move_next_expected(63, record_id, expected)
+
+
+def test_control_one_batch_applies_the_event_naming_a_past_serial_in_holder_sequence(transactional_db: None):
+    record_id, expected = _late_move_then_next(64)
+    events_apply_pending()
+    _late_move_next_expected(64, record_id, expected)
