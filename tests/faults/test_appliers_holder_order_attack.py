@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from applier.batch import events_apply_pending
 from driver_records.models import DriverRecord, RecordChange
-from jlis_gateway.models import EventStatus
 from tests.model.holders import Event as ModelEvent
 
 from .test_appliers_interleavings import _holder, _latest, statuses
@@ -28,7 +27,9 @@ from .world import (
     counter_consent_pending,
     events_copy,
     model_holders,
+    outcome,
     records_for_generated,
+    reference_fold,
     start_state,
 )
 
@@ -159,3 +160,65 @@ def test_control_one_batch_applies_the_event_naming_a_past_serial_in_holder_sequ
     record_id, expected = _late_move_then_next(64)
     events_apply_pending()
     _late_move_next_expected(64, record_id, expected)
+
+
+# --- A backlog delivered newest first: every event waits for one in a later batch ---------------
+
+BACKLOG_HOLDERS, BACKLOG_DEPTH, BACKLOG_BATCH = 4, 30, 10
+
+
+def _backlog(n: int, *, newest_first: bool) -> tuple[list[int], list[dict[str, Any]], Any]:
+    """Four holders, thirty latest-information events each (a same-serial run, each a new
+    address), stored in the holder's order or newest first (J-LIS redelivering a backlog
+    backwards): with batches of ten, each holder's events span every batch of the run."""
+    holders = [_holder(n + k) for k in range(BACKLOG_HOLDERS)]
+    ids = records_for_generated(holders)
+    start = start_state(ids)
+    seqs = range(BACKLOG_DEPTH, 0, -1) if newest_first else range(1, BACKLOG_DEPTH + 1)
+    events = [
+        _latest(f"bl{h['holder']}_{seq}", seq, h["serial"], h["serial"], ADDRESSES[seq % len(ADDRESSES)])
+        for seq in seqs
+        for h in holders
+    ]
+    events_copy(events)
+    return ids, events, start
+
+
+def test_a_backlog_delivered_newest_first_is_applied_whole_in_holder_sequence(transactional_db: None):
+    """Holds. Every event waits for the holder's lower sequence pending in a later batch; the
+    retry rounds go on until each is applied: what the model gives (all applied, the record on
+    the last address) and what the same backlog in the holder's order gives."""
+    ids, events, start = _backlog(71, newest_first=True)
+    reference = reference_fold(events, start=start)
+    assert len(reference.applied) == BACKLOG_HOLDERS * BACKLOG_DEPTH
+    result = events_apply_pending(batch_size=BACKLOG_BATCH)
+    assert (result.applied, result.skipped, result.waiting, result.held) == (len(events), 0, 0, 0)
+    got = outcome()
+    assert {k: v for k, v in got.records.items() if k in ids} == reference.records
+    assert set(got.history) == reference.history
+    assert got.applied == reference.applied
+
+
+def _batches(n: int, *, newest_first: bool) -> int:
+    _backlog(n, newest_first=newest_first)
+    result = events_apply_pending(batch_size=BACKLOG_BATCH)
+    assert result.applied == BACKLOG_HOLDERS * BACKLOG_DEPTH
+    return result.batches
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Retry rounds are quadratic in the batches a holder's backlog spans: each round's batches "
+        "are taken by id, and every batch but the last waits for the holder's lower sequence "
+        "pending in a later one, so a round applies only its last batch and the run takes about "
+        "(N/b)^2/2 batches instead of N/b (120 events in batches of 10: 78 batches instead of 12; a "
+        "100,000-event backlog in batches of 1,000, about 5,000 transactions of 1,000 locked events "
+        "instead of 100). Delay and load, not a loss."
+    ),
+)
+def test_a_backlog_delivered_newest_first_costs_no_more_than_a_few_passes(transactional_db: None):
+    in_order = _batches(75, newest_first=False)
+    assert in_order == BACKLOG_HOLDERS * BACKLOG_DEPTH // BACKLOG_BATCH
+    newest_first = _batches(80, newest_first=True)
+    assert newest_first <= 3 * in_order
