@@ -13,12 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from applier import batch as applier_batch
 from applier.batch import events_apply_pending
 from driver_records.models import DriverRecord, RecordChange
 from tests.model.holders import Event as ModelEvent
 
+from .test_appliers_concurrent import _patched
 from .test_appliers_interleavings import _holder, _latest, statuses
 from .test_appliers_unknown_serial_attack import _reflected, _revoked, _status_of
 from .world import (
@@ -222,3 +226,47 @@ def test_a_backlog_delivered_newest_first_costs_no_more_than_a_few_passes(transa
     assert in_order == BACKLOG_HOLDERS * BACKLOG_DEPTH // BACKLOG_BATCH
     newest_first = _batches(80, newest_first=True)
     assert newest_first <= 3 * in_order
+
+
+# --- The cost of rule (5) when many consent events are pending ---------------------------------
+
+
+def _segment_queries(n: int, pending_consent_events: int) -> int:
+    """Queries of the one latest-information batch of a run: one holder's event, with this many
+    other holders' reflections waiting for the relay's answer (unknown_consent, within the
+    grace: a relay outage leaves them so)."""
+    for k in range(pending_consent_events):
+        _reflected(f"pc{n}_{k}", 1, f"69{n:04d}{k:03d}", f"jc_ho_relay_{n}_{k}")
+    holder = _holder(n)
+    records_for_generated([holder])
+    events_copy([_latest(f"pc{n}_x", 1, holder["serial"], holder["serial"], ADDRESSES[1])])
+    counts: list[int] = []
+    segment = applier_batch._latest_info_segment
+
+    def counted(*args: Any) -> None:
+        with CaptureQueriesContext(connection) as queries:
+            segment(*args)
+        counts.append(len(queries))
+
+    with _patched(applier_batch, "_latest_info_segment", counted):
+        result = events_apply_pending()
+    assert result.applied == 1
+    assert result.waiting == pending_consent_events
+    return counts[0]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Rule (5)'s cost grows with the pending consent events: every latest-information batch "
+        "reads every pending consent event (whole rows, payload included) and maps each to its "
+        "record with a query of its own (_consent_events_first -> consent_event_record_id), "
+        "whosever it is. 40 reflections waiting for the relay add about 40 queries to each batch; "
+        "a relay outage with thousands waiting adds thousands to every batch of the run and of "
+        "each retry round."
+    ),
+)
+def test_a_latest_information_batch_costs_the_same_whatever_consent_events_wait(transactional_db: None):
+    none_waiting = _segment_queries(91, 0)
+    many_waiting = _segment_queries(92, 40)
+    assert many_waiting <= none_waiting + 2
