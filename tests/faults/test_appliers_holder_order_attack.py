@@ -20,10 +20,11 @@ from django.utils import timezone
 from applier import batch as applier_batch
 from applier.batch import events_apply_pending
 from driver_records.models import DriverRecord, RecordChange
+from jlis_gateway.models import EventStatus
 from tests.model.holders import Event as ModelEvent
 
 from .test_appliers_concurrent import _patched
-from .test_appliers_interleavings import _holder, _latest, statuses
+from .test_appliers_interleavings import _holder, _latest, _run, a_holds_the_first_while_b_runs, statuses
 from .test_appliers_unknown_serial_attack import _reflected, _revoked, _status_of
 from .world import (
     ADDRESSES,
@@ -270,3 +271,57 @@ def test_a_latest_information_batch_costs_the_same_whatever_consent_events_wait(
     none_waiting = _segment_queries(91, 0)
     many_waiting = _segment_queries(92, 40)
     assert many_waiting <= none_waiting + 2
+
+
+# --- Two appliers: the past serial, and J-LIS's repeat under another id ----------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Holder order across a past serial (R13), two appliers: A holds m3 (seq 3, naming s0, the "
+        "record's serial before a reflection relinked it to s1); B takes x6 (seq 6, naming s1) and "
+        "applies it, since no pending event before it names s1; A's m3 is then skipped stale, its "
+        "change missing from the history and the audit trail. The one-applier control (one batch) "
+        "applies m3 then x6, as the model does."
+    ),
+)
+def test_an_applier_holding_the_holders_event_naming_a_past_serial_is_not_overtaken(transactional_db: None):
+    n = 65
+    record_id, s0, s1, _, start, c5 = _relinked_by_a_reflection(n)
+    m3 = _latest(f"ho{n}_3", 3, s0, s1, ADDRESSES[1])
+    x6 = _latest(f"ho{n}_6", 6, s1, s1, ADDRESSES[2])
+    events_copy([m3, x6])  # A claims m3 (the lowest id), B passes it by
+    expected, _ = model_runs(start, [c5], [_model_event(m3), _model_event(x6)])
+    errors: list[BaseException] = []
+    a_holds_the_first_while_b_runs(errors, lambda: _run("B", errors, batch_size=1))
+    _late_move_next_expected(n, record_id, expected)
+
+
+def test_an_applier_holding_the_first_of_a_repeat_under_another_id_keeps_it_first(transactional_db: None):
+    """Holds. J-LIS repeats the holder's event e2 (seq 2) under another id (e2b, stored after
+    it). A holds e2; B takes e2b and the next event e3 (seq 3): e2b waits behind e2 (same
+    sequence, stored first: rule (3)'s order), e3 behind both. Then A applies e2, and the
+    follow-up skips e2b stale and applies e3: what the model and one applier give."""
+    n = 66
+    holder = _holder(n)
+    s0 = holder["serial"]
+    [record_id] = records_for_generated([holder])
+    start = start_state([record_id])
+    e2 = _latest(f"rp{n}_2", 2, s0, s0, ADDRESSES[1])
+    e2b = dict(e2, event_id=f"rp{n}_2b")
+    e3 = _latest(f"rp{n}_3", 3, s0, s0, ADDRESSES[2])
+    events = [e2, e2b, e3]
+    events_copy(events)
+    reference = reference_fold(events, start=start)
+    assert reference.applied == {f"rp{n}_2", f"rp{n}_3"}
+    assert reference.not_applied == {f"rp{n}_2b": "stale"}
+    errors: list[BaseException] = []
+    a_holds_the_first_while_b_runs(errors, lambda: _run("B", errors, batch_size=10))
+    assert statuses() == {
+        f"rp{n}_2": (EventStatus.APPLIED, ""),
+        f"rp{n}_2b": (EventStatus.SKIPPED, "stale"),
+        f"rp{n}_3": (EventStatus.APPLIED, ""),
+    }
+    assert history(record_id) == reference.history
+    assert DriverRecord.objects.get(pk=record_id).address == ADDRESSES[2]
