@@ -14,7 +14,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.db import transaction
 
-from driver_records.bulk import RECORD_FIELDS, records_lock_free
+from driver_records.bulk import records_lock_free
 from driver_records.linking import Link, link_moves
 from jlis_gateway.inbox import (
     EventKind,
@@ -31,7 +31,7 @@ from onestop.clock import japan_date
 
 from .consent_events import WAIT_REASONS, consent_event_apply, consent_event_record_id, consent_events_record_ids
 from .decide import Decision, EventView, RecordState, Skip, decide_latest_info
-from .state import consents_for, lock_records_by_serial, serials_linked_or_seen
+from .state import consents_for, lock_records_by_serial, serials_linked_or_seen, serials_of_records
 from .write import Applied, commit_without_flush_wait, events_mark, now, segment_write
 
 WAITING = "waiting_for_serial"
@@ -96,14 +96,18 @@ def apply_latest_info(
     applied.append(Applied(record, event.event_id, old, new))
 
 
-def _turn(event: JlisEvent | EventRow) -> tuple[int, int]:
+# Where an event stands in its holder's order (_turn).
+Turn = tuple[int, int]
+
+
+def _turn(event: JlisEvent | EventRow) -> Turn:
     """Where an event stands in its holder's order: J-LIS's holder sequence, then the order stored
     (a repeat under another id comes after the first). Only a holder's own events are compared."""
     return event.holder_seq, event.pk
 
 
 def _latest_info_segment(
-    events: list[EventRow], at: datetime, grace: timedelta, result: ApplyResult, waiting: list[int], held: list[int]
+    events: list[EventRow], at: datetime, grace: timedelta, result: ApplyResult, waiting: list[Turn], held: list[Turn]
 ) -> None:
     locked = lock_records_by_serial(e.serial for e in events)
     index = locked.by_serial
@@ -113,7 +117,17 @@ def _latest_info_segment(
     # one of this batch that waits or is held. Read after the records' lock: an applier that held
     # one of them has committed by then, and its events are no longer pending (a record another
     # session holds now is not taken: its events are left for a later run).
-    first = serials_pending_first(serials={e.serial for e in events}, excluding=[e.pk for e in events])
+    # Before in the holder's order means of the same holder: for an event whose record is known,
+    # a pending event naming any serial the record is or was linked to (R13: a late event names
+    # a past serial); for one whose serial is not linked yet, one naming that serial.
+    owners = serials_of_records(list({r.id: r for r in index.values()}.values()))
+    owners |= {serial: record.id for serial, record in index.items()}
+    first = serials_pending_first(serials={e.serial for e in events} | owners.keys(), excluding=[e.pk for e in events])
+    first_of_record: dict[int, tuple[int, int]] = {}
+    for serial, pending in first.items():
+        if serial in owners:
+            record_id = owners[serial]
+            first_of_record[record_id] = min(pending, first_of_record.get(record_id, pending))
     consent_turns = _consent_events_first()
     blocked: set[str] = set()
     blocked_records: set[int] = set()
@@ -136,17 +150,17 @@ def _latest_info_segment(
         turn = _turn(event)
         record = index.get(event.serial)
         if event.serial in locked.held_elsewhere:
-            held.append(event.pk)  # its record is in another session's hands: a later run applies it
+            held.append(_turn(event))  # its record is in another session's hands: a later run applies it
         elif (
             event.serial in blocked
             or (record is not None and record.id in blocked_records)
-            or first.get(event.serial, turn) < turn
+            or (first_of_record.get(record.id, turn) if record is not None else first.get(event.serial, turn)) < turn
         ):
-            waiting.append(event.pk)  # after the holder's event before it, whoever applies it
+            waiting.append(_turn(event))  # after the holder's event before it, whoever applies it
         elif record is not None and consent_turns.get(record.id, turn) < turn:
-            waiting.append(event.pk)  # after the holder's consent event before it (a revocation: R9)
+            waiting.append(_turn(event))  # after the holder's consent event before it (a revocation: R9)
         elif record is None and (event.serial in seen or event.serial in announced or at - event.received_at < grace):
-            waiting.append(event.pk)  # an event not yet applied links, or may link, this serial
+            waiting.append(_turn(event))  # an event not yet applied links, or may link, this serial
         else:
             decision = decide_latest_info(_view(event), record, consents.get(record.id) if record else None, today)
             decisions[event.pk] = decision
@@ -183,15 +197,15 @@ def _consent_events_first() -> dict[int, tuple[int, int]]:
 
 
 def _consent_event(
-    event: JlisEvent, at: datetime, grace: timedelta, result: ApplyResult, waiting: list[int], held: list[int]
+    event: JlisEvent, at: datetime, grace: timedelta, result: ApplyResult, waiting: list[Turn], held: list[Turn]
 ) -> None:
     turn = _consent_event_waits_its_turn(event)
     if turn:  # not counted against the grace: its turn is only put off
-        (held if turn == HELD else waiting).append(event.pk)
+        (held if turn == HELD else waiting).append(_turn(event))
         return
     outcome = consent_event_apply(event, at)
     if not outcome.applied and outcome.reason in WAIT_REASONS and at - event.received_at < grace:
-        waiting.append(event.pk)
+        waiting.append(_turn(event))
         return
     reason = "" if outcome.applied else outcome.reason
     result.count(reason)
@@ -211,13 +225,11 @@ def _consent_event_waits_its_turn(event: JlisEvent) -> str:
     locked = records_lock_free({record_id})
     if not locked:
         return HELD
-    # The record's serial only: an event naming the consent event's own serial may be waiting
-    # for this very event to link it (a reflection that reached us late).
-    serial = locked[0][RECORD_FIELDS.index("cert_serial")]
-    if not serial:
-        return ""
-    first = serials_pending_first(serials={serial}, excluding=[event.pk]).get(serial)
-    return WAITING if first is not None and first < _turn(event) else ""
+    # The serials the record is or was linked to only: an event naming the consent event's own
+    # serial may be waiting for this very event to link it (a reflection that reached us late).
+    serials = serials_of_records([RecordState(*locked[0])]).keys()
+    first = serials_pending_first(serials=set(serials), excluding=[event.pk]).values()
+    return WAITING if first and min(first) < _turn(event) else ""
 
 
 @contextmanager
@@ -236,10 +248,10 @@ def cycle_collector_paused() -> Iterator[None]:
 
 class _Batch(NamedTuple):
     result: ApplyResult
-    waiting: list[int]  # left waiting for the holder's earlier event or a serial
-    held: list[int]  # left because another session held their record
+    waiting: list[Turn]  # left waiting for the holder's earlier event or a serial
+    held: list[Turn]  # left because another session held their record
     last: int  # the last id taken (0: none was pending)
-    untried: list[int]  # of `event_ids`, those after the batch's end, for the same round
+    untried: list[Turn]  # of `event_ids`, those after the batch's end, for the same round
 
 
 def _batch(
@@ -248,7 +260,7 @@ def _batch(
     """One transaction: consecutive "latest information" events set-wise, consent events one by
     one in between (each sees what the events before it did). The events are the pending ones
     among `event_ids`, or the next `limit` pending after id `after`."""
-    result, waiting, held, untried = ApplyResult(batches=1), list[int](), list[int](), list[int]()
+    result, waiting, held, untried = ApplyResult(batches=1), list[Turn](), list[Turn](), list[Turn]()
     with cycle_collector_paused(), transaction.atomic(durable=True):
         events = (
             events_lock_pending(event_ids=event_ids)
@@ -263,7 +275,7 @@ def _batch(
             if is_latest_info and n:
                 # One run of latest information per batch, as its first: what follows a consent
                 # event is the next batch's (in a retry round, the round's next batch).
-                untried = [row.pk for row in events if row.pk > last]
+                untried = [_turn(row) for row in events if row.pk > last]
                 break
             if is_latest_info:
                 _latest_info_segment(rows, at, grace, result, waiting, held)
@@ -283,7 +295,7 @@ def events_apply_pending(*, batch_size: int = 1000, at: datetime | None = None) 
     """
     at = at or now()
     grace = timedelta(seconds=settings.JLIS_UNKNOWN_SERIAL_GRACE_SECONDS)
-    total, waiting, held, after = ApplyResult(), list[int](), list[int](), 0
+    total, waiting, held, after = ApplyResult(), list[Turn](), list[Turn](), 0
     while True:
         batch = _batch(at, grace, after=after, limit=batch_size)
         if not batch.last:
@@ -294,19 +306,25 @@ def events_apply_pending(*, batch_size: int = 1000, at: datetime | None = None) 
         held += batch.held
     # Events that waited for a serial or the holder's earlier event, or for a record another
     # session held, get another chance once the others are in: rounds until one changes nothing.
-    # Each event of a round is tried in it (a batch ending at a consent event hands the rest to
-    # the round's next batch), so one still waiting never keeps another from its chance.
+    # A round takes them in the order stored (taken in the holder's order, several runs at once
+    # met each other's records in every batch, and took ten times as long); each event of a round
+    # is tried in it (a batch ending at a consent event hands the rest to the round's next
+    # batch), so one still waiting never keeps another from its chance.
+    # A round that applies and skips nothing ends them: what is left waits for what this run
+    # cannot do (another session's record or event; the follow-up or a later run takes it). Its
+    # count of events left is no measure: those another run claims meanwhile drop out of it,
+    # and with several runs at once the rounds then went on for ever.
     while waiting or held:
-        again = sorted(waiting + held)
+        again = sorted(waiting + held, key=lambda turn: turn[1])  # the order stored
         waiting, held = [], []
-        todo = again
+        todo, done = again, total.applied + total.skipped
         while todo:
-            batch = _batch(at, grace, event_ids=todo[:batch_size])
+            batch = _batch(at, grace, event_ids=[pk for _, pk in todo[:batch_size]])
             todo = batch.untried + todo[batch_size:]
             total.add(batch.result)
             waiting += batch.waiting
             held += batch.held
-        if len(waiting) + len(held) == len(again):
+        if total.applied + total.skipped == done:
             break
     total.waiting, total.held = len(waiting), len(held)
     return total

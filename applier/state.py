@@ -13,6 +13,7 @@ from driver_records.bulk import (
     RECORD_FIELDS,
     records_lock_free,
     records_lock_linked,
+    serials_before_of,
     serials_linked,
     serials_linked_before,
     serials_seen_before,
@@ -59,6 +60,14 @@ def serials_linked_or_seen(serials: set[str]) -> set[str]:
     return serials_linked(serials) | serials_seen_before(serials)
 
 
+def serials_of_records(records: list[RecordState]) -> dict[str, int]:
+    """serial -> record id, for every serial these records are or were linked to: the holder's
+    events may name any of them (R13)."""
+    owners = dict(serials_before_of({state.id for state in records}))
+    owners |= {state.cert_serial: state.id for state in records if state.cert_serial}
+    return owners
+
+
 def consents_for(record_ids: Iterable[int]) -> dict[int, ConsentView]:
     """Each record's consent that governs the feed (R6: consents/governing.py)."""
     rows = governing_consents(record_ids, "status", "items", "last_valid_day", "created_at")
@@ -75,4 +84,5 @@ __all__ = [
     "lock_records_by_serial",
     "serials_linked_before",
     "serials_linked_or_seen",
+    "serials_of_records",
 ]

@@ -107,6 +107,21 @@ def serials_linked_before(serials: Iterable[str]) -> dict[str, int]:
     return dict(rows)
 
 
+def serials_before_of(record_ids: set[int]) -> list[tuple[str, int]]:
+    """(serial, record id) of every serial these records were linked to before their present one
+    (R13: J-LIS's events that reached us late may name one)."""
+    if not record_ids:
+        return []
+    if _postgres():
+        return fetch_rows(
+            "SELECT old_value, record_id FROM driver_records_recordchange"  # noqa: S608 (fixed names)
+            f" WHERE record_id = {any_json_values('bigint')} AND field = 'cert_serial' AND old_value <> ''",
+            [json_values(record_ids)],
+        )
+    rows = RecordChange.objects.filter(record_id__in=record_ids, field="cert_serial").exclude(old_value="")
+    return list(rows.values_list("old_value", "record_id"))
+
+
 def serials_seen_before(serials: Iterable[str]) -> set[str]:
     """Serials some record was linked to once: an event about one of them is an old event."""
     return set(
@@ -188,6 +203,7 @@ __all__ = [
     "records_lock_free",
     "records_lock_linked",
     "records_update_batch",
+    "serials_before_of",
     "serials_linked",
     "serials_linked_before",
     "serials_seen_before",
