@@ -447,3 +447,47 @@ def test_control_a_held_event_alone_gets_a_follow_up(transactional_db: None):
         assert events_pending_count() > result.waiting
     events_apply_pending()  # the follow-up
     assert statuses() == {f"hf{n}_1": (EventStatus.APPLIED, "")}
+
+
+# --- A consent registered at the counter with a new card, J-LIS's news of it first -------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "R10/R13: the applier's announcements do not count a consent registered at the counter "
+        "and not yet reflected (the door does, and keeps the event's items): latest information "
+        "naming its certificate that passes the grace before the reflection arrives is skipped "
+        "unknown_serial, its data lost. Counting it was tried: an event then waits as long as the "
+        "consent stays pending, for ever when J-LIS's id for it never reached us "
+        "(test_a_reflection_that_will_never_link_its_serial_..., 'unknown'); which of the two is "
+        "wanted is open."
+    ),
+)
+def test_latest_information_naming_a_pending_consents_certificate_waits_for_its_reflection_past_the_grace(
+    transactional_db: None,
+):
+    """R10/R13: the holder registered again at the counter with a new card (a pending consent
+    signed with s1). J-LIS's latest information naming s1 (x2, seq 2) reaches us, and passes the
+    grace, before the reflection (c1, seq 1) that links the record to s1. The door keeps x2's items
+    because the pending consent names the record; the applier must not skip x2 `unknown_serial`
+    either: the model applies both once the reflection is in. Before, x2 was skipped for good."""
+    n = 61
+    holder = _holder(n)
+    s1 = f"61{n:04d}01"
+    [record_id] = records_for_generated([holder])
+    k1 = f"jc_ua_pc_{n}"
+    counter_consent_pending(record_id=record_id, reference=f"G-pc-{n}", serial=s1, jlis_consent_id=k1)
+    start = start_state([record_id])
+    x2 = _latest(f"pc{n}_2", 2, s1, s1, ADDRESSES[2])
+    events_copy([x2])
+    _backlog()
+    first = events_apply_pending()
+    assert (first.applied, first.skipped, first.waiting) == (0, 0, 1)  # waits for the link
+    _, c1 = _reflected(f"pc{n}_1", 1, s1, k1)
+    events_apply_pending()
+    expected, _ = model_outcome(start, [c1, _model_event(x2)])
+    assert expected == {f"pc{n}_1": ("applied", ""), f"pc{n}_2": ("applied", "")}
+    assert statuses() == _status_of(expected)
+    record = DriverRecord.objects.get(pk=record_id)
+    assert (record.cert_serial, record.address) == (s1, ADDRESSES[2])
