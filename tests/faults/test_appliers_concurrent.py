@@ -193,16 +193,18 @@ def appliers_run(count: int) -> None:
     errors: list[BaseException] = []
     again = threading.local()
 
-    def follow_up() -> None:
-        again.wanted = True
+    def follow_up(idle: int) -> None:
+        again.idle = idle
 
     def loop() -> None:
         try:
+            idle = 0
             while True:
-                again.wanted = False
-                applier_tasks.events_apply()
-                if not again.wanted:
+                again.idle = None
+                applier_tasks.events_apply(idle)
+                if again.idle is None:
                     return
+                idle = again.idle
         except BaseException as exc:
             errors.append(exc)
         finally:
