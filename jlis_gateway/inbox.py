@@ -17,8 +17,9 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import F
+from django.db.models import CharField, F
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 from onestop.sql_params import any_json_values, fetch_rows, json_rows, json_values
 
@@ -159,7 +160,9 @@ def _serials_moved_to(serials: set[str]) -> set[str]:
     if _postgres():
         rows = fetch_rows(_MOVED_TO_SQL, [json_values(serials), EventKind.LATEST_INFO, EventStatus.PENDING])
         return {moving_to for (moving_to,) in rows}
-    moving_to = KeyTextTransform("new_serial", "payload")
+    # As text: a JSON key's `__in` compares with each value read as JSON (SQLite's JSON_EXTRACT of
+    # it), which a serial is not ("malformed JSON").
+    moving_to = Cast(KeyTextTransform("new_serial", "payload"), output_field=CharField())
     return set(
         JlisEvent.objects.filter(kind=EventKind.LATEST_INFO, status=EventStatus.PENDING)
         .annotate(moving_to=moving_to)

@@ -31,7 +31,9 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 from django.db import connection
+from django.db.models import CharField
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 from driver_records.selectors import records_by_serial, records_service_stopped
 from onestop.sql_params import any_json_values, json_values
@@ -141,7 +143,8 @@ def _stored_announcements(serials: set[str]) -> list[tuple[str, str]]:
     while frontier:
         rows = list(
             JlisEvent.objects.filter(status=EventStatus.PENDING, kind=EventKind.LATEST_INFO)
-            .annotate(announced=KeyTextTransform("new_serial", "payload"))
+            # As text: a JSON key's `__in` reads each value as JSON (SQLite), which a serial is not.
+            .annotate(announced=Cast(KeyTextTransform("new_serial", "payload"), output_field=CharField()))
             .filter(announced__in=frontier)
             .order_by()
             .values_list("announced", "serial")

@@ -52,6 +52,8 @@ def test_r02_latest_information_about_a_serial_nobody_knows_keeps_no_item(jlis_s
     payloads = list(JlisEvent.objects.filter(kind="latest_info").values_list("payload", flat=True))
     assert len(payloads) == 60
     assert all(set(payload) == NO_ITEMS for payload in payloads)
+    if connection.vendor != "postgresql":
+        return  # the table read as PostgreSQL stores it, below; the ORM's reading of it is above
     with connection.cursor() as cursor:  # the table itself, not the ORM's reading of it
         cursor.execute(
             "SELECT count(*) FROM jlis_gateway_jlisevent WHERE payload ?| array['name', 'address', 'birth_date']"
@@ -286,6 +288,7 @@ def test_r02_a_serial_known_through_a_chain_of_stored_announcements_keeps_its_co
     assert [items_stored(event.data) for event in kept] == [{"address"}, set()]
 
 
+@pytest.mark.postgres  # one recursive statement there; elsewhere (SQLite) one per link, by design
 def test_the_door_reads_a_page_in_the_same_number_of_queries_however_long_the_chains():
     """The serials a page names are resolved set-wise: a chain of twelve stored announcements costs
     the door no more statements than a chain of one (each link used to cost a round of lookups)."""
