@@ -39,8 +39,12 @@ def registration(card, *, consent_id: str) -> JlisEvent:
 
 def holds_a_certificate(event: JlisEvent) -> bool:
     with connection.cursor() as cursor:  # the stored row, not the ORM's reading of it
-        cursor.execute("SELECT payload ? 'certificate' FROM jlis_gateway_jlisevent WHERE id = %s", [event.pk])
-        return cursor.fetchone()[0]
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT payload ? 'certificate' FROM jlis_gateway_jlisevent WHERE id = %s", [event.pk])
+        else:
+            sql = "SELECT json_type(payload, '$.certificate') IS NOT NULL FROM jlis_gateway_jlisevent WHERE id = %s"
+            cursor.execute(sql, [event.pk])
+        return bool(cursor.fetchone()[0])
 
 
 @pytest.fixture
