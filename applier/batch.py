@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -106,6 +106,14 @@ def _turn(event: JlisEvent | EventRow) -> Turn:
     return event.holder_seq, event.pk
 
 
+def _earliest(turns: Iterable[tuple[int, Turn]]) -> dict[int, Turn]:
+    """record id -> the first of the turns given for it."""
+    first: dict[int, Turn] = {}
+    for record_id, turn in turns:
+        first[record_id] = min(turn, first.get(record_id, turn))
+    return first
+
+
 def _latest_info_segment(
     events: list[EventRow], at: datetime, grace: timedelta, result: ApplyResult, waiting: list[Turn], held: list[Turn]
 ) -> None:
@@ -123,11 +131,7 @@ def _latest_info_segment(
     owners = serials_of_records(list({r.id: r for r in index.values()}.values()))
     owners |= {serial: record.id for serial, record in index.items()}
     first = serials_pending_first(serials={e.serial for e in events} | owners.keys(), excluding=[e.pk for e in events])
-    first_of_record: dict[int, tuple[int, int]] = {}
-    for serial, pending in first.items():
-        if serial in owners:
-            record_id = owners[serial]
-            first_of_record[record_id] = min(pending, first_of_record.get(record_id, pending))
+    first_of_record = _earliest((owners[serial], pending) for serial, pending in first.items() if serial in owners)
     consent_turns = _consent_events_first()
     blocked: set[str] = set()
     blocked_records: set[int] = set()
@@ -150,17 +154,17 @@ def _latest_info_segment(
         turn = _turn(event)
         record = index.get(event.serial)
         if event.serial in locked.held_elsewhere:
-            held.append(_turn(event))  # its record is in another session's hands: a later run applies it
+            held.append(turn)  # its record is in another session's hands: a later run applies it
         elif (
             event.serial in blocked
             or (record is not None and record.id in blocked_records)
             or (first_of_record.get(record.id, turn) if record is not None else first.get(event.serial, turn)) < turn
         ):
-            waiting.append(_turn(event))  # after the holder's event before it, whoever applies it
+            waiting.append(turn)  # after the holder's event before it, whoever applies it
         elif record is not None and consent_turns.get(record.id, turn) < turn:
-            waiting.append(_turn(event))  # after the holder's consent event before it (a revocation: R9)
+            waiting.append(turn)  # after the holder's consent event before it (a revocation: R9)
         elif record is None and (event.serial in seen or event.serial in announced or at - event.received_at < grace):
-            waiting.append(_turn(event))  # an event not yet applied links, or may link, this serial
+            waiting.append(turn)  # an event not yet applied links, or may link, this serial
         else:
             decision = decide_latest_info(_view(event), record, consents.get(record.id) if record else None, today)
             decisions[event.pk] = decision
@@ -180,20 +184,15 @@ def _latest_info_segment(
     segment_write(changed, bumps, applied, outcomes, decisions, at)
 
 
-def _consent_events_first() -> dict[int, tuple[int, int]]:
+def _consent_events_first() -> dict[int, Turn]:
     """record id -> the turn (_turn) of the first pending consent event about it. A holder's
     latest information waits for it when it comes before in the holder's order, as a consent
     event waits for latest information before it: a revocation left pending (held, waiting, or
     another applier's) must not be overtaken by the holder's next move (R9). Each waits only for
     what comes before it in the holder's sequence: no circle."""
-    first: dict[int, tuple[int, int]] = {}
     events = consent_events_pending()
     records = consent_events_record_ids(events) if events else {}
-    for event in events:
-        record_id = records.get(event.pk)
-        if record_id is not None:
-            first[record_id] = min(_turn(event), first.get(record_id, _turn(event)))
-    return first
+    return _earliest((records[event.pk], _turn(event)) for event in events if event.pk in records)
 
 
 def _consent_event(

@@ -68,7 +68,7 @@ _SHOWN_WITH = ("terms_version", "office")
 
 
 def _governing_read(record_id: int) -> Consent | None:
-    consents = Consent.objects.filter(record_id=record_id).select_related("terms_version", "office")
+    consents = Consent.objects.filter(record_id=record_id).select_related(*_SHOWN_WITH)
     return consents_governing_first(consents.defer("terms_version__text")).first()
 
 

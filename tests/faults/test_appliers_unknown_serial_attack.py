@@ -64,6 +64,16 @@ def _revoked(event_id: str, seq: int, serial: str, consent_id: str) -> tuple[Jli
     return stored, ModelEvent(event_id, "consent_revoked", seq, serial, stored.occurred_at, dict(payload))
 
 
+def _new_card(n: int, consent_id: str) -> tuple[int, str, Any]:
+    """Holder n (on s0) registered again at the counter with a new card: a consent signed with s1,
+    J-LIS's id `consent_id`, not yet reflected. (record id, s1, the start state before events)."""
+    holder = _holder(n)
+    s1 = f"61{n:04d}01"
+    [record_id] = records_for_generated([holder])
+    counter_consent_pending(record_id=record_id, reference=f"G-ua-{n}", serial=s1, jlis_consent_id=consent_id)
+    return record_id, s1, start_state([record_id])
+
+
 def _status_of(expected: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
     """The model's statuses as the inbox's (pending, applied, skipped and the reason)."""
     names = {"applied": EventStatus.APPLIED, "skipped": EventStatus.SKIPPED, "pending": EventStatus.PENDING}
@@ -127,12 +137,8 @@ def _reflection_revocation(n: int, *, order: str) -> tuple[int, list[ModelEvent]
     signed with s1). J-LIS reflects K1 (c2, seq 2, naming s1), the holder revokes K1 through
     Mynaportal (r3, seq 3), and J-LIS's latest information (x4, seq 4, naming s1, a new address)
     follows. `order` says how they reach us: "jlis" (c2, r3, x4) or "late" (x4 first)."""
-    holder = _holder(n)
-    s1 = f"61{n:04d}01"
-    [record_id] = records_for_generated([holder])
     k1 = f"jc_ua_new_{n}"
-    counter_consent_pending(record_id=record_id, reference=f"G-ua-{n}", serial=s1, jlis_consent_id=k1)
-    start = start_state([record_id])
+    record_id, s1, start = _new_card(n, k1)
     x4 = _latest(f"rr{n}_4", 4, s1, s1, ADDRESSES[2])
     if order == "late":
         events_copy([x4])
@@ -228,12 +234,9 @@ def _reflection_after_a_move_since_signing(n: int) -> tuple[int, str, list[Model
     J-LIS reflects K1 naming s2, the holder's serial at J-LIS (c1, seq 1): the record follows s2,
     not s1 (consents/services/lifecycle.py::consent_reflect). Then the next event (x2, seq 2,
     naming s2). Past the grace."""
-    holder = _holder(n)
-    s1, s2 = f"61{n:04d}01", f"61{n:04d}02"
-    [record_id] = records_for_generated([holder])
     k1 = f"jc_ua_moved_{n}"
-    counter_consent_pending(record_id=record_id, reference=f"G-ua-{n}", serial=s1, jlis_consent_id=k1)
-    start = start_state([record_id])
+    record_id, _, start = _new_card(n, k1)
+    s2 = f"61{n:04d}02"
     _, c1 = _reflected(f"ms{n}_1", 1, s2, k1)
     x2 = _latest(f"ms{n}_2", 2, s2, s2, ADDRESSES[2])
     events_copy([x2])
@@ -365,12 +368,8 @@ def test_a_reflection_another_applier_commits_after_this_batchs_record_lock_does
     and x2 waits, then applies: what the model and one applier give (both applied, the record on
     s1 with x2's address)."""
     n = 55
-    holder = _holder(n)
-    s1 = f"61{n:04d}01"
-    [record_id] = records_for_generated([holder])
     k1 = f"jc_ua_commit_{n}"
-    counter_consent_pending(record_id=record_id, reference=f"G-ua-{n}", serial=s1, jlis_consent_id=k1)
-    start = start_state([record_id])
+    record_id, s1, start = _new_card(n, k1)
     _, c1 = _reflected(f"rc{n}_1", 1, s1, k1)
     x2 = _latest(f"rc{n}_2", 2, s1, s1, ADDRESSES[2])
     events_copy([x2])
@@ -473,12 +472,8 @@ def test_latest_information_naming_a_pending_consents_certificate_waits_for_its_
     because the pending consent names the record; the applier must not skip x2 `unknown_serial`
     either: the model applies both once the reflection is in. Before, x2 was skipped for good."""
     n = 61
-    holder = _holder(n)
-    s1 = f"61{n:04d}01"
-    [record_id] = records_for_generated([holder])
     k1 = f"jc_ua_pc_{n}"
-    counter_consent_pending(record_id=record_id, reference=f"G-pc-{n}", serial=s1, jlis_consent_id=k1)
-    start = start_state([record_id])
+    record_id, s1, start = _new_card(n, k1)
     x2 = _latest(f"pc{n}_2", 2, s1, s1, ADDRESSES[2])
     events_copy([x2])
     _backlog()
