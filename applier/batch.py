@@ -14,6 +14,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.db import transaction
 
+from consents.selectors import serials_awaiting_reflection
 from driver_records.bulk import records_lock_free
 from driver_records.linking import Link, link_moves
 from jlis_gateway.inbox import (
@@ -137,7 +138,10 @@ def _latest_info_segment(
     blocked_records: set[int] = set()
     consents = consents_for(r.id for r in index.values())
     unknown = {e.serial for e in events if e.serial not in index and e.serial not in locked.held_elsewhere}
-    announced = serials_announced(serials=unknown)  # a pending event links them, whoever holds it
+    # A pending event links them, whoever holds it, or J-LIS's reflection of a consent registered
+    # at the counter with that certificate will (J-LIS names the serial once it has the consent).
+    announced = serials_announced(serials=unknown)
+    announced |= serials_awaiting_reflection(unknown - announced)
     # Read after the announcements, not with the records' lock: an applier that links one of these
     # serials commits its link and its event's status at once, so a commit before the announcements'
     # read shows here as a link (or a link once held), one after it was an announcement there.

@@ -150,6 +150,20 @@ def records_by_consent_serial(serials: Iterable[str]) -> dict[str, int]:
     return dict(rows.values_list("cert_serial", "record_id"))
 
 
+def serials_awaiting_reflection(serials: Iterable[str]) -> set[str]:
+    """Those of these serials a consent registered at the counter was signed with, J-LIS has
+    taken (its id for the consent reached us) and has not reflected yet: the reflection links
+    the holder's record to the serial (R13), so an event naming it is not about an unknown one.
+    Without J-LIS's id the reflection cannot be matched to the consent (it is skipped
+    `unknown_consent`), and a consent J-LIS rejects, or that is withdrawn or revoked, is no
+    longer pending: either way nothing holds such an event back for ever."""
+    wanted = set(serials) - {""}
+    if not wanted:
+        return set()
+    rows = Consent.objects.filter(status=ConsentStatus.PENDING, cert_serial__in=wanted).exclude(jlis_consent_id="")
+    return set(rows.values_list("cert_serial", flat=True))
+
+
 def records_by_mynaportal_serial(serials: Iterable[str]) -> dict[str, int]:
     """serial -> the record whose Mynaportal linkage was made with it (R13)."""
     wanted = set(serials) - {""}

@@ -451,18 +451,6 @@ def test_control_a_held_event_alone_gets_a_follow_up(transactional_db: None):
 # --- A consent registered at the counter with a new card, J-LIS's news of it first -------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "R10/R13: the applier's announcements do not count a consent registered at the counter "
-        "and not yet reflected (the door does, and keeps the event's items): latest information "
-        "naming its certificate that passes the grace before the reflection arrives is skipped "
-        "unknown_serial, its data lost. Counting it was tried: an event then waits as long as the "
-        "consent stays pending, for ever when J-LIS's id for it never reached us "
-        "(test_a_reflection_that_will_never_link_its_serial_..., 'unknown'); which of the two is "
-        "wanted is open."
-    ),
-)
 def test_latest_information_naming_a_pending_consents_certificate_waits_for_its_reflection_past_the_grace(
     transactional_db: None,
 ):
@@ -470,7 +458,8 @@ def test_latest_information_naming_a_pending_consents_certificate_waits_for_its_
     signed with s1). J-LIS's latest information naming s1 (x2, seq 2) reaches us, and passes the
     grace, before the reflection (c1, seq 1) that links the record to s1. The door keeps x2's items
     because the pending consent names the record; the applier must not skip x2 `unknown_serial`
-    either: the model applies both once the reflection is in. Before, x2 was skipped for good."""
+    either: the model applies both once the reflection is in. Before, x2 was skipped for good
+    (the applier's announcements did not count a consent registered at the counter)."""
     n = 61
     k1 = f"jc_ua_pc_{n}"
     record_id, s1, start = _new_card(n, k1)
@@ -486,3 +475,34 @@ def test_latest_information_naming_a_pending_consents_certificate_waits_for_its_
     assert statuses() == _status_of(expected)
     record = DriverRecord.objects.get(pk=record_id)
     assert (record.cert_serial, record.address) == (s1, ADDRESSES[2])
+
+
+def _rejected(event_id: str, seq: int, serial: str, consent_id: str) -> tuple[JlisEvent, ModelEvent]:
+    payload = {"consent_id": consent_id, "reason": "certificate_revoked"}
+    stored = _consent_event(event_id, EventKind.CONSENT_REJECTED, seq, serial, payload)
+    return stored, ModelEvent(event_id, "consent_rejected", seq, serial, stored.occurred_at, dict(payload))
+
+
+def test_latest_information_naming_a_rejected_consents_certificate_waits_no_longer_than_the_rejection(
+    transactional_db: None,
+):
+    """The pending consent holds x2 back only while its reflection may still link s1: once J-LIS
+    rejects it (c1), nothing will link s1 and x2, past the grace, is skipped `unknown_serial` in
+    the same run; the record keeps its serial and address (R10: J-LIS's data for a certificate no
+    consent of ours was reflected for is not applied). Nothing waits for ever."""
+    n = 62
+    k1 = f"jc_ua_pc_{n}"
+    record_id, s1, start = _new_card(n, k1)
+    x2 = _latest(f"pc{n}_2", 2, s1, s1, ADDRESSES[2])
+    events_copy([x2])
+    _backlog()
+    assert events_apply_pending().waiting == 1
+    _, c1 = _rejected(f"pc{n}_1", 1, s1, k1)
+    result = events_apply_pending()
+    assert statuses() == {f"pc{n}_1": (EventStatus.APPLIED, ""), f"pc{n}_2": (EventStatus.SKIPPED, "unknown_serial")}
+    assert (result.waiting, events_pending_count()) == (0, 0)
+    expected, _ = model_outcome(start, [c1, _model_event(x2)])
+    assert expected[f"pc{n}_1"] == ("applied", "")
+    assert expected[f"pc{n}_2"][0] != "applied"  # the model (no grace) leaves it waiting
+    record = DriverRecord.objects.get(pk=record_id)
+    assert (record.cert_serial, record.address) == (_holder(n)["serial"], ADDRESSES[0])
