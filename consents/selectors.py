@@ -146,7 +146,7 @@ def records_by_consent_serial(serials: Iterable[str]) -> dict[str, int]:
     wanted = set(serials) - {""}
     if not wanted:
         return {}
-    rows = Consent.objects.filter(status=ConsentStatus.PENDING, cert_serial__in=wanted).order_by("id")
+    rows = Consent.objects.filter(status=ConsentStatus.PENDING, cert_serial__any_of=wanted).order_by("id")
     return dict(rows.values_list("cert_serial", "record_id"))
 
 
@@ -160,7 +160,7 @@ def serials_awaiting_reflection(serials: Iterable[str]) -> set[str]:
     wanted = set(serials) - {""}
     if not wanted:
         return set()
-    rows = Consent.objects.filter(status=ConsentStatus.PENDING, cert_serial__in=wanted).exclude(jlis_consent_id="")
+    rows = Consent.objects.filter(status=ConsentStatus.PENDING, cert_serial__any_of=wanted).exclude(jlis_consent_id="")
     return set(rows.values_list("cert_serial", flat=True))
 
 
@@ -169,7 +169,7 @@ def records_by_mynaportal_serial(serials: Iterable[str]) -> dict[str, int]:
     wanted = set(serials) - {""}
     if not wanted:
         return {}
-    return dict(MynaportalLink.objects.filter(cert_serial__in=wanted).values_list("cert_serial", "record_id"))
+    return dict(MynaportalLink.objects.filter(cert_serial__any_of=wanted).values_list("cert_serial", "record_id"))
 
 
 def records_by_jlis_consent_id(jlis_consent_ids: Iterable[str]) -> dict[str, int]:
@@ -177,7 +177,7 @@ def records_by_jlis_consent_id(jlis_consent_ids: Iterable[str]) -> dict[str, int
     wanted = set(jlis_consent_ids) - {""}
     if not wanted:
         return {}
-    return dict(Consent.objects.filter(jlis_consent_id__in=wanted).values_list("jlis_consent_id", "record_id"))
+    return dict(Consent.objects.filter(jlis_consent_id__any_of=wanted).values_list("jlis_consent_id", "record_id"))
 
 
 def items_consented_or_pending(record_ids: Iterable[int], *, today: date) -> dict[int, frozenset[str]]:
@@ -188,7 +188,7 @@ def items_consented_or_pending(record_ids: Iterable[int], *, today: date) -> dic
     if not ids:
         return {}
     rows = (
-        Consent.objects.filter(record_id__in=ids)
+        Consent.objects.filter(record_id__any_of=ids)
         .filter(
             Q(status=ConsentStatus.PENDING)
             | (Q(status=ConsentStatus.ACTIVE) & (Q(last_valid_day__isnull=True) | Q(last_valid_day__gte=today)))

@@ -179,7 +179,7 @@ def record_serials(*, record: DriverRecord) -> set[str]:
 
 def serials_linked(serials: set[str]) -> set[str]:
     """Which of these certificate serials a record is linked to now (one index probe each)."""
-    return set(DriverRecord.objects.filter(cert_serial__in=serials).values_list("cert_serial", flat=True))
+    return set(DriverRecord.objects.filter(cert_serial__any_of=serials).values_list("cert_serial", flat=True))
 
 
 def records_by_serial(serials: Iterable[str]) -> dict[str, int]:
@@ -189,11 +189,11 @@ def records_by_serial(serials: Iterable[str]) -> dict[str, int]:
     wanted = set(serials) - {""}
     if not wanted:
         return {}
-    found = dict(DriverRecord.objects.filter(cert_serial__in=wanted).values_list("cert_serial", "pk"))
+    found = dict(DriverRecord.objects.filter(cert_serial__any_of=wanted).values_list("cert_serial", "pk"))
     before = wanted - found.keys()
     if before:
         rows = (
-            RecordChange.objects.filter(field="cert_serial", old_value__in=before)
+            RecordChange.objects.filter(field="cert_serial", old_value__any_of=before)
             .order_by("changed_at", "pk")
             .values_list("old_value", "record_id")
         )
@@ -214,7 +214,7 @@ def records_service_stopped(record_ids: Iterable[int]) -> set[int]:
     ids = set(record_ids)
     if not ids:
         return set()
-    stopped = DriverRecord.objects.filter(pk__in=ids, service_stopped_at__isnull=False)
+    stopped = DriverRecord.objects.filter(pk__any_of=ids, service_stopped_at__isnull=False)
     return set(stopped.values_list("pk", flat=True))
 
 

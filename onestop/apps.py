@@ -28,6 +28,12 @@ class OnestopConfig(AppConfig):
     verbose_name = "onestop"
 
     def ready(self) -> None:
+        from django.db.models import Field, ForeignObject
+
+        from .sql_params import AnyOf
+
+        Field.register_lookup(AnyOf)  # `field__any_of=values`
+        ForeignObject.register_lookup(AnyOf)  # related fields keep lookups of their own
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="onestop-roles")
         post_migrate.connect(_restrict_audit_privileges, sender=self, dispatch_uid="onestop-audit-privileges")
 
