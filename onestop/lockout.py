@@ -16,8 +16,6 @@ writes in that header itself.
 
 from __future__ import annotations
 
-import ipaddress
-from functools import lru_cache
 from typing import Any
 
 from axes.handlers.database import AxesDatabaseHandler
@@ -25,20 +23,7 @@ from django.conf import settings
 from django.db.models import Sum
 from django.http import HttpRequest
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-@lru_cache(maxsize=8)
-def _networks(proxies: tuple[str, ...]) -> tuple[Network, ...]:
-    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
-
-
-def _trusted(address: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in _networks(tuple(settings.TRUSTED_PROXIES)))
+from .proxies import is_trusted_proxy
 
 
 def client_address(request: HttpRequest) -> str | None:
@@ -46,11 +31,11 @@ def client_address(request: HttpRequest) -> str | None:
     proxy, then the nearest address in X-Forwarded-For that is not itself a trusted proxy (each
     proxy appends the address it was talked to from; anything further left the client wrote)."""
     address = request.META.get("REMOTE_ADDR") or None
-    if address is None or not _trusted(address):
+    if address is None or not is_trusted_proxy(address):
         return address
     forwarded = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
     for hop in reversed(forwarded):
-        if not _trusted(hop):
+        if not is_trusted_proxy(hop):
             return hop
     return address
 
