@@ -100,6 +100,12 @@ def _principal(request: HttpRequest, view: Callable[..., HttpResponse]) -> str |
     return _label(user)
 
 
+def _stored_key(key: str) -> str:
+    """What is kept of a key: its SHA-256. The key is the client's text, and twelve digits fit its
+    shape: a My Number sent as a key would be kept (R14); its hash names the same repeats."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 def _is_form(request: HttpRequest) -> bool:
     return request.content_type in FORM_TYPES
 
@@ -191,7 +197,7 @@ class IdempotencyMiddleware:
             fingerprint = _fingerprint(request)
         except RequestDataTooBig:
             return _refusal(request, 413, "too_large", _("The request body is too large."))
-        return self._once(request, caller=principal, key=key, fingerprint=fingerprint)
+        return self._once(request, caller=principal, key=_stored_key(key), fingerprint=fingerprint)
 
     def _once(self, request: HttpRequest, *, caller: str, key: str, fingerprint: str) -> HttpResponse | None:
         """The kept answer or a refusal; None when this request claimed the key and its view
