@@ -16,14 +16,20 @@ writes in that header itself.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from axes.handlers.database import AxesDatabaseHandler
 from django.conf import settings
 from django.db.models import Sum
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 
+from .my_number import contains_my_number
 from .proxies import is_trusted_proxy
+
+# What the login history keeps instead of client text written like a My Number (R14).
+WITHHELD = "(withheld: written like a My Number)"
 
 
 def client_address(request: HttpRequest) -> str | None:
@@ -38,6 +44,34 @@ def client_address(request: HttpRequest) -> str | None:
         if not is_trusted_proxy(hop):
             return hop
     return address
+
+
+def _r14(text: str) -> str:
+    return WITHHELD if contains_my_number(text) else text
+
+
+def _r14_query(query: QueryDict) -> QueryDict:
+    clean = QueryDict(mutable=True)
+    for name, values in query.lists():
+        if not contains_my_number(name):
+            clean.setlist(name, [_r14(value) for value in values])
+    return clean
+
+
+@contextmanager
+def _history_text_checked(request: HttpRequest) -> Iterator[None]:
+    """While axes writes the login history: the client's text it keeps (User-Agent, Accept, the
+    query string, the form's fields) with every value written like a My Number withheld (R14).
+    Anyone who reaches the login page writes them, and the history is kept with no time limit.
+    (The username box refuses one before any attempt is made: onestop/forms.py.)"""
+    request.axes_user_agent = _r14(request.axes_user_agent)  # type: ignore[attr-defined]  # axes sets them
+    request.axes_http_accept = _r14(request.axes_http_accept)  # type: ignore[attr-defined]
+    query, form = request.GET, request.POST
+    request.GET, request.POST = _r14_query(query), _r14_query(form)
+    try:
+        yield
+    finally:
+        request.GET, request.POST = query, form
 
 
 class LockoutHandler(AxesDatabaseHandler):
@@ -55,6 +89,18 @@ class LockoutHandler(AxesDatabaseHandler):
         if address >= settings.LOGIN_ADDRESS_FAILURE_LIMIT:
             return max(pair, settings.AXES_FAILURE_LIMIT)
         return pair
+
+    def user_login_failed(
+        self, sender: Any, credentials: dict, request: HttpRequest | None = None, **kwargs: Any
+    ) -> None:
+        if request is None:
+            return super().user_login_failed(sender, credentials, request, **kwargs)
+        with _history_text_checked(request):
+            return super().user_login_failed(sender, credentials, request, **kwargs)
+
+    def user_logged_in(self, sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+        with _history_text_checked(request):
+            return super().user_logged_in(sender, request, user, **kwargs)
 
     def reset_user_attempts(self, request: HttpRequest, credentials: dict[str, Any] | None = None) -> int:
         """On a success, only the user's own failures from this address are forgotten."""
