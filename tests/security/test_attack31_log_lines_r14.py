@@ -4,16 +4,22 @@ The project's own log calls carry no values (docs/security.md, Logs and personal
 do: a Host header it refuses is quoted in full (django.security.DisallowedHost), a path it cannot
 find is quoted in full (django.request's "Not Found"). Anyone, signed in or not, chooses both.
 R14: no log line holds a My Number. These requests are formatted into log lines exactly as the
-project's log handler writes them (its filters, then its JSON formatter)."""
+project's log handler writes them (its filters, then its JSON formatter). The web server's
+access line quotes the path and the browser's description (User-Agent), chosen the same way."""
 
 from __future__ import annotations
 
 import json
 import logging
+import runpy
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
 from django.test import Client
+from gunicorn.config import Config
 
 from onestop.logging import JsonFormatter, RequestIdFilter, RequestWithoutQueryFilter
 
@@ -66,3 +72,41 @@ def test_an_ordinary_message_is_written_as_it_is(every_log):
     Client().get("/counter/nothing/42/")
     messages = [json.loads(line)["message"] for line in _lines(every_log)]
     assert "Not Found: /counter/nothing/42/" in messages
+
+
+# --- the web server's access log ---------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _access_line(tmp_path: Path, *, path: str, user_agent: str) -> str:
+    """One access line as the project's gunicorn (./gunicorn.conf.py, read by every gunicorn
+    started in the project's folder) writes it."""
+    cfg = Config()
+    for name, value in runpy.run_path(str(ROOT / "gunicorn.conf.py")).items():
+        if name in cfg.settings:
+            cfg.set(name, value)
+    cfg.set("accesslog", str(tmp_path / "access.log"))
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": path,
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "10.0.0.7",
+        "HTTP_USER_AGENT": user_agent,
+    }
+    response = SimpleNamespace(status="404 Not Found", sent=512, headers=[("X-Request-ID", "req-42")])
+    cfg.logger_class(cfg).access(response, SimpleNamespace(headers=[]), environ, timedelta(milliseconds=12))
+    return (tmp_path / "access.log").read_text()
+
+
+def test_no_access_line_holds_a_my_number_from_the_path_or_the_browsers_description(tmp_path):
+    line = _access_line(tmp_path, path=f"/counter/nothing/{MY_NUMBER}/", user_agent=f"Mozilla/5.0 {MY_NUMBER}")
+    assert MY_NUMBER not in "".join(ch for ch in line if ch.isdigit())
+    assert '" 404 512 ' in line and "rid=req-42" in line  # the rest of the line is there
+
+
+def test_an_ordinary_access_line_is_written_as_it_is(tmp_path):
+    line = _access_line(tmp_path, path="/counter/records/42/", user_agent="Mozilla/5.0 counter-browser")
+    assert '"GET /counter/records/42/ HTTP/1.1" 404 512' in line and '"Mozilla/5.0 counter-browser"' in line
