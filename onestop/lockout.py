@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_client_session_hash
+from axes.models import AccessLog
 from django.conf import settings
 from django.db.models import Sum
 from django.http import HttpRequest, QueryDict
@@ -44,6 +46,16 @@ def client_address(request: HttpRequest) -> str | None:
         if not is_trusted_proxy(hop):
             return hop
     return address
+
+
+def session_key_renew(request: HttpRequest) -> None:
+    """A new key for the signed-in session (its data kept), and the login history's open row
+    follows it: axes finds the row to close at logout by the session key's hash."""
+    before = get_client_session_hash(request)
+    request.session.cycle_key()
+    AccessLog.objects.filter(session_hash=before, logout_time__isnull=True).update(
+        session_hash=get_client_session_hash(request)
+    )
 
 
 def _r14(text: str) -> str:
