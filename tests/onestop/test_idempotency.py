@@ -116,7 +116,7 @@ def test_a_refusal_is_kept_and_replayed_like_a_success():
 def test_a_repeat_while_the_first_is_still_running_is_told_to_retry(monkeypatch):
     monkeypatch.setattr(idempotency, "WAIT_SECONDS", 0)
     IdempotentRequest.objects.create(
-        caller=f"onestop.user:{_user('t1').pk}",
+        caller=idempotency._label(_user("t1")),  # the principal the request below is made by
         key=_kept("key-00000001"),
         fingerprint=idempotency._fingerprint(api_post()),
         created_at=timezone.now(),
