@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from gunicorn.glogging import Logger
+from gunicorn.glogging import Logger  # type: ignore[import-untyped]  # gunicorn ships no types
 
 from .my_number import contains_my_number
 

@@ -79,7 +79,8 @@ def _history_text_checked(request: HttpRequest) -> Iterator[None]:
     request.axes_user_agent = _r14(request.axes_user_agent)  # type: ignore[attr-defined]  # axes sets them
     request.axes_http_accept = _r14(request.axes_http_accept)  # type: ignore[attr-defined]
     query, form = request.GET, request.POST
-    request.GET, request.POST = _r14_query(query), _r14_query(form)
+    # Django's stubs type them immutable; axes only reads them, and they are put back below.
+    request.GET, request.POST = _r14_query(query), _r14_query(form)  # type: ignore[assignment]
     try:
         yield
     finally:
