@@ -13,6 +13,8 @@ forwarded_allow_ips = os.environ.get("ONESTOP_TRUSTED_PROXIES", "")
 # Access lines carry the path without its query string, and no referrer: a holder search by
 # name travels in the query string (GET /counter/?q=...) and would otherwise land in the log.
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s" rid=%({x-request-id}o)s'
+# The path and the User-Agent are the client's text: a value written like a My Number is withheld (R14).
+logger_class = "onestop.access_log.AccessLogger"
 
 
 def on_starting(server: object) -> None:

@@ -31,7 +31,9 @@ def home(request: HttpRequest) -> HttpResponse:
     form = RecordSearchForm(request.GET or None)
     results = more = None
     if form.is_valid():
-        found = record_search(query=form.cleaned_data["q"], birth_date=form.cleaned_data["birth_date"])
+        found = record_search(
+            query=form.cleaned_data["q"], birth_date=form.cleaned_data["birth_date"], who=request.user
+        )
         if found.by_number and found.records:  # an exact record number: the holder, not a list
             return redirect(record_url(found.records[0].pk))
         results, more = search_rows_with_consent(found.records, who=request.user), found.more

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from .access import HolderAccess, holder_access
+from .access import HolderAccess, holder_access, holders_readable
 from .models import DriverRecord, HoldingStatus, RecordChange
 from .normalise import name_parts, name_query_key, record_number_input
 
@@ -75,19 +75,19 @@ class SearchResult:
     by_number: bool  # the query was a record number
 
 
-def record_search(*, query: str, birth_date: date | None = None, limit: int = 50) -> SearchResult:
+def record_search(*, query: str, who: Any, birth_date: date | None = None, limit: int = 50) -> SearchResult:
     """Records by exact record number, or by name: the whole name or its start (family name), or
     the given name, typed with any spacing, width or variant kanji (normalise.py); narrowed to a
-    birthdate when one is given."""
+    birthdate when one is given, among the holders whose birthdate `who` reads."""
     number = record_number_input(query)
     if number.isdigit():
         return SearchResult(list(_search_columns().filter(number=number)[:1]), more=False, by_number=True)
     key = name_query_key(query)
     if not key:
         return SearchResult([], more=False, by_number=False)
-    found = {r.pk: r for r in records_by_name(key, birth_date=birth_date)[: limit + 1]}
+    found = {r.pk: r for r in records_by_name(key, birth_date=birth_date, who=who)[: limit + 1]}
     if len(name_parts(query)) == 1:  # one word may be a given name as well as a family name
-        for r in records_by_given_name(key, birth_date=birth_date)[: limit + 1]:
+        for r in records_by_given_name(key, birth_date=birth_date, who=who)[: limit + 1]:
             found.setdefault(r.pk, r)
     ordered = sorted(found.values(), key=lambda r: (r.name_key, r.number))
     return SearchResult(ordered[:limit], more=len(ordered) > limit, by_number=False)
@@ -106,19 +106,25 @@ def _in_code_point_order(column: str) -> Any:
     return Collate(column, "C") if connection.vendor == "postgresql" else F(column)
 
 
-def records_by_name(key: str, *, birth_date: date | None = None) -> QuerySet[DriverRecord]:
+def _born_on(records: QuerySet[DriverRecord], birth_date: date | None, who: Any) -> QuerySet[DriverRecord]:
+    """Narrowed to a birthdate among the holders whose birthdate `who` reads; the others are left
+    out. Narrowing the directory rows (another prefecture's holders) by the date would answer
+    "is this their birthdate?" for data the searcher may not read: tried date by date, the
+    search would give it away."""
+    if birth_date is None:
+        return records
+    return holders_readable(who, records.filter(birth_date=birth_date))
+
+
+def records_by_name(key: str, *, birth_date: date | None = None, who: Any = None) -> QuerySet[DriverRecord]:
     """Holders whose folded whole name starts with `key` (record_name_search_idx)."""
-    records = _search_columns().filter(name_key__startswith=key)
-    if birth_date is not None:
-        records = records.filter(birth_date=birth_date)
+    records = _born_on(_search_columns().filter(name_key__startswith=key), birth_date, who)
     return records.order_by(_in_code_point_order("name_key"), "number")
 
 
-def records_by_given_name(key: str, *, birth_date: date | None = None) -> QuerySet[DriverRecord]:
+def records_by_given_name(key: str, *, birth_date: date | None = None, who: Any = None) -> QuerySet[DriverRecord]:
     """Holders whose folded given name starts with `key` (record_given_search_idx)."""
-    records = _search_columns().filter(given_key__startswith=key)
-    if birth_date is not None:
-        records = records.filter(birth_date=birth_date)
+    records = _born_on(_search_columns().filter(given_key__startswith=key), birth_date, who)
     return records.order_by(_in_code_point_order("given_key"), "number")
 
 

@@ -45,8 +45,9 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from .errors import error_answer
-from .models import IdempotentAnswerHolder, IdempotentRequest
+from .models import IdempotentAnswerHolder, IdempotentRequest, User
 from .request_context import RefusalNote, idempotent_answer_var, my_number_refusal_var
+from .roles import user_roles
 
 HEADER = "Idempotency-Key"
 FORM_FIELD = "idempotency_key"
@@ -64,7 +65,15 @@ def new_key() -> str:
 
 
 def _label(principal: Any) -> str:
-    return f"{principal._meta.label_lower}:{principal.pk}"
+    """The principal as kept answers name it: who, and in what standing (roles, office). An
+    answer is replayed only to the same principal in the same standing: a user whose role was
+    taken away or who was moved to another office mid-session gets what the view answers them
+    now, not a page of a holder kept from before (the replay runs before the view's checks)."""
+    standing = [str(getattr(principal, "office_id", None))]
+    if isinstance(principal, User):
+        standing += [*sorted(user_roles(principal)), str(principal.is_superuser)]
+    digest = hashlib.sha256("|".join(standing).encode()).hexdigest()[:16]
+    return f"{principal._meta.label_lower}:{principal.pk}:{digest}"
 
 
 def _csrf_passes(request: HttpRequest) -> bool:
@@ -98,6 +107,12 @@ def _principal(request: HttpRequest, view: Callable[..., HttpResponse]) -> str |
     if user is None or not user.is_authenticated or not _csrf_passes(request):
         return None
     return _label(user)
+
+
+def _stored_key(key: str) -> str:
+    """What is kept of a key: its SHA-256. The key is the client's text, and twelve digits fit its
+    shape: a My Number sent as a key would be kept (R14); its hash names the same repeats."""
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def _is_form(request: HttpRequest) -> bool:
@@ -191,7 +206,7 @@ class IdempotencyMiddleware:
             fingerprint = _fingerprint(request)
         except RequestDataTooBig:
             return _refusal(request, 413, "too_large", _("The request body is too large."))
-        return self._once(request, caller=principal, key=key, fingerprint=fingerprint)
+        return self._once(request, caller=principal, key=_stored_key(key), fingerprint=fingerprint)
 
     def _once(self, request: HttpRequest, *, caller: str, key: str, fingerprint: str) -> HttpResponse | None:
         """The kept answer or a refusal; None when this request claimed the key and its view

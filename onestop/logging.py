@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import traceback
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
+from .my_number import contains_my_number
 from .request_context import request_id_var
 
 
@@ -51,13 +53,41 @@ class RequestWithoutQueryFilter(logging.Filter):
         return True
 
 
+WITHHELD_VALUE = "(withheld: written like a My Number)"
+WITHHELD_MESSAGE = "(message withheld: it holds a number written like a My Number)"
+
+
+def _withheld(value: Any) -> Any:
+    return WITHHELD_VALUE if contains_my_number(str(value)) else value
+
+
+def _message(record: logging.LogRecord) -> str:
+    """The record's message; never a My Number (R14). Our own calls pass no values, but Django's
+    quote what the client sent (a refused Host header, a path not found): a value written like
+    a My Number is withheld and the rest of the message kept, or the whole message withheld when
+    the number is not one value of it."""
+    message = record.getMessage()
+    if not contains_my_number(message):
+        return message
+    if record.args and isinstance(record.msg, str):
+        args = record.args
+        safe = {k: _withheld(v) for k, v in args.items()} if isinstance(args, Mapping) else tuple(map(_withheld, args))
+        try:
+            message = record.msg % safe
+        except (TypeError, ValueError):  # a withheld value where the format wants a number
+            return WITHHELD_MESSAGE
+        if not contains_my_number(message):
+            return message
+    return WITHHELD_MESSAGE
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": _message(record),
             "request_id": getattr(record, "request_id", ""),
         }
         if record.exc_info:

@@ -8,20 +8,32 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 
 from .errors import error_answer
+from .my_number import contains_my_number
+from .proxies import peer_is_trusted_proxy
 from .request_context import request_id_var
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
+def _believed_request_id(request: HttpRequest) -> str | None:
+    """The X-Request-ID the TLS proxy gave the request, when it is one we may keep. Only the proxy
+    (ONESTOP_TRUSTED_PROXIES) names requests: the id lands in every log line and in the audit
+    trail, which keeps it for good, so one a client wrote would keep whatever the client chose
+    (a name, a birthdate, another request's id). And never a My Number (R14), whoever sent it."""
+    incoming = request.headers.get("X-Request-ID", "")
+    if not _SAFE_ID.match(incoming) or not peer_is_trusted_proxy(request) or contains_my_number(incoming):
+        return None
+    return incoming
+
+
 class RequestIdMiddleware:
-    """Gives every request an id (the proxy's X-Request-ID when sane) for logs and audit rows."""
+    """Gives every request an id (the trusted proxy's X-Request-ID when sane) for logs and audit rows."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        request_id = _believed_request_id(request) or uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
         token = request_id_var.set(request_id)
         try:

@@ -189,10 +189,11 @@ class AuditChainHead(models.Model):
 class IdempotentRequest(models.Model):
     """The first answer to a POST carrying an idempotency key, replayed to its repeats."""
 
-    # The principal that was given the answer, "<app>.<model>:<pk>" (a user, a terminal): a
-    # repeat is replayed only once authenticated as the same one.
+    # The principal that was given the answer, "<app>.<model>:<pk>:<digest of its roles and
+    # office>" (a user, a terminal): a repeat is replayed only once authenticated as the same one,
+    # in the same standing.
     caller = models.CharField(max_length=64)
-    key = models.CharField(max_length=128)
+    key = models.CharField(max_length=128)  # the SHA-256 of the client's key, never the key (R14)
     fingerprint = models.CharField(max_length=64)  # of the method, path and body
     created_at = models.DateTimeField(db_index=True)
     done = models.BooleanField(default=False)

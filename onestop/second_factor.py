@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 
 from .audit import AuditEntry, audit_log
 from .audit_actions import AuditAction
+from .lockout import session_key_renew
 from .models import User
 
 DEVICE_NAME = "authenticator"
@@ -98,6 +99,9 @@ def second_factor(request: HttpRequest) -> HttpResponse:
                     )
                 )
             django_otp.login(request, device)
+            # A new key for the session that now reads personal data: a copy of the cookie taken
+            # while it was worth nothing (the password alone) must not become worth both factors.
+            session_key_renew(request)
             return redirect(_safe_next(request))
         form.add_error("token", _("That code is not right, or it has expired. Try the current code."))
     context = {"form": form, "enrolling": enrolling, "next": _safe_next(request)}

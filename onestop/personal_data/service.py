@@ -166,8 +166,10 @@ NO_PERSONAL_DATA: dict[str, NoPersonalData] = {
     "onestop.auditlink.prev_hash": NoPersonalData("a hash of the previous row in the chain"),
     "onestop.auditlink.row_hash": NoPersonalData("a hash of the row and its link"),
     "onestop.auditchainhead.last_hash": NoPersonalData("a hash"),
-    "onestop.idempotentrequest.caller": NoPersonalData("a SHA-256 of the caller's credentials"),
-    "onestop.idempotentrequest.key": NoPersonalData("the client's random key (letters, digits, -_.:)"),
+    "onestop.idempotentrequest.caller": NoPersonalData(
+        "the principal's model and id, and a digest of its roles and office"
+    ),
+    "onestop.idempotentrequest.key": NoPersonalData("the SHA-256 of the client's key, never the key"),
     "onestop.idempotentrequest.fingerprint": NoPersonalData(
         "a SHA-256 of the request (not kept for a request that refused a My Number)"
     ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from datetime import timedelta
@@ -99,6 +100,11 @@ def test_answers_meant_to_be_retried_are_not_kept(status):
     assert not IdempotentRequest.objects.exists()
 
 
+def _kept(key: str) -> str:
+    """What the table keeps of a key: its SHA-256, never the client's text (R14)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 def test_a_refusal_is_kept_and_replayed_like_a_success():
     view = CountingView(422)
     middleware = Stack(view)
@@ -110,8 +116,8 @@ def test_a_refusal_is_kept_and_replayed_like_a_success():
 def test_a_repeat_while_the_first_is_still_running_is_told_to_retry(monkeypatch):
     monkeypatch.setattr(idempotency, "WAIT_SECONDS", 0)
     IdempotentRequest.objects.create(
-        caller=f"onestop.user:{_user('t1').pk}",
-        key="key-00000001",
+        caller=idempotency._label(_user("t1")),  # the principal the request below is made by
+        key=_kept("key-00000001"),
         fingerprint=idempotency._fingerprint(api_post()),
         created_at=timezone.now(),
     )
@@ -142,7 +148,7 @@ def test_old_answers_are_purged():
     IdempotentRequest.objects.update(created_at=timezone.now() - timedelta(days=2))
     Stack(CountingView())(api_post(key="key-00000002"))
     assert idempotency_purge() == 1
-    assert list(IdempotentRequest.objects.values_list("key", flat=True)) == ["key-00000002"]
+    assert list(IdempotentRequest.objects.values_list("key", flat=True)) == [_kept("key-00000002")]
 
 
 class AuditingView(CountingView):
@@ -167,12 +173,12 @@ def test_r15_an_answer_knows_the_holders_its_request_audited_and_is_erased_with_
     Stack(AuditingView("301234567890"))(api_post(key="key-holder-a"))
     Stack(AuditingView("301234567891"))(api_post(key="key-holder-b"))
     assert set(IdempotentAnswerHolder.objects.values_list("answer__key", "record_number")) == {
-        ("key-holder-a", "301234567890"),
-        ("key-holder-b", "301234567891"),
+        (_kept("key-holder-a"), "301234567890"),
+        (_kept("key-holder-b"), "301234567891"),
     }
     with transaction.atomic():
         assert idempotent_answers_erase(record_number="301234567890") == 1
-    assert list(IdempotentRequest.objects.values_list("key", flat=True)) == ["key-holder-b"]
+    assert list(IdempotentRequest.objects.values_list("key", flat=True)) == [_kept("key-holder-b")]
 
 
 def test_r15_an_answer_erased_while_its_request_runs_is_not_kept_afterwards():
