@@ -10,10 +10,12 @@ def _feed_stop_guard(using: str = "default", **_kwargs: Any) -> None:
     """SQLite loses a table's triggers when Django rebuilds the table for a schema change: put
     R12's back after every migrate (PostgreSQL keeps its own; migration 0009 installs it)."""
     from .feed_stop_guard import feed_stop_guard_install
+    from .service_stop_guard import service_stop_guard_install
 
     connection = connections[using]
     if connection.vendor == "sqlite" and "driver_records_driverrecord" in connection.introspection.table_names():
         feed_stop_guard_install(connection)
+        service_stop_guard_install(connection)  # R15's, likewise
 
 
 class DriverRecordsConfig(AppConfig):
