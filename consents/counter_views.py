@@ -43,9 +43,10 @@ def home(request: HttpRequest) -> HttpResponse:
 @role_required(*READERS)
 @require_safe
 def record_detail(request: HttpRequest, record_id: int) -> HttpResponse:
-    record = record_with_consents(get_object_or_404(records_all(), pk=record_id))
+    record = get_object_or_404(records_all(), pk=record_id)
     if holder_access(request.user, record.prefecture) < HolderAccess.READ:
-        return _record_elsewhere(request, record)
+        return _record_elsewhere(request, record)  # their consents are not read
+    record_with_consents(record)
     _audit_view(request, record, AuditAction.RECORD_VIEW)
     context = {
         "record": record,

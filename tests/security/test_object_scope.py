@@ -12,6 +12,8 @@ import json
 import pytest
 from django.contrib.auth.models import AnonymousUser, Permission
 from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -109,6 +111,19 @@ def test_finding5_an_osaka_clerk_sees_where_a_tokyo_holder_must_go_and_no_person
     assert "署名する同意文を作成" not in body and "保有状況を記録" not in body  # no form to act
     viewed = AuditEvent.objects.filter(subject_id=str(tokyo.pk), actor=_osaka_clerk())
     assert list(viewed.values_list("action", flat=True)) == ["record.view_elsewhere"]
+
+
+def test_finding5_the_page_for_a_holder_of_another_prefecture_reads_none_of_their_consents(world):
+    """What is not shown is not read either: the consents' table is not queried for that page
+    (it was, and the page dropped what it read)."""
+    tokyo = world.record
+    client = _login(_osaka_clerk())
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("counter:record", args=[tokyo.pk])).status_code == 200
+    assert [q["sql"] for q in queries if "consents_consent" in q["sql"]] == []
+    with CaptureQueriesContext(connection) as queries:  # the control: the holder's own prefecture
+        assert _login(world.users["clerk"]).get(reverse("counter:record", args=[tokyo.pk])).status_code == 200
+    assert any("consents_consent" in q["sql"] for q in queries)
 
 
 def test_finding5_an_osaka_clerk_cannot_open_a_tokyo_holders_receipt(world):
