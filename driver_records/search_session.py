@@ -37,4 +37,6 @@ def search_recall(session: Any, token: str) -> SearchCriteria | None:
     or from before a logout)."""
     kept = session.get(SESSION_KEY, {})
     found = kept.get(token) if isinstance(kept, dict) else None
-    return found if isinstance(found, dict) else None
+    if not isinstance(found, dict):
+        return None
+    return {"q": str(found.get("q", "")), "birth_date": str(found.get("birth_date", ""))}
