@@ -1,18 +1,23 @@
 """Counter pages: holder search, the holder page and its holding-status change (the records are
 driver_records', read and changed through its selectors and services)."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from driver_records.access import HolderAccess, holder_access, holder_require
 from driver_records.forms import HoldingStatusForm, RecordSearchForm
 from driver_records.history import history_entries
 from driver_records.models import CARD_ONLY_STATUSES, DriverRecord, HoldingStatus
-from driver_records.selectors import record_history, record_or_404, record_search, records_all
+from driver_records.normalise import record_number_input
+from driver_records.search_session import search_keep, search_recall
+from driver_records.selectors import SearchResult, record_history, record_or_404, record_search, records_all
 from driver_records.services import ChangeReasonError, StaleRecordError, record_holding_status_change
 from driver_records.templatetags.record_tags import record_url
 from onestop.audit import AuditEntry, audit_log
@@ -26,18 +31,54 @@ from .selectors import search_rows_with_consent
 
 
 @role_required(*READERS)
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def home(request: HttpRequest) -> HttpResponse:
-    form = RecordSearchForm(request.GET or None)
+    """The holder search, as Post/Redirect/Get: the form posts what was typed, and the results
+    are shown at `?s=<token>`, so no address the browser keeps names a holder (counter PCs are
+    shared; driver_records/search_session.py). `?q=` still searches, for links and tools. The
+    form carries no idempotency key: a search changes nothing, and a kept answer would keep
+    what was typed."""
+    if request.method == "POST":
+        return _search_posted(request)
+    gone = False
+    if "s" in request.GET:
+        criteria = search_recall(request.session, request.GET["s"])
+        gone = criteria is None
+        form = RecordSearchForm(criteria)
+    else:
+        form = RecordSearchForm(request.GET or None)
     results = more = None
     if form.is_valid():
-        found = record_search(
-            query=form.cleaned_data["q"], birth_date=form.cleaned_data["birth_date"], who=request.user
-        )
+        found = _search(request, form)
         if found.by_number and found.records:  # an exact record number: the holder, not a list
             return redirect(record_url(found.records[0].pk))
         results, more = search_rows_with_consent(found.records, who=request.user), found.more
-    return render(request, "driver_records/home.html", {"form": form, "results": results, "more": more})
+    context = {"form": form, "results": results, "more": more, "gone": gone}
+    return render(request, "driver_records/home.html", context)
+
+
+def _search_posted(request: HttpRequest) -> HttpResponse:
+    form = RecordSearchForm(request.POST)
+    if not form.is_valid():  # answered here: the errors, and what was typed, in no address
+        return render(request, "driver_records/home.html", {"form": form, "results": None, "more": None})
+    if record_number_input(form.cleaned_data["q"]).isdigit():
+        found = _search(request, form)
+        if found.records:  # an exact record number: the holder, not a list
+            return _see_other(record_url(found.records[0].pk))
+    typed_birth_date = form.data.get("birth_date", "").strip()  # shown again as typed
+    token = search_keep(request.session, {"q": form.cleaned_data["q"], "birth_date": typed_birth_date})
+    return _see_other(f"{reverse('counter:home')}?{urlencode({'s': token})}")
+
+
+def _see_other(url: str) -> HttpResponse:
+    # 303: the browser GETs the next page, and reloading it sends the form again no more.
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response
+
+
+def _search(request: HttpRequest, form: RecordSearchForm) -> SearchResult:
+    return record_search(query=form.cleaned_data["q"], birth_date=form.cleaned_data["birth_date"], who=request.user)
 
 
 @role_required(*READERS)

@@ -171,8 +171,9 @@ RULES: dict[str, Rule] = {
     "counter:home": Rule(
         Zone.PAGE,
         READERS,
-        None,
-        "Holder search by record number or name; elsewhere: name, number, prefecture.",
+        READERS,
+        "Holder search by record number or name; elsewhere: name, number, prefecture. The form posts; the "
+        "results' address carries a token of the session's, never what was typed.",
         holder_get=Reach.READ,
         directory_elsewhere=True,
     ),

@@ -123,9 +123,10 @@ SERVICE_COLUMNS: dict[str, Personal] = {
         "the browser's description", LOGIN_HISTORY, AUDITORS, FOREVER, NOT_ERASED
     ),
     "sessions.session.session_data": Personal(
-        "a signed-in staff member's session: user id, password hash's digest, second-factor device",
-        AUTHENTICATION,
-        NOBODY,
+        "a signed-in staff member's session: user id, password hash's digest, second-factor device; the "
+        "criteria of the holder search's last ten searches (the name or record number and the birthdate typed)",
+        AUTHENTICATION + "; the search's results page, whose address names no holder (docs/security.md, No caching)",
+        "the database's roles only; the search's criteria, the same session's search page (no other page or API)",
         "30 minutes idle (SESSION_IDLE_SECONDS); an expired row stays until "
         "`manage.py clearsessions`, which nothing schedules",
         "logging out; clearsessions",

@@ -1,6 +1,7 @@
 """A clerk at the counter: log in, find a holder, see why a two-card holder is refused."""
 
 import re
+from urllib.parse import unquote_plus
 
 import pytest
 from playwright.sync_api import expect
@@ -30,6 +31,7 @@ def test_clerk_logs_in_finds_a_holder_and_sees_the_two_card_refusal(page, screen
     page.keyboard.press("Enter")  # an exact record number opens the holder's page
     eligibility = page.get_by_test_id("eligibility")
     expect(eligibility).to_contain_text("2枚持ち")
+    assert two_cards.number not in page.url  # the browser's history keeps no typed number
     expect(eligibility).to_contain_text("マイナ免許証のみの方だけ")
     screenshot(page, "03-holder-refused-two-cards")
     assert axe(page) == []
@@ -44,6 +46,11 @@ def test_search_page_is_usable_by_keyboard_alone(page, axe, screenshot):
     page.keyboard.type("山田")
     page.keyboard.press("Enter")
     expect(page.get_by_role("table")).to_be_visible()
+    # The results' address keeps nothing typed (counter PCs are shared: the browser's history).
+    assert "山田" not in unquote_plus(page.url)
+    # The results page gives the search field the focus again, with what was typed in it.
+    expect(page.get_by_label("免許証番号等または氏名")).to_be_focused()
+    expect(page.get_by_label("免許証番号等または氏名")).to_have_value("山田")
     screenshot(page, "02-search-results")
     assert axe(page) == []
 

@@ -3,6 +3,8 @@ at 1280 or 800 pixels, with the certificate's particulars opened too, and axe fi
 
 from __future__ import annotations
 
+from urllib.parse import unquote_plus
+
 import pytest
 from playwright.sync_api import expect
 
@@ -58,6 +60,7 @@ def test_search_results_fit_1280_and_800_pixels_and_axe_finds_nothing(page, axe,
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("search-results")).to_contain_text("渡邊　千尋")
     expect(page.get_by_test_id("search-results")).to_contain_text("平成")
+    assert "渡辺" not in unquote_plus(page.url)  # the browser's history keeps nothing typed
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
         scroll_width, client_width = _fits(page)
