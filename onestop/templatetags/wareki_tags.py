@@ -55,3 +55,11 @@ def jst_both(moment: datetime | None) -> str:
     local = timezone.localtime(moment)
     suffix = " JST" if translation.get_language() == "en" else ""
     return f"{date_both(local.date())} {local:%H:%M}{suffix}"
+
+
+@register.filter
+def jst_day(moment: datetime | None) -> str:
+    """The Japan day of a moment, as date_both: 令和8年4月1日（2026年4月1日）."""
+    if not moment:
+        return ""
+    return date_both(timezone.localtime(moment).date())
