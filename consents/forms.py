@@ -24,6 +24,7 @@ class RevokeForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason for revoking"),
         max_length=REVOKE_REASON_MAX,
+        help_text=_("For example: the holder asked at the counter to stop the service."),
         widget=forms.Textarea(attrs={"rows": 3}),
         validators=[NoMyNumber(_("Reason for revoking"))],
     )

@@ -13,7 +13,9 @@ from driver_records.models import DriverRecord, HoldingStatus, RecordKind
 from driver_records.selectors import record_eligibility
 from onestop.roles import is_counter_staff
 
-from .selectors import consent_start_refusal
+from .governing import record_consents
+from .models import ConsentStatus
+from .selectors import consent_in_force, consent_start_refusal
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,26 @@ def _next_step_for_holding(record: DriverRecord) -> str:
     )
 
 
+def _eligible_next_step(record: DriverRecord) -> str:
+    """What the clerk does next for an eligible holder: it depends on the consent they already
+    have. A consent waiting for J-LIS needs nothing but the receipt (another one would be sent too
+    and normally govern, R6); one in force needs nothing unless the holder changes the items."""
+    current, consents = record_consents(record)  # read once with the page (record_with_consents)
+    waiting = [c for c in consents if c.status == ConsentStatus.PENDING]
+    if waiting:
+        return _(
+            "Next step: the consent %(reference)s is waiting for J-LIS; give the holder its receipt. "
+            "It takes effect when J-LIS reflects it. Register a new consent below only if the holder "
+            "wants other items."
+        ) % {"reference": waiting[0].reference}
+    if current is not None and consent_in_force(current):
+        return _(
+            "Next step: none. The consent is in force. Register a new consent below only if the "
+            "holder wants to change the items given."
+        )
+    return _("Next step: choose the items below and make the statement for the holder to sign.")
+
+
 def holder_eligibility(record: DriverRecord, *, who: Any) -> HolderEligibility:
     """For counter staff, every reason a consent cannot be started at their office (the same
     check the consent views make); for readers (auditors), R1 alone."""
@@ -65,12 +87,7 @@ def holder_eligibility(record: DriverRecord, *, who: Any) -> HolderEligibility:
         return HolderEligibility(False, rule.code, rule.message, _next_step_for_holding(record))
     refusal = consent_start_refusal(record=record, office=getattr(who, "office", None))
     if refusal is None:
-        return HolderEligibility(
-            True,
-            "eligible",
-            str(record_eligibility(record).message),
-            _("Next step: choose the items below and make the statement for the holder to sign."),
-        )
+        return HolderEligibility(True, "eligible", str(record_eligibility(record).message), _eligible_next_step(record))
     prefecture = record.get_prefecture_display()
     next_steps = {
         "not_eligible": _next_step_for_holding(record),

@@ -44,3 +44,22 @@ def jst(moment: datetime | None) -> str:
     if translation.get_language() == "en":
         return f"{local:%Y-%m-%d %H:%M} JST"
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
+@register.filter
+def jst_both(moment: datetime | None) -> str:
+    """A moment on a sheet the holder keeps: its Japan day as date_both, then the time:
+    令和8年4月1日（2026年4月1日） 00:30; in English 1 April 2026 (Reiwa 8) 00:30 JST."""
+    if not moment:
+        return ""
+    local = timezone.localtime(moment)
+    suffix = " JST" if translation.get_language() == "en" else ""
+    return f"{date_both(local.date())} {local:%H:%M}{suffix}"
+
+
+@register.filter
+def jst_day(moment: datetime | None) -> str:
+    """The Japan day of a moment, as date_both: 令和8年4月1日（2026年4月1日）."""
+    if not moment:
+        return ""
+    return date_both(timezone.localtime(moment).date())

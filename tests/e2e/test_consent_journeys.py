@@ -153,7 +153,7 @@ def test_supervisor_revokes_a_consent(page, screenshot, axe, live_server):
     expect(page.get_by_test_id("revoke-confirm")).to_be_visible()
     screenshot(page, "10-revoke-confirm")
     assert axe(page) == []
-    page.get_by_role("button", name="同意を取り消す").click()
+    page.get_by_role("button", name="はい、同意を取り消します").click()
     expect(page.get_by_text("同意を取り消しました").first).to_be_visible()
     assert Consent.objects.get(record=record).status == ConsentStatus.REVOKED
     # The holder's slip: what was revoked, when, why and where.

@@ -147,7 +147,7 @@ def test_r16_the_report_holds_all_of_the_holders_data_and_none_of_anothers(clien
             record.number,
             record.name,
             record.address,
-            "1975-01-02",
+            "昭和50年1月2日（1975年1月2日）",  # the birth date, 和暦 first
             record.get_holding_status_display(),
             *(str(s) for s in {s1, suspect.kept["serial"], suspect.events["second"].serial}),
             suspect.consent.reference,
@@ -157,8 +157,8 @@ def test_r16_the_report_holds_all_of_the_holders_data_and_none_of_anothers(clien
             suspect.consent.get_channel_display(),
             items_label(suspect.consent.items),
             items_label(suspect.old_consent.items),
-            "2026-04-01",  # the consent date J-LIS reflected
-            suspect.consent.last_valid_day.isoformat(),
+            "令和8年4月1日（2026年4月1日）",  # the consent date J-LIS reflected
+            "令和18年4月1日（2036年4月1日）",  # R5: 2026-04-02 + 10 years - 1 day
             *(e.event_id for e in suspect.events.values()),
             stale.event_id,
             skip_reason_text("stale"),
