@@ -49,6 +49,16 @@ class Feed:
     def active(self) -> bool:
         return self.state == FeedState.ACTIVE
 
+    @property
+    def tone(self) -> str:
+        """How the holder page marks it: in force, on its way (nothing for the clerk to put
+        right: J-LIS's reflection or a new certificate will come), or stopped / none."""
+        if self.state == FeedState.ACTIVE:
+            return "ok"
+        if self.state in (FeedState.PENDING, FeedState.WAITING_CERTIFICATE):
+            return "waiting"
+        return "refused"
+
 
 def record_feed(record: DriverRecord, *, at: datetime | None = None) -> Feed:
     """The feed follows the consent that governs the record (R6: consents/governing.py)."""

@@ -66,3 +66,22 @@ def test_mynaportal_linkage_says_when_it_can_be_recorded(client, clerk, terms):
     section = body.split("マイナポータル連携</h3>")[1].split("</section>")[0]
     assert "マイナポータル連携を記録" not in section  # no form yet
     assert "同意をJ-LISが反映した後に記録できます" in section  # says when it can be
+
+
+@pytest.mark.parametrize(
+    ("status", "tone"),
+    [
+        (ConsentStatus.PENDING, "waiting"),  # on its way: nothing for the clerk to put right
+        (ConsentStatus.ACTIVE, "ok"),
+        (ConsentStatus.REVOKED, "refused"),
+    ],
+)
+def test_the_feed_is_marked_as_an_alarm_only_when_it_is_stopped(client, clerk, terms, status: str, tone: str):
+    """A consent waiting for J-LIS's reflection is the ordinary state after a registration: the
+    feed's badge shows it as on its way, not in the stopped red a revoked consent gets."""
+    record = DriverRecordFactory(holding_status="licence_card_only", prefecture=clerk.office.prefecture)
+    consent_for(record, status=status, last_valid_day=date(2035, 12, 31))
+    client.force_login(clerk)
+    body = client.get(reverse("counter:record", args=[record.pk])).content.decode()
+    badge = body.split('data-testid="feed-state"')[0].rsplit("<p", 1)[1]
+    assert f"badge {tone}" in badge
