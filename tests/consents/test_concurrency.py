@@ -15,7 +15,6 @@ from jlis_gateway.models import OutboxMessage
 from .conftest import signed
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_racing_submissions_of_one_statement_make_one_consent(make_statement, issue_card_for, clerk, record):
     statement = make_statement(record)

@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.db import connections
+from django.db import connection, connections
 from django.utils import timezone
 
 from applier import batch as applier_batch
@@ -47,7 +47,7 @@ from .world import (
     start_state,
 )
 
-pytestmark = [pytest.mark.faults, pytest.mark.postgres]
+pytestmark = pytest.mark.faults
 
 HOLDERS = 300
 EVENTS = 2_400
@@ -250,7 +250,10 @@ def compare(seed: int, appliers: int) -> None:
     assert max(many["audit"].values()) == 1  # no event audited twice
     assert many == one
     assert many == expected
-    assert audit_chain_link() > 0
+    # PostgreSQL's writers leave the linking to the chainer; SQLite's link each row in the
+    # writer's transaction, so there the chainer finds nothing left to link.
+    linked = audit_chain_link()
+    assert linked > 0 if connection.vendor == "postgresql" else linked == 0
     assert audit_chain_verify() is None
 
 
@@ -274,6 +277,7 @@ def test_control_the_comparison_catches_an_applier_that_ignores_the_holder_seque
         compare(11, 2)
 
 
+@pytest.mark.postgres  # SQLite has one writer: B waits on A's open claim, then fails 'database is locked'
 def test_an_applier_holding_a_holders_earlier_event_is_not_overtaken(transactional_db: None):
     """Applier A has claimed a holder's event and not yet locked the record; applier B claims
     the holder's next event (about the same serial: the certificate was kept). B must not apply

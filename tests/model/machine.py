@@ -49,7 +49,7 @@ from .holders import Event, Model, Refused
 from .japan import JST, consent_period, japan_date
 from .jlis_double import JConsent, JHolder, Jlis
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+pytestmark = [pytest.mark.django_db]
 
 ITEMS = ("address", "name", "birth_date")
 TOKYO = ["東京都千代田区霞が関二丁目１番１号", "東京都府中市多磨町３丁目１番地", "東京都新宿区西新宿二丁目８番１号"]

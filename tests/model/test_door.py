@@ -13,7 +13,7 @@ from jlis_gateway.models import JlisEvent
 from .japan import japan_date
 from .machine import TOKYO, HoldersAgainstTheModel
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+pytestmark = [pytest.mark.django_db]
 
 
 @pytest.fixture

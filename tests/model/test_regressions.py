@@ -12,7 +12,7 @@ import pytest
 from .japan import japan_date
 from .machine import HoldersAgainstTheModel
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+pytestmark = [pytest.mark.django_db]
 
 
 @pytest.fixture

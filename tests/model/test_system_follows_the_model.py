@@ -24,7 +24,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from .machine import STATS, HoldersAgainstTheModel
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+pytestmark = [pytest.mark.django_db]
 
 
 def examples() -> int:

@@ -48,7 +48,7 @@ def _columns_holding(digits: str) -> list[str]:
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names():
             cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 (names from the catalogue)
-            names = [c.name for c in cursor.description]
+            names = [c[0] for c in cursor.description]  # DB-API: the name comes first
             for row in cursor.fetchall():
                 for name, value in zip(names, row, strict=True):
                     if isinstance(value, memoryview | bytes):
