@@ -45,6 +45,21 @@ def test_an_ended_consent_is_not_set_back_by_any_writer(ended: str, back_to: str
     assert Consent.objects.get(pk=consent.pk).status == ended
 
 
+@pytest.mark.parametrize("to", [s for s in ENDED if s != ConsentStatus.WITHDRAWN])
+def test_a_withdrawn_consent_moves_only_to_revoked(to: str):
+    """R9: J-LIS had reflected a withdrawn consent before the cancel reached it, so the withdrawal
+    becomes a revocation (consent_withdrawal_refused); no other move out of withdrawn."""
+    record = holder(serial=f"FS-wd-{to}")
+    consent = Consent.objects.get(record=record)
+    Consent.objects.filter(pk=consent.pk).update(status=ConsentStatus.WITHDRAWN)
+    if to == ConsentStatus.REVOKED:
+        Consent.objects.filter(pk=consent.pk).update(status=to)
+    else:
+        with pytest.raises(DatabaseError, match="R9/R15"), transaction.atomic():
+            Consent.objects.filter(pk=consent.pk).update(status=to)
+    assert Consent.objects.get(pk=consent.pk).status == (to if to == ConsentStatus.REVOKED else ConsentStatus.WITHDRAWN)
+
+
 @pytest.mark.parametrize("to", ENDED)
 def test_a_consent_in_force_or_waiting_still_ends_every_way_the_rules_allow(to: str):
     record = holder(serial=f"FS-ok-{to}")
