@@ -142,6 +142,18 @@ def serials_announced(*, serials: set[str]) -> set[str]:
     return _serials_moved_to(serials) | set(linking)
 
 
+def consent_id_registering(*, jlis_consent_id: str) -> bool:
+    """Whether a pending registration through Mynaportal makes the consent J-LIS names so: an
+    event about it (a revocation J-LIS reported, R9) that reached us before the registration is
+    not about an unknown consent, the consent is on its way (jlis_event_consent_id_idx)."""
+    return (
+        bool(jlis_consent_id)
+        and JlisEvent.objects.filter(
+            jlis_consent_id=jlis_consent_id, kind=EventKind.CONSENT_REGISTERED, status=EventStatus.PENDING
+        ).exists()
+    )
+
+
 # Each serial is one probe of jlis_event_announces_idx; the status is checked on the rows found,
 # outside the probe (OFFSET 0 keeps PostgreSQL from moving it in): checked inside, it let the
 # planner, whose statistics lag while a poll stores a backlog, walk every pending event instead
@@ -236,6 +248,7 @@ __all__ = [
     "EventStatus",
     "JlisEvent",
     "consent_events_pending",
+    "consent_id_registering",
     "event_certificate_drop",
     "event_get",
     "events_about_serials",
