@@ -207,8 +207,9 @@ def _consent_events_first(excluding: int | None = None) -> dict[int, Turn]:
     """record id -> the turn (_turn) of the first pending consent event about it. A holder's
     latest information waits for it when it comes before in the holder's order, as a consent
     event waits for latest information before it: a revocation left pending (held, waiting, or
-    another applier's) must not be overtaken by the holder's next move (R9). Each waits only for
-    what comes before it in the holder's sequence: no circle."""
+    another applier's) must not be overtaken by the holder's next move (R9), nor by its next
+    consent event. Each waits only for what comes before it in the holder's sequence: no circle.
+    `excluding`: the asking consent event's own id."""
     events = [event for event in consent_events_pending() if event.pk != excluding]
     records = consent_events_record_ids(events) if events else {}
     return _earliest((records[event.pk], _turn(event)) for event in events if event.pk in records)
