@@ -127,7 +127,7 @@ def test_the_reflection_first_then_e2_past_the_grace_then_e1_follows_the_model(t
     assert h.record() == h.model_record()
 
 
-# Defect found by this attack (open): R13/R10, the holder's data lost. c3 reaches us and is
+# Defect found by this attack, mended (failing before): R13/R10, the holder's data lost. c3 reaches us and is
 # applied first (the record follows s2, J-LIS's serial at the reflection, seq 3); e2 (seq 2, naming
 # s1) waits, within the grace: nothing links s1 yet. Then e1 (seq 1, s0 -> s1) arrives and is
 # applied: its data, but not its link (the link only moves forward, and it is at seq 3). The
@@ -135,9 +135,8 @@ def test_the_reflection_first_then_e2_past_the_grace_then_e1_follows_the_model(t
 # waits for ever, then past the grace is skipped unknown_serial, and the holder's newer address
 # (seq 2) is lost: the record keeps e1's older one. The model: e1 names s1 as the holder's (J-LIS
 # moved them to it; K1 was signed with it, R13), so e2 is the holder's and newer than the data
-# applied: applied, the record at e2's address. The record's serials for placing an event should
-# count those J-LIS moved it to at a sequence the link did not take, and its consents'.
-@pytest.mark.xfail(strict=True, reason="open: an event naming a serial J-LIS moved the holder to behind a later link")
+# applied: applied, the record at e2's address. An event naming a serial an applied move named
+# is now placed on the record of the serial that move left (applier/state.py).
 def test_the_holders_event_naming_the_serial_an_older_move_issued_is_not_lost_behind_a_later_reflection(
     transactional_db: None, grace: None
 ):
