@@ -22,6 +22,7 @@ from jlis_gateway.inbox import (
     EventRow,
     JlisEvent,
     consent_events_pending,
+    consent_id_registering,
     event_get,
     events_lock_next,
     events_lock_pending,
@@ -202,13 +203,14 @@ def _latest_info_segment(
     segment_write(changed, bumps, applied, outcomes, decisions, at)
 
 
-def _consent_events_first() -> dict[int, Turn]:
+def _consent_events_first(excluding: int | None = None) -> dict[int, Turn]:
     """record id -> the turn (_turn) of the first pending consent event about it. A holder's
     latest information waits for it when it comes before in the holder's order, as a consent
     event waits for latest information before it: a revocation left pending (held, waiting, or
-    another applier's) must not be overtaken by the holder's next move (R9). Each waits only for
-    what comes before it in the holder's sequence: no circle."""
-    events = consent_events_pending()
+    another applier's) must not be overtaken by the holder's next move (R9), nor by its next
+    consent event. Each waits only for what comes before it in the holder's sequence: no circle.
+    `excluding`: the asking consent event's own id."""
+    events = [event for event in consent_events_pending() if event.pk != excluding]
     records = consent_events_record_ids(events) if events else {}
     return _earliest((records[event.pk], _turn(event)) for event in events if event.pk in records)
 
@@ -221,12 +223,20 @@ def _consent_event(
         (held if turn == HELD else waiting).append(_left(event))
         return
     outcome = consent_event_apply(event, at)
-    if not outcome.applied and outcome.reason in WAIT_REASONS and at - event.received_at < grace:
+    if not outcome.applied and outcome.reason in WAIT_REASONS and _consent_may_come(event, at, grace):
         waiting.append(_left(event))
         return
     reason = "" if outcome.applied else outcome.reason
     result.count(reason)
     events_mark({reason: [event.pk]}, {}, at)
+
+
+def _consent_may_come(event: JlisEvent, at: datetime, grace: timedelta) -> bool:
+    """An event about a consent we do not know waits within the grace (the relay's answer may
+    not be stored yet), and past it while a pending registration through Mynaportal makes that
+    consent: skipped, a revocation J-LIS reported before the registration reached us was lost and
+    the consent the holder revoked governed the feed (R9)."""
+    return at - event.received_at < grace or consent_id_registering(jlis_consent_id=event.jlis_consent_id)
 
 
 def _consent_event_waits_its_turn(event: JlisEvent) -> str:
@@ -246,7 +256,13 @@ def _consent_event_waits_its_turn(event: JlisEvent) -> str:
     # serial may be waiting for this very event to link it (a reflection that reached us late).
     serials = serials_of_records([RecordState(*locked[0])]).keys()
     first = serials_pending_first(serials=set(serials), excluding=[event.pk]).values()
-    return WAITING if first and min(first) < _turn(event) else ""
+    if first and min(first) < _turn(event):
+        return WAITING
+    # And while a pending consent event about the record comes before it: a revocation that
+    # waited for its registration to make the consent was overtaken by the holder's next
+    # registration, and found its consent superseded instead of revoking it (R6, R9).
+    earlier = _consent_events_first(excluding=event.pk).get(record_id)
+    return WAITING if earlier is not None and earlier < _turn(event) else ""
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from driver_records.bulk import (
     serials_linked_before,
     serials_seen_before,
 )
+from jlis_gateway.inbox import serials_moved_to_by_applied
 
 from .decide import ConsentView, RecordState
 
@@ -50,6 +51,14 @@ def lock_records_by_serial(serials: Iterable[str]) -> LockedRecords:
         locked |= {state.id: state for state in (RecordState(*row) for row in records_lock_free(ids))} if ids else {}
         index |= {serial: locked[record_id] for serial, record_id in before.items() if record_id in locked}
         held |= {serial for serial, record_id in before.items() if record_id not in locked}
+    # Last, a serial an applied move named as the holder's, where the link (at a later sequence
+    # already) did not follow: the record of the serial that move left (R13). Skipped as unknown,
+    # the holder's next event, newer than the data applied, was lost.
+    moved = serials_moved_to_by_applied(serials=wanted - index.keys() - held)
+    if moved:
+        earlier = lock_records_by_serial(set(moved.values()) - wanted)
+        index |= {serial: earlier.by_serial[left] for serial, left in moved.items() if left in earlier.by_serial}
+        held |= {serial for serial, left in moved.items() if left in earlier.held_elsewhere}
     return LockedRecords(index, frozenset(held))
 
 

@@ -142,12 +142,24 @@ def serials_announced(*, serials: set[str]) -> set[str]:
     return _serials_moved_to(serials) | set(linking)
 
 
+def consent_id_registering(*, jlis_consent_id: str) -> bool:
+    """Whether a pending registration through Mynaportal makes the consent J-LIS names so: an
+    event about it (a revocation J-LIS reported, R9) that reached us before the registration is
+    not about an unknown consent, the consent is on its way (jlis_event_consent_id_idx)."""
+    return (
+        bool(jlis_consent_id)
+        and JlisEvent.objects.filter(
+            jlis_consent_id=jlis_consent_id, kind=EventKind.CONSENT_REGISTERED, status=EventStatus.PENDING
+        ).exists()
+    )
+
+
 # Each serial is one probe of jlis_event_announces_idx; the status is checked on the rows found,
 # outside the probe (OFFSET 0 keeps PostgreSQL from moving it in): checked inside, it let the
 # planner, whose statistics lag while a poll stores a backlog, walk every pending event instead
 # (as the door's lookup did, services/door.py).
 _MOVED_TO_SQL = f"""
-SELECT found.moving_to FROM (
+SELECT found.moving_to, found.serial FROM (
     SELECT payload->>'new_serial' AS moving_to, serial, status FROM jlis_gateway_jlisevent
     WHERE payload->>'new_serial' = {any_json_values("text")} AND kind = %s OFFSET 0
 ) AS found
@@ -159,7 +171,7 @@ def _serials_moved_to(serials: set[str]) -> set[str]:
     """Those of these serials a pending "latest information" event moves a holder to."""
     if _postgres():
         rows = fetch_rows(_MOVED_TO_SQL, [json_values(serials), EventKind.LATEST_INFO, EventStatus.PENDING])
-        return {moving_to for (moving_to,) in rows}
+        return {moving_to for moving_to, _ in rows}
     # As text: a JSON key's `__in` compares with each value read as JSON (SQLite's JSON_EXTRACT of
     # it), which a serial is not ("malformed JSON").
     moving_to = Cast(KeyTextTransform("new_serial", "payload"), output_field=CharField())
@@ -169,6 +181,26 @@ def _serials_moved_to(serials: set[str]) -> set[str]:
         .filter(moving_to__in=serials)
         .exclude(serial=F("moving_to"))
         .values_list("moving_to", flat=True)
+    )
+
+
+def serials_moved_to_by_applied(*, serials: set[str]) -> dict[str, str]:
+    """serial -> the serial an applied "latest information" event moved its holder from to it.
+    J-LIS named it the holder's (R13) even where the record's link, at a later sequence already
+    (a reflection naming the holder's serial then), did not follow: the holder's next event,
+    naming it, is theirs (jlis_event_announces_idx)."""
+    if not serials:
+        return {}
+    if _postgres():
+        rows = fetch_rows(_MOVED_TO_SQL, [json_values(serials), EventKind.LATEST_INFO, EventStatus.APPLIED])
+        return {moving_to: serial for moving_to, serial in rows}
+    moving_to = Cast(KeyTextTransform("new_serial", "payload"), output_field=CharField())
+    return dict(
+        JlisEvent.objects.filter(kind=EventKind.LATEST_INFO, status=EventStatus.APPLIED)
+        .annotate(moving_to=moving_to)
+        .filter(moving_to__in=serials)
+        .exclude(serial=F("moving_to"))
+        .values_list("moving_to", "serial")
     )
 
 
@@ -236,6 +268,7 @@ __all__ = [
     "EventStatus",
     "JlisEvent",
     "consent_events_pending",
+    "consent_id_registering",
     "event_certificate_drop",
     "event_get",
     "events_about_serials",
@@ -244,5 +277,6 @@ __all__ = [
     "events_mark",
     "events_pending_count",
     "serials_announced",
+    "serials_moved_to_by_applied",
     "serials_pending_first",
 ]
