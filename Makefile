@@ -10,7 +10,7 @@ MYPY := ONESTOP_ENV=development $(BIN)/mypy
 # import-linter's contracts ([tool.importlinter] in pyproject.toml, docs/architecture.md).
 IMPORTS := $(BIN)/lint-imports
 
-.PHONY: run test lint types format bench bench-scale install migrate messages clean browser promtool pcsc screenshots mutation
+.PHONY: run test test-embedded lint types format bench bench-scale install migrate messages clean browser promtool pcsc screenshots mutation
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,17 @@ test: install browser promtool pcsc
 	$(IMPORTS)
 	$(MYPY)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@$(MAKE) --no-print-directory test-embedded
+
+# The same tests again on the embedded default (SQLite: what `make run` runs) when the run above
+# used PostgreSQL, so a defect only SQLite shows is caught too (a JSON lookup, a trigger, a bulk
+# write). What needs PostgreSQL, Redis or a worker skips here with its reason: the run above ran it.
+EMBEDDED_DB := $(abspath var/test-embedded.sqlite3)
+test-embedded: install
+	@if ONESTOP_ENV=test $(BIN)/python -c 'import os, django; os.environ.setdefault("DJANGO_SETTINGS_MODULE", "onestop.settings"); django.setup(); from django.conf import settings; raise SystemExit(0 if settings.USING_POSTGRES else 1)'; then \
+	  echo "The tests on the embedded default (SQLite):"; \
+	  DATABASE_URL=sqlite:///$(EMBEDDED_DB) REDIS_URL= ONESTOP_PROBE_SERVICES=0 ONESTOP_REQUIRE_SERVICES= $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	else echo "The tests ran on the embedded default already (SQLite)."; fi
 
 # The end-to-end tests drive Debian's chromium (Playwright's own browser download does not work
 # here) and inject axe-core from the npm registry. Installed when missing and possible.
