@@ -67,3 +67,19 @@ def test_search_results_fit_1280_and_800_pixels_and_axe_finds_nothing(page, axe,
         assert scroll_width <= client_width, f"{width}px: {scroll_width} > {client_width}"
         assert axe(page) == [], width
     screenshot(page, "02-search-results")
+
+
+def test_the_header_keeps_who_is_signed_in_and_the_language_together_for_a_supervisor(page, live_server):
+    """A supervisor's menu is the longest: at 1280 and 800 pixels the language switch stays beside
+    who is signed in, at the right (it wrapped alone to the left under the menu), and nothing
+    scrolls sideways."""
+    seed_demo()
+    as_user(page, "supervisor")
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 800})
+        who = page.locator("header.site .who").bounding_box()
+        switch = page.get_by_role("button", name="切替").bounding_box()
+        assert who and switch
+        assert abs((who["y"] + who["height"] / 2) - (switch["y"] + switch["height"] / 2)) < switch["height"] / 2
+        assert switch["x"] > who["x"] and switch["x"] + switch["width"] > width * 0.9  # at the right
+        assert _fits(page)[0] <= _fits(page)[1]
