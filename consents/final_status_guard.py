@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from onestop.db_triggers import trigger_statements_run
+
 from .models import ConsentStatus
 
 FINAL = (
@@ -61,16 +63,8 @@ SQLITE_DROP = "DROP TRIGGER IF EXISTS consents_final_status"
 
 def final_status_guard_install(connection: BaseDatabaseWrapper) -> None:
     """Install (or put back) the trigger; idempotent."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(POSTGRES)
-        elif connection.vendor == "sqlite":
-            cursor.execute(SQLITE)
+    trigger_statements_run(connection, postgres=POSTGRES, sqlite=[SQLITE])
 
 
 def final_status_guard_remove(connection: BaseDatabaseWrapper) -> None:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(POSTGRES_DROP)
-        elif connection.vendor == "sqlite":
-            cursor.execute(SQLITE_DROP)
+    trigger_statements_run(connection, postgres=POSTGRES_DROP, sqlite=[SQLITE_DROP])

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from onestop.db_triggers import trigger_statements_run
+
 _MESSAGE = "R15: a stopped service is final (service_stopped_at changed)"
 
 POSTGRES = f"""
@@ -41,16 +43,8 @@ SQLITE_DROP = "DROP TRIGGER IF EXISTS driver_records_r15_service_stop"
 
 def service_stop_guard_install(connection: BaseDatabaseWrapper) -> None:
     """Install (or put back) the trigger; idempotent."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(POSTGRES)
-        elif connection.vendor == "sqlite":
-            cursor.execute(SQLITE)
+    trigger_statements_run(connection, postgres=POSTGRES, sqlite=[SQLITE])
 
 
 def service_stop_guard_remove(connection: BaseDatabaseWrapper) -> None:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(POSTGRES_DROP)
-        elif connection.vendor == "sqlite":
-            cursor.execute(SQLITE_DROP)
+    trigger_statements_run(connection, postgres=POSTGRES_DROP, sqlite=[SQLITE_DROP])

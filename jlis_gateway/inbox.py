@@ -167,21 +167,27 @@ WHERE found.status = %s AND found.serial <> found.moving_to
 """  # noqa: S608 (fixed names; the values go as parameters)
 
 
-def _serials_moved_to(serials: set[str]) -> set[str]:
-    """Those of these serials a pending "latest information" event moves a holder to."""
+def _moves_to(serials: set[str], status: str) -> list[tuple[str, str]]:
+    """(serial moved to, serial moved from) of each "latest information" event in `status` that
+    moves a holder to one of these serials."""
     if _postgres():
-        rows = fetch_rows(_MOVED_TO_SQL, [json_values(serials), EventKind.LATEST_INFO, EventStatus.PENDING])
-        return {moving_to for moving_to, _ in rows}
+        rows = fetch_rows(_MOVED_TO_SQL, [json_values(serials), EventKind.LATEST_INFO, status])
+        return [(moving_to, serial) for moving_to, serial in rows]
     # As text: a JSON key's `__in` compares with each value read as JSON (SQLite's JSON_EXTRACT of
     # it), which a serial is not ("malformed JSON").
     moving_to = Cast(KeyTextTransform("new_serial", "payload"), output_field=CharField())
-    return set(
-        JlisEvent.objects.filter(kind=EventKind.LATEST_INFO, status=EventStatus.PENDING)
+    return list(
+        JlisEvent.objects.filter(kind=EventKind.LATEST_INFO, status=status)
         .annotate(moving_to=moving_to)
         .filter(moving_to__in=serials)
         .exclude(serial=F("moving_to"))
-        .values_list("moving_to", flat=True)
+        .values_list("moving_to", "serial")
     )
+
+
+def _serials_moved_to(serials: set[str]) -> set[str]:
+    """Those of these serials a pending "latest information" event moves a holder to."""
+    return {moving_to for moving_to, _ in _moves_to(serials, EventStatus.PENDING)}
 
 
 def serials_moved_to_by_applied(*, serials: set[str]) -> dict[str, str]:
@@ -189,19 +195,7 @@ def serials_moved_to_by_applied(*, serials: set[str]) -> dict[str, str]:
     J-LIS named it the holder's (R13) even where the record's link, at a later sequence already
     (a reflection naming the holder's serial then), did not follow: the holder's next event,
     naming it, is theirs (jlis_event_announces_idx)."""
-    if not serials:
-        return {}
-    if _postgres():
-        rows = fetch_rows(_MOVED_TO_SQL, [json_values(serials), EventKind.LATEST_INFO, EventStatus.APPLIED])
-        return {moving_to: serial for moving_to, serial in rows}
-    moving_to = Cast(KeyTextTransform("new_serial", "payload"), output_field=CharField())
-    return dict(
-        JlisEvent.objects.filter(kind=EventKind.LATEST_INFO, status=EventStatus.APPLIED)
-        .annotate(moving_to=moving_to)
-        .filter(moving_to__in=serials)
-        .exclude(serial=F("moving_to"))
-        .values_list("moving_to", "serial")
-    )
+    return dict(_moves_to(serials, EventStatus.APPLIED)) if serials else {}
 
 
 def events_pending_count() -> int:

@@ -10,13 +10,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck
-from hypothesis import settings as hypothesis_settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from .machine import STATS, HoldersAgainstTheModel
 from .machine_backlog import GRACE, BacklogsAgainstTheModel
-from .test_system_follows_the_model import phases
+from .test_system_follows_the_model import run_settings
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -33,14 +31,7 @@ def test_backlogs_and_split_batches_follow_the_model(backlog_world: type[Backlog
     try:
         run_state_machine_as_test(
             backlog_world,
-            settings=hypothesis_settings(
-                max_examples=int(os.environ.get("ONESTOP_MODEL_EXAMPLES", "30")),
-                stateful_step_count=int(os.environ.get("ONESTOP_MODEL_STEPS", "30")),
-                deadline=None,
-                derandomize=True,
-                phases=phases(),
-                suppress_health_check=list(HealthCheck),
-            ),
+            settings=run_settings(int(os.environ.get("ONESTOP_MODEL_EXAMPLES", "30"))),
         )
     finally:
         backlog_world.excuse_known = False

@@ -40,19 +40,25 @@ def phases() -> list[Phase]:
     return [*chosen, Phase.shrink] if os.environ.get("ONESTOP_MODEL_SHRINK") == "1" else chosen
 
 
+def run_settings(max_examples: int) -> hypothesis_settings:
+    """How a model-based run goes: derandomized (CI repeats it), no deadline (each step drives the
+    real system), `phases()`, and no health check (the steps are slow by nature)."""
+    return hypothesis_settings(
+        max_examples=max_examples,
+        stateful_step_count=int(os.environ.get("ONESTOP_MODEL_STEPS", "30")),
+        deadline=None,
+        derandomize=True,
+        phases=phases(),
+        suppress_health_check=list(HealthCheck),
+    )
+
+
 def test_the_system_follows_the_model_through_any_sequence(model_world: type[HoldersAgainstTheModel]) -> None:
     model_world.excuse_known = True
     try:
         run_state_machine_as_test(
             HoldersAgainstTheModel,
-            settings=hypothesis_settings(
-                max_examples=examples(),
-                stateful_step_count=int(os.environ.get("ONESTOP_MODEL_STEPS", "30")),
-                deadline=None,
-                derandomize=True,
-                phases=phases(),
-                suppress_health_check=list(HealthCheck),
-            ),
+            settings=run_settings(examples()),
         )
     finally:
         model_world.excuse_known = False
