@@ -113,9 +113,15 @@ def serials_before_of(record_ids: set[int]) -> list[tuple[str, int]]:
     if not record_ids:
         return []
     if _postgres():
+        # By the records' index alone, the field checked on the rows found (OFFSET 0 keeps it out
+        # of the probe): checked inside, the planner, whose statistics lag behind a growing history,
+        # also read the whole of the past serials' index (every serial ever replaced) for each batch
+        # and intersected the two, 12 ms a batch of a thousand records instead of 5.
         return fetch_rows(
-            "SELECT old_value, record_id FROM driver_records_recordchange"  # noqa: S608 (fixed names)
-            f" WHERE record_id = {any_json_values('bigint')} AND field = 'cert_serial' AND old_value <> ''",
+            "SELECT old_value, record_id FROM ("  # noqa: S608 (fixed names)
+            "SELECT old_value, record_id, field FROM driver_records_recordchange"
+            f" WHERE record_id = {any_json_values('bigint')} OFFSET 0) AS found"
+            " WHERE field = 'cert_serial' AND old_value <> ''",
             [json_values(record_ids)],
         )
     rows = RecordChange.objects.filter(record_id__in=record_ids, field="cert_serial").exclude(old_value="")

@@ -134,3 +134,39 @@ def test_the_announcement_lookup_probes_its_indexes_while_the_statistics_count_n
             plan = cursor.fetchone()[0][0]["Plan"]
         used = {n.get("Index Name") for n in _nodes(plan) if n.get("Relation Name") == "jlis_gateway_jlisevent"}
         assert "jlis_event_pending_idx" not in used and None not in used, (used, query["sql"][:200])
+
+
+@pytest.mark.postgres
+def test_the_records_past_serials_are_read_by_the_records_index_while_the_statistics_count_no_history():
+    """serials_before_of (R13: a late event names a past serial): every batch asks for its records'
+    past serials while the history grows under statistics taken when it was small. Before, the
+    planner then also read the whole past-serials index (every serial ever replaced) and intersected
+    it with the records' index, for each batch."""
+    from bench.population import records_create
+    from driver_records.bulk import serials_before_of
+    from driver_records.models import RecordChange
+
+    now = timezone.now()
+    records_create(count=20_000, linked=20_000, now=now)
+
+    def history(numbers: range, fields: tuple[str, ...]) -> None:
+        RecordChange.objects.bulk_create(
+            RecordChange(record_id=1 + n % 20_000, field=field, old_value=f"{n}", new_value=f"{n + 1}",
+                         source="jlis", jlis_event_id=f"pb_{n}", changed_at=now)
+            for n in numbers for field in fields
+        )  # fmt: skip
+
+    history(range(40_000, 42_000), ("address",))
+    with connection.cursor() as cursor:  # taken before the season's moves: no serial replaced yet
+        cursor.execute("ANALYZE driver_records_recordchange")
+    history(range(40_000), ("cert_serial", "address"))
+    asked = set(range(1, 20_001, 20))  # a batch's thousand records
+    with CaptureQueriesContext(connection) as captured:
+        found = serials_before_of(asked)
+    assert sorted(found) == sorted((f"{n}", 1 + n % 20_000) for n in range(40_000) if 1 + n % 20_000 in asked)
+    [query] = captured.captured_queries
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + query["sql"])
+        plan = cursor.fetchone()[0][0]["Plan"]
+    used = {n.get("Index Name") for n in _nodes(plan) if n.get("Relation Name") == "driver_records_recordchange"}
+    assert used == {"driver_records_recordchange_record_id_b268968e"}, used
