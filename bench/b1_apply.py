@@ -27,6 +27,7 @@ from . import figures
 from .population import SERIAL_BASE, events_copy, latest_info_events, records_create, settle, vacuum_analyze
 from .scratch import scratch_database
 from .table_sizes import sizes_line
+from .write_floor import floor_measure
 
 RECORDS = 1_000_000
 LINKED = 150_000  # records linked to a serial, with their consents
@@ -66,7 +67,7 @@ def _measure() -> Iterator[str]:
     assert naive.waiting == 0 and naive.applied + naive.skipped == NAIVE_EVENTS, naive
 
     result, applier_s = applier_measure(holders=HOLDERS, events=EVENTS, now=now)
-    passes = ceiling_measure(holders=HOLDERS, applied=result.applied, now=now)
+    passes, floor_s = ceiling_and_floor_measure(holders=HOLDERS, applied=result.applied, now=now)
     ceiling_s = sorted(passes)[len(passes) // 2]
 
     applier_per_s, ceiling_per_s = EVENTS / applier_s, EVENTS / ceiling_s
@@ -78,6 +79,12 @@ def _measure() -> Iterator[str]:
         f"events={EVENTS} records={RECORDS} applied={result.applied} batch_size={BATCH_SIZE} "
         f"seconds={applier_s:.1f} ceiling_seconds={'/'.join(f'{p:.1f}' for p in passes)} naive_events={NAIVE_EVENTS} "
         f"(loading took {loaded:.0f}s; skipped: {skipped})"
+    )
+    # What no applier writing the same rows can beat: the bound of B1's ratio (bench/write_floor.py).
+    yield (
+        f"B1 floor ratio={ceiling_s / floor_s:.2f} floor_per_s={EVENTS / floor_s:,.0f} seconds={floor_s:.1f} "
+        f"applier_to_floor={floor_s / applier_s:.2f} (the ceiling's record changes with the applier's event "
+        "statuses, history rows and audit rows, set-based in raw SQL in one transaction)"
     )
     # What each row of the growing tables costs, for docs/performance.md's growth figures.
     yield sizes_line("B1 table_sizes")
@@ -106,6 +113,18 @@ def applier_measure(*, holders: range, events: int, now: datetime) -> tuple[Appl
 def ceiling_measure(*, holders: range, applied: int, now: datetime) -> list[float]:
     """The seconds of each set-based pass over the applier's row changes (`applier_measure`'s,
     about `holders`): undoing, redoing, undoing."""
+    return _ceiling_passes(holders=holders, applied=applied, now=now)[0]
+
+
+def ceiling_and_floor_measure(*, holders: range, applied: int, now: datetime) -> tuple[list[float], float]:
+    """The ceiling's passes, then the floor's one (bench/write_floor.py): it redoes the row
+    changes the last pass undid, with the applier's other writes."""
+    passes, forward = _ceiling_passes(holders=holders, applied=applied, now=now)
+    assert len(passes) % 2, "the floor redoes what the last pass undid"
+    return passes, floor_measure(event_prefix=MAIN, records_update=lambda c: _records_update(c, forward, now, +1))
+
+
+def _ceiling_passes(*, holders: range, applied: int, now: datetime) -> tuple[list[float], list[Round]]:
     backward, forward = _rounds(now)
     rows = sum(len(r[0]) for r in backward)
     assert rows == applied, (rows, applied)
@@ -115,7 +134,7 @@ def ceiling_measure(*, holders: range, applied: int, now: datetime) -> list[floa
         passes.append(_ceiling(forward if n % 2 else backward, now, +1 if n % 2 else -1))
         undone = DriverRecord.objects.filter(pk__range=(holders[0], holders[-1]), version__gt=1).count()
         assert undone == (len(backward[0][0]) if n % 2 else 0), "a pass did not undo (or redo) the applier's work"
-    return passes
+    return passes, forward
 
 
 Round = tuple[list[int], list[str], list[str], list[str], list, list[str], list, list[int]]
@@ -183,19 +202,23 @@ def _parse(field: str, value: str):
 def _ceiling(rounds: list[Round], now: datetime, bump: int) -> float:
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
-        for ids, names, keys, addresses, births, serials, not_afters, seqs in rounds:
-            cursor.execute(
-                """
-                UPDATE driver_records_driverrecord AS r
-                SET name = v.name, name_key = v.name_key, address = v.address, birth_date = v.birth_date,
-                    cert_serial = v.cert_serial, cert_not_after = v.cert_not_after, jlis_seq = v.jlis_seq,
-                    version = r.version + %s, updated_at = %s
-                FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::date[], %s::text[],
-                            %s::timestamptz[], %s::bigint[])
-                     AS v(id, name, name_key, address, birth_date, cert_serial, cert_not_after, jlis_seq)
-                WHERE r.id = v.id
-                """,
-                [bump, now, ids, names, keys, addresses, births, serials, not_afters, seqs],
-            )
-            assert cursor.rowcount == len(ids)
+        _records_update(cursor, rounds, now, bump)
     return time.perf_counter() - started
+
+
+def _records_update(cursor, rounds: list[Round], now: datetime, bump: int) -> None:
+    for ids, names, keys, addresses, births, serials, not_afters, seqs in rounds:
+        cursor.execute(
+            """
+            UPDATE driver_records_driverrecord AS r
+            SET name = v.name, name_key = v.name_key, address = v.address, birth_date = v.birth_date,
+                cert_serial = v.cert_serial, cert_not_after = v.cert_not_after, jlis_seq = v.jlis_seq,
+                version = r.version + %s, updated_at = %s
+            FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::date[], %s::text[],
+                        %s::timestamptz[], %s::bigint[])
+                 AS v(id, name, name_key, address, birth_date, cert_serial, cert_not_after, jlis_seq)
+            WHERE r.id = v.id
+            """,
+            [bump, now, ids, names, keys, addresses, births, serials, not_afters, seqs],
+        )
+        assert cursor.rowcount == len(ids)
