@@ -85,6 +85,9 @@ def apply_latest_info(
         setattr(record, item, value)
     linked = Link(record.cert_serial, record.cert_seq, record.cert_not_after)
     moved = link_moves(linked, Link(decision.new_serial, event.holder_seq, decision.new_not_after))
+    # J-LIS named the new serial the holder's even where the link does not follow it (a later
+    # sequence linked already): a later event of this batch naming it is the holder's (R13).
+    index.setdefault(decision.new_serial, record)
     if moved is not None:  # R10/R13: only forward, by the holder's sequence
         if moved.serial != record.cert_serial:
             old["cert_serial"], new["cert_serial"] = record.cert_serial, moved.serial
@@ -155,12 +158,16 @@ def _latest_info_segment(
     unknown = {e.serial for e in events if e.serial not in index and e.serial not in locked.held_elsewhere}
     # A pending event links them, whoever holds it, or J-LIS's reflection of a consent registered
     # at the counter with that certificate will (J-LIS names the serial once it has the consent).
+    # serial -> the holder sequence it is announced from: only an event after that one in J-LIS's
+    # order waits for it (the event issuing a serial comes before every event naming it; two
+    # events moving to each other's serial waited for each other for ever). A consent awaiting
+    # its reflection announces it to every event: its reflection is not in yet.
     announced = serials_announced(serials=unknown)
-    announced |= serials_awaiting_reflection(unknown - announced)
+    announced |= dict.fromkeys(serials_awaiting_reflection(unknown - announced.keys()), 0)
     # Read after the announcements, not with the records' lock: an applier that links one of these
     # serials commits its link and its event's status at once, so a commit before the announcements'
     # read shows here as a link (or a link once held), one after it was an announcement there.
-    seen = serials_linked_or_seen(unknown - announced) if unknown - announced else set()
+    seen = serials_linked_or_seen(unknown - announced.keys()) if unknown - announced.keys() else set()
     today = japan_date(at)
     applied: list[Applied] = []
     bumps: dict[int, int] = defaultdict(int)
@@ -182,7 +189,11 @@ def _latest_info_segment(
             waiting.append(_left(event))  # after the holder's event before it, whoever applies it
         elif record is not None and consent_turns.get(record.id, turn) < turn:
             waiting.append(_left(event))  # after the holder's consent event before it (a revocation: R9)
-        elif record is None and (event.serial in seen or event.serial in announced or at - event.received_at < grace):
+        elif record is None and (
+            event.serial in seen
+            or announced.get(event.serial, event.holder_seq) < event.holder_seq
+            or at - event.received_at < grace
+        ):
             waiting.append(_left(event))  # an event not yet applied links, or may link, this serial
         else:
             decision = decide_latest_info(_view(event), record, consents.get(record.id) if record else None, today)

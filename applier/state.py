@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from consents.governing import governing_consents
+from consents.selectors import jlis_consent_ids_of_records, records_by_jlis_consent_id
 from driver_records.bulk import (
     RECORD_FIELDS,
     records_lock_free,
@@ -18,7 +19,12 @@ from driver_records.bulk import (
     serials_linked_before,
     serials_seen_before,
 )
-from jlis_gateway.inbox import serials_moved_to_by_applied
+from jlis_gateway.inbox import (
+    serials_moved_from_by_applied,
+    serials_moved_to_by_applied,
+    serials_named_by_applied_consent_events,
+    serials_of_applied_consent_events,
+)
 
 from .decide import ConsentView, RecordState
 
@@ -51,14 +57,24 @@ def lock_records_by_serial(serials: Iterable[str]) -> LockedRecords:
         locked |= {state.id: state for state in (RecordState(*row) for row in records_lock_free(ids))} if ids else {}
         index |= {serial: locked[record_id] for serial, record_id in before.items() if record_id in locked}
         held |= {serial for serial, record_id in before.items() if record_id not in locked}
-    # Last, a serial an applied move named as the holder's, where the link (at a later sequence
-    # already) did not follow: the record of the serial that move left (R13). Skipped as unknown,
-    # the holder's next event, newer than the data applied, was lost.
+    # Last, a serial an applied event named as the holder's, where the link (at a later sequence
+    # already) did not follow (R13): a move's new serial, on the record of the serial that move
+    # left; a reflection's or a Mynaportal registration's serial, on its consent's record. Skipped
+    # as unknown, the holder's next event, newer than the data applied, was lost.
     moved = serials_moved_to_by_applied(serials=wanted - index.keys() - held)
     if moved:
         earlier = lock_records_by_serial(set(moved.values()) - wanted)
         index |= {serial: earlier.by_serial[left] for serial, left in moved.items() if left in earlier.by_serial}
         held |= {serial for serial, left in moved.items() if left in earlier.held_elsewhere}
+    named = serials_named_by_applied_consent_events(serials=wanted - index.keys() - held)
+    if named:
+        records = records_by_jlis_consent_id(named.values())
+        of_serial = {serial: records[consent_id] for serial, consent_id in named.items() if consent_id in records}
+        locked = {state.id: state for state in index.values()}
+        ids = set(of_serial.values()) - locked.keys()
+        locked |= {state.id: state for state in (RecordState(*row) for row in records_lock_free(ids))} if ids else {}
+        index |= {serial: locked[record_id] for serial, record_id in of_serial.items() if record_id in locked}
+        held |= {serial for serial, record_id in of_serial.items() if record_id not in locked}
     return LockedRecords(index, frozenset(held))
 
 
@@ -70,10 +86,21 @@ def serials_linked_or_seen(serials: set[str]) -> set[str]:
 
 
 def serials_of_records(records: list[RecordState]) -> dict[str, int]:
-    """serial -> record id, for every serial these records are or were linked to: the holder's
-    events may name any of them (R13)."""
-    owners = dict(serials_before_of({state.id for state in records}))
+    """serial -> record id, for every serial these records are or were linked to, and every one
+    J-LIS named as their holder's where the link did not follow (a late reflection's or
+    Mynaportal registration's serial; a move's new serial from any of these, chains included):
+    the holder's events may name any of them (R13)."""
+    ids = {state.id for state in records}
+    owners = dict(serials_before_of(ids))
     owners |= {state.cert_serial: state.id for state in records if state.cert_serial}
+    consents = jlis_consent_ids_of_records(ids)
+    for serial, consent_id in serials_of_applied_consent_events(jlis_consent_ids=set(consents)).items():
+        owners.setdefault(serial, consents[consent_id])
+    frontier = set(owners)
+    while frontier:  # each round one move further along J-LIS's chain; a serial is added once
+        found = {to: owners[left] for left, to in serials_moved_from_by_applied(serials=frontier) if to not in owners}
+        owners |= found
+        frontier = set(found)
     return owners
 
 

@@ -180,6 +180,15 @@ def records_by_jlis_consent_id(jlis_consent_ids: Iterable[str]) -> dict[str, int
     return dict(Consent.objects.filter(jlis_consent_id__any_of=wanted).values_list("jlis_consent_id", "record_id"))
 
 
+def jlis_consent_ids_of_records(record_ids: Iterable[int]) -> dict[str, int]:
+    """J-LIS's consent id -> its record, for every consent of these records J-LIS has an id for."""
+    ids = set(record_ids)
+    if not ids:
+        return {}
+    rows = Consent.objects.filter(record_id__any_of=ids).exclude(jlis_consent_id="")
+    return dict(rows.values_list("jlis_consent_id", "record_id"))
+
+
 def items_consented_or_pending(record_ids: Iterable[int], *, today: date) -> dict[int, frozenset[str]]:
     """R2: for each record, the items of its consents in force (active, not past their last valid
     day: a Japan date) and of those waiting for J-LIS (pending: one may govern soon), together.

@@ -125,21 +125,28 @@ def consent_events_pending() -> list[JlisEvent]:
     return list(JlisEvent.objects.filter(status=EventStatus.PENDING).exclude(kind=EventKind.LATEST_INFO).order_by("pk"))
 
 
-def serials_announced(*, serials: set[str]) -> set[str]:
-    """Those of these serials that a pending event links a holder's record to, whoever holds it:
-    an event naming one is not about an unknown serial, the link is on its way. Latest information
-    announces its payload's new serial (jlis_event_announces_idx); a consent reflected or registered
-    through Mynaportal announces the serial it names (the record follows it, R13), read among the
-    few pending consent events (jlis_event_consent_pending_idx)."""
+def serials_announced(*, serials: set[str]) -> dict[str, int]:
+    """serial -> the lowest holder sequence of a pending event that links a holder's record to it,
+    whoever holds it: an event naming the serial after that one in J-LIS's order is not about an
+    unknown serial, the link is on its way. Latest information announces its payload's new serial
+    (jlis_event_announces_idx); a consent reflected or registered through Mynaportal announces
+    the serial it names (the record follows it, R13), read among the few pending consent events
+    (jlis_event_consent_pending_idx). The sequence is the caller's to compare: J-LIS's next event
+    after a change names the serial the change issued, so the event issuing a serial comes before
+    every event naming it, and one after it announces nothing to it (two events moving to each
+    other's serial waited for each other for ever)."""
     if not serials:
-        return set()
+        return {}
     linking = (
         JlisEvent.objects.filter(status=EventStatus.PENDING, serial__in=serials)
         .exclude(kind=EventKind.LATEST_INFO)
         .filter(kind__in=LINKING_CONSENT_KINDS)
-        .values_list("serial", flat=True)
+        .values_list("serial", "holder_seq")
     )
-    return _serials_moved_to(serials) | set(linking)
+    first: dict[str, int] = {}
+    for serial, seq in [*((to, seq) for to, _, seq in _moves_to(serials, EventStatus.PENDING)), *linking]:
+        first[serial] = min(seq, first.get(serial, seq))
+    return first
 
 
 def consent_id_registering(*, jlis_consent_id: str) -> bool:
@@ -159,20 +166,20 @@ def consent_id_registering(*, jlis_consent_id: str) -> bool:
 # planner, whose statistics lag while a poll stores a backlog, walk every pending event instead
 # (as the door's lookup did, services/door.py).
 _MOVED_TO_SQL = f"""
-SELECT found.moving_to, found.serial FROM (
-    SELECT payload->>'new_serial' AS moving_to, serial, status FROM jlis_gateway_jlisevent
+SELECT found.moving_to, found.serial, found.holder_seq FROM (
+    SELECT payload->>'new_serial' AS moving_to, serial, holder_seq, status FROM jlis_gateway_jlisevent
     WHERE payload->>'new_serial' = {any_json_values("text")} AND kind = %s OFFSET 0
 ) AS found
 WHERE found.status = %s AND found.serial <> found.moving_to
 """  # noqa: S608 (fixed names; the values go as parameters)
 
 
-def _moves_to(serials: set[str], status: str) -> list[tuple[str, str]]:
-    """(serial moved to, serial moved from) of each "latest information" event in `status` that
-    moves a holder to one of these serials."""
+def _moves_to(serials: set[str], status: str) -> list[tuple[str, str, int]]:
+    """(serial moved to, serial moved from, holder sequence) of each "latest information" event in
+    `status` that moves a holder to one of these serials."""
     if _postgres():
         rows = fetch_rows(_MOVED_TO_SQL, [json_values(serials), EventKind.LATEST_INFO, status])
-        return [(moving_to, serial) for moving_to, serial in rows]
+        return [(moving_to, serial, seq) for moving_to, serial, seq in rows]
     # As text: a JSON key's `__in` compares with each value read as JSON (SQLite's JSON_EXTRACT of
     # it), which a serial is not ("malformed JSON").
     moving_to = Cast(KeyTextTransform("new_serial", "payload"), output_field=CharField())
@@ -181,13 +188,8 @@ def _moves_to(serials: set[str], status: str) -> list[tuple[str, str]]:
         .annotate(moving_to=moving_to)
         .filter(moving_to__in=serials)
         .exclude(serial=F("moving_to"))
-        .values_list("moving_to", "serial")
+        .values_list("moving_to", "serial", "holder_seq")
     )
-
-
-def _serials_moved_to(serials: set[str]) -> set[str]:
-    """Those of these serials a pending "latest information" event moves a holder to."""
-    return {moving_to for moving_to, _ in _moves_to(serials, EventStatus.PENDING)}
 
 
 def serials_moved_to_by_applied(*, serials: set[str]) -> dict[str, str]:
@@ -195,7 +197,44 @@ def serials_moved_to_by_applied(*, serials: set[str]) -> dict[str, str]:
     J-LIS named it the holder's (R13) even where the record's link, at a later sequence already
     (a reflection naming the holder's serial then), did not follow: the holder's next event,
     naming it, is theirs (jlis_event_announces_idx)."""
-    return dict(_moves_to(serials, EventStatus.APPLIED)) if serials else {}
+    return {to: left for to, left, _ in _moves_to(serials, EventStatus.APPLIED)} if serials else {}
+
+
+def serials_moved_from_by_applied(*, serials: set[str]) -> list[tuple[str, str]]:
+    """(serial, the serial an applied "latest information" event moved its holder to from it), for
+    these serials: the way back of serials_moved_to_by_applied, for the serials J-LIS named as a
+    record's that the link did not follow (jlis_event_serial_idx)."""
+    if not serials:
+        return []
+    rows = (
+        JlisEvent.objects.filter(serial__in=serials, kind=EventKind.LATEST_INFO, status=EventStatus.APPLIED)
+        .annotate(moving_to=Cast(KeyTextTransform("new_serial", "payload"), output_field=CharField()))
+        .values_list("serial", "moving_to")
+    )
+    return [(serial, moving_to) for serial, moving_to in rows if moving_to and moving_to != serial]
+
+
+def serials_named_by_applied_consent_events(*, serials: set[str]) -> dict[str, str]:
+    """serial -> J-LIS's consent id of an applied reflection or registration through Mynaportal
+    naming it: J-LIS named it the holder's current serial then (R13), even where the record's link,
+    at a later sequence already, did not follow (jlis_event_serial_idx)."""
+    if not serials:
+        return {}
+    rows = JlisEvent.objects.filter(
+        serial__in=serials, kind__in=LINKING_CONSENT_KINDS, status=EventStatus.APPLIED
+    ).values_list("serial", "jlis_consent_id")
+    return {serial: consent_id for serial, consent_id in rows if consent_id}
+
+
+def serials_of_applied_consent_events(*, jlis_consent_ids: set[str]) -> dict[str, str]:
+    """serial -> J-LIS's consent id, for each serial an applied reflection or registration through
+    Mynaportal of these consents named as the holder's (jlis_event_consent_id_idx)."""
+    if not jlis_consent_ids:
+        return {}
+    rows = JlisEvent.objects.filter(
+        jlis_consent_id__in=jlis_consent_ids, kind__in=LINKING_CONSENT_KINDS, status=EventStatus.APPLIED
+    ).values_list("serial", "jlis_consent_id")
+    return dict(rows)
 
 
 def events_pending_count() -> int:
@@ -271,6 +310,9 @@ __all__ = [
     "events_mark",
     "events_pending_count",
     "serials_announced",
+    "serials_moved_from_by_applied",
     "serials_moved_to_by_applied",
+    "serials_named_by_applied_consent_events",
+    "serials_of_applied_consent_events",
     "serials_pending_first",
 ]

@@ -127,7 +127,7 @@ def test_the_announcement_lookup_probes_its_indexes_while_the_statistics_count_n
     unknown = {f"{6_100_000 + n}" for n in range(0, 2_000, 2)} | {f"{6_900_000 + n}" for n in range(500)}
     with CaptureQueriesContext(connection) as captured:
         announced = serials_announced(serials=unknown)
-    assert announced == {f"{6_100_000 + n}" for n in range(0, 2_000, 2)}
+    assert set(announced) == {f"{6_100_000 + n}" for n in range(0, 2_000, 2)}
     for query in captured.captured_queries:
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN (FORMAT JSON) " + query["sql"])

@@ -4,8 +4,11 @@ written from that text alone, like holders.py, and importing nothing of the appl
 holders.py lets an event it cannot place wait for ever (its test sets the grace beyond its
 runs). The rules give up on one after `JLIS_UNKNOWN_SERIAL_GRACE_SECONDS`: an event received at
 least the grace before the run that names a serial no record is or was linked to is skipped
-`unknown_serial`, unless a pending event announces that serial (latest information moving to it,
-a consent reflected or registered through Mynaportal naming it), or a consent registered at the
+`unknown_serial`, unless a pending event before it in J-LIS's order (a lower holder sequence)
+announces that serial (latest information moving to it, a consent reflected or registered through
+Mynaportal naming it: J-LIS's next event after a change names the serial the change issued, so
+the event issuing a serial comes before every event naming it, and one after it announces nothing
+to it), or a consent registered at the
 counter with that certificate, J-LIS's id for it stored, is still pending (its reflection links
 the record: the wait ends when it leaves pending). A consent event naming a consent id we do not
 know waits likewise (applier/consent_events.py's WAIT_REASONS: "the event waits like one about an
@@ -57,7 +60,11 @@ class GraceModel(Model):
             if at - self.received_at[event.id] < self.grace:
                 continue
             found = self._place(event)
-            if found == "unknown_serial" and event.kind == "latest_info" and event.serial not in serials:
+            if (
+                found == "unknown_serial"
+                and event.kind == "latest_info"
+                and serials.get(event.serial, event.holder_seq) >= event.holder_seq
+            ):
                 event.status, event.reason, given_up = "skipped", "unknown_serial", True
             elif (
                 found == "unknown_consent"
@@ -67,19 +74,25 @@ class GraceModel(Model):
                 event.status, event.reason, given_up = "skipped", "unknown_consent", True
         return given_up
 
-    def _announced(self, pending: list[Event]) -> tuple[set[str], set[str]]:
-        serials: set[str] = set()
+    def _announced(self, pending: list[Event]) -> tuple[dict[str, int], set[str]]:
+        """serial -> the lowest holder sequence announcing it (0: a counter consent awaiting its
+        reflection, which no event orders); the consent ids pending registrations make."""
+        serials: dict[str, int] = {}
         consent_ids: set[str] = set()
+
+        def announce(serial: str, seq: int) -> None:
+            serials[serial] = min(seq, serials.get(serial, seq))
+
         for event in pending:
             data: dict[str, Any] = event.data
             if event.kind == "latest_info" and data["new_serial"] != event.serial:
-                serials.add(data["new_serial"])
+                announce(data["new_serial"], event.holder_seq)
             elif event.kind in ("consent_reflected", "consent_registered"):
-                serials.add(event.serial)
+                announce(event.serial, event.holder_seq)
             if event.kind == "consent_registered":
                 consent_ids.add(data["consent_id"])
         for holder in self.holders.values():
             for consent in holder.consents:
                 if consent.status == "pending" and consent.channel == "counter" and consent.jlis_id:
-                    serials.add(consent.cert_serial)
+                    announce(consent.cert_serial, 0)
         return serials, consent_ids
