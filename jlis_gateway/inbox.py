@@ -207,7 +207,7 @@ def serials_moved_from_by_applied(*, serials: set[str]) -> list[tuple[str, str]]
     if not serials:
         return []
     rows = (
-        JlisEvent.objects.filter(serial__in=serials, kind=EventKind.LATEST_INFO, status=EventStatus.APPLIED)
+        JlisEvent.objects.filter(serial__any_of=serials, kind=EventKind.LATEST_INFO, status=EventStatus.APPLIED)
         .annotate(moving_to=Cast(KeyTextTransform("new_serial", "payload"), output_field=CharField()))
         .values_list("serial", "moving_to")
     )
@@ -221,7 +221,7 @@ def serials_named_by_applied_consent_events(*, serials: set[str]) -> dict[str, s
     if not serials:
         return {}
     rows = JlisEvent.objects.filter(
-        serial__in=serials, kind__in=LINKING_CONSENT_KINDS, status=EventStatus.APPLIED
+        serial__any_of=serials, kind__in=LINKING_CONSENT_KINDS, status=EventStatus.APPLIED
     ).values_list("serial", "jlis_consent_id")
     return {serial: consent_id for serial, consent_id in rows if consent_id}
 
@@ -232,9 +232,11 @@ def serials_of_applied_consent_events(*, jlis_consent_ids: set[str]) -> dict[str
     if not jlis_consent_ids:
         return {}
     rows = JlisEvent.objects.filter(
-        jlis_consent_id__in=jlis_consent_ids, kind__in=LINKING_CONSENT_KINDS, status=EventStatus.APPLIED
-    ).values_list("serial", "jlis_consent_id")
-    return dict(rows)
+        jlis_consent_id__any_of=jlis_consent_ids, kind__in=LINKING_CONSENT_KINDS, status=EventStatus.APPLIED
+    )
+    # Said outright, the empty id lets PostgreSQL use the index (partial on a non-empty id): it
+    # cannot see that from ids passed as one parameter, and read every event instead (24 ms a batch).
+    return dict(rows.exclude(jlis_consent_id="").values_list("serial", "jlis_consent_id"))
 
 
 def events_pending_count() -> int:

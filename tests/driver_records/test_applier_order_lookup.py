@@ -170,3 +170,34 @@ def test_the_records_past_serials_are_read_by_the_records_index_while_the_statis
         plan = cursor.fetchone()[0][0]["Plan"]
     used = {n.get("Index Name") for n in _nodes(plan) if n.get("Relation Name") == "driver_records_recordchange"}
     assert used == {"driver_records_recordchange_record_id_b268968e"}, used
+
+
+@pytest.mark.postgres
+def test_the_consents_applied_reflections_are_read_by_the_consent_id_index():
+    """serials_of_applied_consent_events (rule (3): the serials J-LIS named as a record's holder's
+    through its consents) runs for every batch with the consent ids of a thousand records. The
+    index is partial on a non-empty id; given the ids as one parameter PostgreSQL could not tell
+    that none is empty and read every stored event for each batch."""
+    from jlis_gateway.inbox import serials_of_applied_consent_events
+
+    now = timezone.now()
+    JlisEvent.objects.bulk_create(
+        JlisEvent(
+            event_id=f"cr_many_{n}", kind="consent_reflected" if n % 10 == 0 else "latest_info", holder_seq=1,
+            serial=f"{7_000_000 + n}", jlis_consent_id=f"JC-{n}" if n % 10 == 0 else "", occurred_at=now,
+            received_at=now, payload={}, status="applied",
+        )
+        for n in range(30_000)
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE jlis_gateway_jlisevent")
+    asked = {f"JC-{n}" for n in range(0, 30_000, 30)}  # a thousand, a third of them reflected
+    with CaptureQueriesContext(connection) as captured:
+        found = serials_of_applied_consent_events(jlis_consent_ids=asked)
+    assert found == {f"{7_000_000 + n}": f"JC-{n}" for n in range(0, 30_000, 30) if n % 10 == 0}
+    [query] = captured.captured_queries
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + query["sql"])
+        plan = cursor.fetchone()[0][0]["Plan"]
+    used = {n.get("Index Name") for n in _nodes(plan) if n.get("Relation Name") == "jlis_gateway_jlisevent"}
+    assert used == {"jlis_event_consent_id_idx"}, used
