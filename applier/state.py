@@ -20,10 +20,9 @@ from driver_records.bulk import (
     serials_seen_before,
 )
 from jlis_gateway.inbox import (
-    serials_moved_from_by_applied,
     serials_moved_to_by_applied,
+    serials_named_as_holders,
     serials_named_by_applied_consent_events,
-    serials_of_applied_consent_events,
 )
 
 from .decide import ConsentView, RecordState
@@ -93,15 +92,7 @@ def serials_of_records(records: list[RecordState]) -> dict[str, int]:
     ids = {state.id for state in records}
     owners = dict(serials_before_of(ids))
     owners |= {state.cert_serial: state.id for state in records if state.cert_serial}
-    consents = jlis_consent_ids_of_records(ids)
-    for serial, consent_id in serials_of_applied_consent_events(jlis_consent_ids=set(consents)).items():
-        owners.setdefault(serial, consents[consent_id])
-    frontier = set(owners)
-    while frontier:  # each round one move further along J-LIS's chain; a serial is added once
-        found = {to: owners[left] for left, to in serials_moved_from_by_applied(serials=frontier) if to not in owners}
-        owners |= found
-        frontier = set(found)
-    return owners
+    return serials_named_as_holders(owners, jlis_consent_ids_of_records(ids))
 
 
 def consents_for(record_ids: Iterable[int]) -> dict[int, ConsentView]:

@@ -14,7 +14,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from django.db import connection
 from django.db.models import CharField, F
@@ -24,6 +24,8 @@ from django.db.models.functions import Cast
 from onestop.sql_params import any_json_values, fetch_rows, json_rows, json_values
 
 from .models import EventKind, EventStatus, JlisEvent
+
+K = TypeVar("K")  # whose a serial is: a record's id, or anything the caller keys its holders by
 
 # Consent events that, once applied, link the record to the serial they name.
 LINKING_CONSENT_KINDS = (EventKind.CONSENT_REFLECTED, EventKind.CONSENT_REGISTERED)
@@ -237,6 +239,24 @@ def serials_of_applied_consent_events(*, jlis_consent_ids: set[str]) -> dict[str
     # Said outright, the empty id lets PostgreSQL use the index (partial on a non-empty id): it
     # cannot see that from ids passed as one parameter, and read every event instead (24 ms a batch).
     return dict(rows.exclude(jlis_consent_id="").values_list("serial", "jlis_consent_id"))
+
+
+def serials_named_as_holders(owners: dict[str, K], consent_owners: dict[str, K]) -> dict[str, K]:
+    """`owners` (serial -> whose: the serials linked now or before) with every serial J-LIS named
+    as the same holder's where the link did not follow (R13): the serial an applied reflection or
+    Mynaportal registration of the consents in `consent_owners` (J-LIS's consent id -> whose)
+    named, and each applied move's new serial from any of these, along its chain. The applier
+    places the holder's events by them (rule (3)); a suspension's erasure and a disclosure find
+    the holder's events by them (R15, R16)."""
+    found = dict(owners)
+    for serial, consent_id in serials_of_applied_consent_events(jlis_consent_ids=set(consent_owners)).items():
+        found.setdefault(serial, consent_owners[consent_id])
+    frontier = set(found)
+    while frontier:  # each round one move further along J-LIS's chain; a serial is added once
+        moved = {to: found[left] for left, to in serials_moved_from_by_applied(serials=frontier) if to not in found}
+        found |= moved
+        frontier = set(moved)
+    return found
 
 
 def events_pending_count() -> int:

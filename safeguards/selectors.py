@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from consents.selectors import consent_jlis_ids, consent_serials, mynaportal_link_serials
 from driver_records.access import holders_readable
 from driver_records.models import DriverRecord
+from jlis_gateway.inbox import serials_named_as_holders
 from jlis_gateway.models import JlisEvent, QuarantinedEvent
 from jlis_gateway.selectors import events_naming, quarantined_by_event_ids
 from onestop.models import User
@@ -33,9 +34,12 @@ def holder_keys(record: DriverRecord) -> HolderKeys:
         serials |= {old, new}
     serials |= consent_serials(record=record)
     serials |= mynaportal_link_serials(record=record)
-    consent_ids = consent_jlis_ids(record=record)
+    consent_ids = consent_jlis_ids(record=record) - {""}
+    # And those J-LIS named as the holder's where the link did not follow: the applier placed the
+    # holder's events by them (R13), so what they carried is the holder's to erase and disclose.
+    serials |= serials_named_as_holders(dict.fromkeys(serials - {""}, 0), dict.fromkeys(consent_ids, 0)).keys()
     # An empty key would name every event without one: never part of a holder's keys.
-    return HolderKeys(frozenset(serials - {""}), frozenset(consent_ids - {""}))
+    return HolderKeys(frozenset(serials - {""}), frozenset(consent_ids))
 
 
 def holder_events(keys: HolderKeys) -> QuerySet[JlisEvent]:
