@@ -18,6 +18,9 @@ the page's other new events, whatever their order in the page:
   it, the Mynaportal linkage's serial included), and its items count as a pending consent's;
 - a reflection names the holder's current serial at J-LIS, for the record of the consent it
   reflects.
+An applied event keeps naming its serial where the record's link, at a later sequence already,
+did not follow (R13): a move's new serial, a reflection's or a registration's serial; the applier
+places the holder's next events by it, so the door does too.
 
 The applier still decides what is applied (applier/decide.py) and erases the rest;
 the door makes sure that until then nothing is kept that no consent covers.
@@ -41,6 +44,7 @@ from onestop.sql_params import any_json_values, json_values
 from ..client import Event
 from ..client.fields import ITEMS
 from ..consent_side import ConsentSide, consent_side
+from ..inbox import serials_moved_to_by_applied, serials_named_by_applied_consent_events
 from ..models import EventKind, EventStatus, JlisEvent
 
 
@@ -124,8 +128,29 @@ def _owners(
         rest = frontier - found.keys()
         owners |= {s: announced[s] for s in rest if s in announced}
         frontier = {s for r in rest - owners.keys() for s in shares.get(r, ())} - looked
+    # Read last: an event applied after the pending announcements were read moves its fact here.
+    owners |= _named_by_applied(consents, looked - owners.keys())
     _spread(owners, shares)
     return owners, registrations
+
+
+def _named_by_applied(consents: ConsentSide, serials: set[str], seen: frozenset[str] = frozenset()) -> dict[str, int]:
+    """The records of serials an applied event named as the holder's where the record's link, at
+    a later sequence already, did not follow (R13), as the applier places their events
+    (applier/state.py): a reflection's or Mynaportal registration's serial, its consent's record;
+    an applied move's new serial, the record of the serial the move left, back along the chain."""
+    if not serials:
+        return {}
+    named = serials_named_by_applied_consent_events(serials=serials)
+    by_consent = consents.records_by_jlis_consent_id(named.values())
+    found = {serial: by_consent[consent_id] for serial, consent_id in named.items() if consent_id in by_consent}
+    moved = serials_moved_to_by_applied(serials=serials - found.keys())  # new serial -> the one left
+    if moved:
+        left = set(moved.values())
+        known = _named(consents, left)
+        known |= _named_by_applied(consents, left - known.keys() - serials - seen, seen | serials)
+        found |= {serial: known[was] for serial, was in moved.items() if was in known}
+    return found
 
 
 def _stored_announcements(serials: set[str]) -> list[tuple[str, str]]:

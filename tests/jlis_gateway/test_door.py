@@ -347,3 +347,36 @@ def test_the_doors_lookup_of_stored_announcements_probes_the_index_with_many_eve
     assert reads and all(n["Node Type"] in ("Index Scan", "Bitmap Heap Scan") for n in reads), reads
     assert len(probes) == len(reads) and all(n["Plan Rows"] < 1_000 for n in probes), probes
     assert plan["Total Cost"] < jit_above_cost, plan["Total Cost"]
+
+
+def _applied(event_id: str, kind: str, seq: int, serial: str, payload: dict, consent_id: str = "") -> None:
+    JlisEvent.objects.create(
+        event_id=event_id, kind=kind, holder_seq=seq, serial=serial, jlis_consent_id=consent_id,
+        occurred_at=timezone.now(), received_at=timezone.now(), payload=payload, status="applied",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("named_by", ["a move", "a chain of two moves", "a reflection"])
+def test_r02_r13_a_serial_an_applied_event_named_where_the_link_did_not_follow_keeps_its_items(named_by):
+    """The record's link is at a later sequence already (a reflection linked 9102 at seq 3), and an
+    applied event of the holder named another serial of theirs (e1: 9100 -> 9101 at seq 1): the
+    link did not follow, but J-LIS named 9101 the holder's, and the applier places the holder's
+    events by it (R13). Their next event naming it carries the holder's consented items (R2);
+    stored without them, the holder's new address was lost. A serial nobody named keeps none."""
+    record = DriverRecordFactory(cert_serial="9102")
+    consent = _consent(record, ["address"], ConsentStatus.ACTIVE)
+    record.changes.create(field="cert_serial", old_value="9100", new_value="9102", source="jlis",
+                          jlis_event_id="c3", changed_at=timezone.now())  # fmt: skip
+    if named_by == "a reflection":  # a late reflection of a consent of the record's, naming 9101
+        Consent.objects.filter(pk=consent.pk).update(jlis_consent_id="jc_late")
+        _applied("c2", "consent_reflected", 2, "9101", {"consent_id": "jc_late"}, consent_id="jc_late")
+        named = "9101"
+    else:
+        _applied("e1", "latest_info", 1, "9100", {"old_serial": "9100", "new_serial": "9101"})
+        named = "9101"
+        if named_by == "a chain of two moves":
+            _applied("e1b", "latest_info", 2, "9101", {"old_serial": "9101", "new_serial": "9105"})
+            named = "9105"
+    page = [_latest("ev_next", 4, named, "9102"), _latest("ev_nobody", 1, "9900", "9901")]
+    kept = events_at_the_door(page, today=japan_date(timezone.now()))
+    assert [items_stored(event.data) for event in kept] == [{"address"}, set()]
