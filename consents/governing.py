@@ -65,11 +65,15 @@ CONSENTS = "consents_newest_first"
 # What the holder page and the consent status show of a consent besides its own fields, joined
 # in the read. The terms' text is the terms in full, never shown with a consent (only its version).
 _SHOWN_WITH = ("terms_version", "office")
+# Never shown with a consent, and the bulk of its row: the signed statement, the signature, the
+# certificate (DER) and the verification evidence (a copy of the certificate's contents) are for
+# the receipt's and the auditor's own reads, not the governing consent's or the holder page's.
+_NOT_SHOWN = ("terms_version__text", "statement_bytes", "signature", "certificate", "verification")
 
 
 def _governing_read(record_id: int) -> Consent | None:
     consents = Consent.objects.filter(record_id=record_id).select_related(*_SHOWN_WITH)
-    return consents_governing_first(consents.defer("terms_version__text")).first()
+    return consents_governing_first(consents.defer(*_NOT_SHOWN)).first()
 
 
 def _consents_read(record_id: int) -> tuple[Consent | None, list[Consent]]:
@@ -79,7 +83,7 @@ def _consents_read(record_id: int) -> tuple[Consent | None, list[Consent]]:
     rows = list(
         Consent.objects.filter(record_id=record_id)
         .select_related(*_SHOWN_WITH)
-        .defer("terms_version__text")
+        .defer(*_NOT_SHOWN)
         .order_by(*GOVERNING_ORDER)
     )
     # The consent that superseded one is of the same record (R6), so among these rows; who
