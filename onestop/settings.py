@@ -314,6 +314,8 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True  # each failure kept for the auditor, not 
 # TOTP second factor (django-otp) for supervisors and everyone who enters the admin.
 OTP_TOTP_ISSUER = "onestop"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no one reads a TOTP secret back from the admin
+# How long an enrolment code (onestop/enrolment.py, `manage.py enrolment_code`) can be used.
+ENROLMENT_CODE_HOURS = env_int("ENROLMENT_CODE_HOURS", 24)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},

@@ -136,9 +136,10 @@ def _group_deleting(sender: type[Group], instance: Group, **kwargs: Any) -> None
 
 
 def _device_deleted(sender: type[TOTPDevice], instance: TOTPDevice, **kwargs: Any) -> None:
-    """An authenticator withdrawn: the sessions verified with it end (a session signed in by
-    password alone would otherwise be sent on to enrol a new device)."""
-    _end_when_committed([instance.user_id], ["second_factor"])
+    """An authenticator withdrawn: the sessions verified with it end. An unconfirmed one verified
+    no session: an enrolment started again replaces it without ending the session doing it."""
+    if instance.confirmed:
+        _end_when_committed([instance.user_id], ["second_factor"])
 
 
 def signals_connect() -> None:

@@ -195,6 +195,9 @@ NO_PERSONAL_DATA: dict[str, NoPersonalData] = {
     "axes.accesslog.path_info": NoPersonalData("the login page's path"),
     "axes.accessfailurelog.http_accept": NoPersonalData("the browser's Accept header"),
     "axes.accessfailurelog.path_info": NoPersonalData("the login page's path"),
+    "onestop.enrolmentcode.code_sha256": NoPersonalData(
+        "a SHA-256 of a random one-time enrolment code (onestop/enrolment.py); the code itself is not kept"
+    ),
     "otp_totp.totpdevice.name": NoPersonalData("the device's name ('authenticator')"),
     "otp_totp.totpdevice.key": NoPersonalData("the TOTP secret: hidden in the admin (OTP_ADMIN_HIDE_SENSITIVE_DATA)"),
     "driver_records.recordchange.field": NoPersonalData("the changed field's name"),
