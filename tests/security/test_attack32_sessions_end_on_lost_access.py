@@ -207,3 +207,22 @@ def test_an_expired_session_and_its_searches_are_deleted_by_beat(clerk, holder):
 
     assert not Session.objects.filter(pk=expired.pk).exists()
     assert len(_sessions_of(clerk)) == 1  # the live one stays
+
+
+def test_changing_ones_own_password_keeps_that_session_and_ends_the_others(auditor):
+    """Django gives the session the password was changed in a new key; the account's other
+    sessions (a browser left signed in elsewhere) end with their data."""
+    here = StaffClient()
+    here.force_login(auditor)
+    elsewhere = StaffClient()
+    elsewhere.force_login(auditor)
+    new = "another-auditor-password-0123"
+    answer = here.post(
+        reverse("admin:password_change"),
+        {"old_password": "pw-carol-0123456789", "new_password1": new, "new_password2": new},
+    )
+    assert answer.status_code == 302, answer.content.decode()[:1000]
+    assert here.get(reverse("admin:index")).status_code == 200
+    assert len(_sessions_of(auditor)) == 1
+    gone = elsewhere.get(reverse("admin:index"))
+    assert gone.status_code == 302 and "login" in gone["Location"]
