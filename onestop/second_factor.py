@@ -148,7 +148,9 @@ def second_factor(request: HttpRequest) -> HttpResponse:
             session_key_renew(request)
             return redirect(_safe_next(request))
         form.add_error("token", _("That code is not right, or it has expired. Try the current code."))
-    context = {"form": form, "enrolling": enrolling, "next": _safe_next(request)}
+    # Every name the template asks for is given: a missing one makes the template engine log the
+    # whole context (the secret included) at DEBUG.
+    context = {"form": form, "enrolling": enrolling, "needs_code": False, "next": _safe_next(request)}
     if enrolling:
         context["secret"] = base64.b32encode(device.bin_key).decode()
         context["qr_svg"] = _qr_svg(device.config_url)

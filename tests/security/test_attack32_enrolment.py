@@ -27,6 +27,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from onestop.models import AuditEvent, User
 from tests.conftest import staff_password
+from tests.security.leaks import log_texts
 
 pytestmark = pytest.mark.django_db
 
@@ -137,3 +138,19 @@ def test_an_account_with_an_authenticator_gets_a_code_only_by_withdrawing_it(cle
     session = _password_only("alice")
     assert session.post(reverse("second_factor"), {"enrolment_code": code}).status_code == 302
     assert _secret_shown(session) is not None
+
+
+def test_neither_the_enrolment_code_nor_the_secret_reaches_a_log_line(newcomer, every_log):
+    """Both are credentials: every logger at DEBUG, the whole enrolment, no record carries them."""
+    code = _issue("alice")
+    session = _password_only("alice")
+    session.get(reverse("second_factor"))
+    session.post(reverse("second_factor"), {"enrolment_code": code})
+    secret = _secret_shown(session)
+    assert secret is not None
+    session.post(reverse("second_factor"), {"token": _code_for(secret)})
+    texts = log_texts(every_log)
+    assert texts  # the loggers did write
+    for text in texts:
+        for value in (code, code.replace("-", ""), secret):
+            assert value not in text
