@@ -154,3 +154,29 @@ def test_neither_the_enrolment_code_nor_the_secret_reaches_a_log_line(newcomer, 
     for text in texts:
         for value in (code, code.replace("-", ""), secret):
             assert value not in text
+
+
+def test_an_operator_issues_codes_in_the_admin_and_an_auditor_cannot(clerk, auditor):
+    """The admin's action on staff users: the codes are on its answer only, each works once, and
+    the chosen accounts' authenticators are withdrawn. An auditor (read only) is refused."""
+    from tests.conftest import StaffClient
+
+    operator = User.objects.create_superuser("operator", password="operator-pw-0123456789")
+    TOTPDevice.objects.create(user=operator, name="authenticator", confirmed=True)
+    admin = StaffClient()
+    admin.force_login(operator)
+    changelist = reverse("admin:onestop_user_changelist")
+    action = {"action": "issue_enrolment_codes", "_selected_action": [clerk.pk]}
+    page = admin.post(changelist, action)
+    assert page.status_code == 200 and "no-store" in page["Cache-Control"]
+    code = re.search(r"<code>([A-Z]{4}(?:-[A-Z]{4}){3})</code>", page.content.decode()).group(1)
+    assert not TOTPDevice.objects.filter(user=clerk).exists()
+    session = _password_only("alice")
+    assert session.post(reverse("second_factor"), {"enrolment_code": code}).status_code == 302
+    assert _secret_shown(session) is not None
+    assert AuditEvent.objects.filter(action="auth.enrolment_code_issued", actor_label="operator").exists()
+
+    reader = StaffClient()
+    reader.force_login(auditor)
+    assert reader.post(changelist, action).status_code == 403
+    assert TOTPDevice.objects.filter(user=auditor, confirmed=True).exists()
