@@ -16,6 +16,7 @@ from .admin_export import CsvExportMixin
 from .audit import compute_hash
 from .audit_checkpoints import audit_checkpoints_overview
 from .audit_labels import action_label
+from .enrolment import enrolment_code_issue
 from .models import AuditEvent, Office, User
 
 
@@ -45,6 +46,28 @@ class StaffUserAdmin(UserAdmin):
     list_filter = ["groups", "office__prefecture", "is_active"]
     # django-stubs type ModelAdmin.fieldsets as optional; Django's UserAdmin sets it.
     fieldsets = (*UserAdmin.fieldsets, ("onestop", {"fields": ("office",)}))  # type: ignore[misc]
+    actions = ["issue_enrolment_codes"]
+
+    @admin.action(description=_("Issue second-factor enrolment codes (withdraws their authenticators)"))
+    def issue_enrolment_codes(self, request: HttpRequest, queryset: Any) -> HttpResponse:
+        """A one-time code for each chosen active account, shown on this page only, once (as
+        `manage.py enrolment_code --replace`): a new account, or a lost phone. The page is not
+        kept by the browser (no-store) and nothing else shows the codes again."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        actor = request.user.get_username()
+        codes = [
+            (user, enrolment_code_issue(user=user, actor_label=actor, replace=True))
+            for user in queryset.filter(is_active=True).order_by("username")
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Enrolment codes"),
+            "codes": codes,
+            "valid_hours": settings.ENROLMENT_CODE_HOURS,
+        }
+        return TemplateResponse(request, "admin/onestop/user/enrolment_codes.html", context)
 
 
 @admin.register(AuditEvent)

@@ -37,6 +37,10 @@ class OnestopConfig(AppConfig):
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="onestop-roles")
         post_migrate.connect(_restrict_audit_privileges, sender=self, dispatch_uid="onestop-audit-privileges")
 
+        from .staff_sessions import signals_connect
+
+        signals_connect()  # an account that loses its access loses its sessions
+
 
 class OnestopAdminConfig(admin_apps.AdminConfig):
     """The admin, on a site that guards every model admin (onestop.admin_site)."""

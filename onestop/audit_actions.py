@@ -13,8 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 class AuditAction(models.TextChoices):
     ADMIN_EXPORT = "admin.export", _("CSV export from the admin")
+    AUTH_ENROLMENT_CODE_ISSUED = "auth.enrolment_code_issued", _("Second-factor enrolment code issued")
     AUTH_SECOND_FACTOR_ENROLLED = "auth.second_factor_enrolled", _("Second factor enrolled")
     AUTH_SECOND_FACTOR_VERIFIED = "auth.second_factor_verified", _("Second factor verified")
+    AUTH_SESSIONS_ENDED = "auth.sessions_ended", _("Staff account's sessions ended (its access changed)")
     CRL_IMPORTED = "crl_imported", _("Certificate revocation list imported")
     CONSENT_EVENT_NOT_APPLIED = "consent.event_not_applied", _("J-LIS event not applied to the consent")
     CONSENT_EXPIRE = "consent.expire", _("Consent expired")

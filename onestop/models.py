@@ -230,3 +230,20 @@ class IdempotentAnswerHolder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.answer_id}:{self.record_number}"
+
+
+class EnrolmentCode(models.Model):
+    """A one-time code an operator gives a staff member in person, without which no authenticator
+    can be enrolled (onestop/enrolment.py): the password alone never decides whose phone becomes
+    the account's second factor. Only its SHA-256 is kept; it expires, and goes when used."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="+", verbose_name=_("staff account"))
+    code_sha256 = models.CharField(_("code's SHA-256"), max_length=64, editable=False)
+    expires_at = models.DateTimeField(_("expires at"), editable=False)
+
+    class Meta:
+        verbose_name = _("enrolment code")
+        verbose_name_plural = _("enrolment codes")
+
+    def __str__(self) -> str:
+        return f"enrolment code of user {self.user_id}"  # by id: never the code

@@ -1,6 +1,7 @@
 """The TOTP second factor (django-otp), required of every account that signs in: every role reads
 personal data (clerks and supervisors their prefecture's holders, auditors everyone's), whatever
-its flags. A user without a device enrols on first login; afterwards each login asks for a code."""
+its flags. A user without a device enrols on first login, with a one-time enrolment code from an
+operator (onestop/enrolment.py); afterwards each login asks for a code."""
 
 from __future__ import annotations
 
@@ -26,8 +27,10 @@ from rest_framework.views import APIView
 
 from .audit import AuditEntry, audit_log
 from .audit_actions import AuditAction
+from .enrolment import enrolment_code_redeem
 from .lockout import session_key_renew
 from .models import User
+from .validators import NoMyNumber
 
 DEVICE_NAME = "authenticator"
 
@@ -68,13 +71,53 @@ def _qr_svg(uri: str) -> str:
     return buffer.getvalue().decode()
 
 
+class EnrolmentCodeForm(forms.Form):
+    enrolment_code = forms.CharField(
+        label=gettext_lazy("Enrolment code from your administrator"),
+        max_length=32,
+        # A code is letters only; twelve digits typed here are refused before anything compares them (R14).
+        validators=[NoMyNumber(gettext_lazy("Enrolment code from your administrator"))],
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "autofocus": True}),
+    )
+
+
+# The unconfirmed device whose secret this session, and only this one, may show: set when the
+# session gives an enrolment code (onestop/enrolment.py).
+ENROLMENT_SESSION_KEY = "second_factor_enrolment_device"
+
+
+def _enrolment_device(request: HttpRequest, user: User) -> TOTPDevice | None:
+    pk = request.session.get(ENROLMENT_SESSION_KEY)
+    return TOTPDevice.objects.filter(pk=pk, user=user, confirmed=False).first() if pk else None
+
+
+def _enrolment_code_step(request: HttpRequest, user: User) -> HttpResponse:
+    """No device yet, and this session has not given an enrolment code: ask for it. The password
+    alone never shows a secret."""
+    posted = request.method == "POST" and "enrolment_code" in request.POST
+    form = EnrolmentCodeForm(request.POST if posted else None)
+    if form.is_valid():
+        device = enrolment_code_redeem(user=user, code=form.cleaned_data["enrolment_code"])
+        if device is not None:
+            request.session[ENROLMENT_SESSION_KEY] = device.pk
+            return redirect(f"{reverse('second_factor')}?{urlencode({'next': _safe_next(request)})}")
+        form.add_error(
+            "enrolment_code",
+            _("That enrolment code is not right, has been used or has expired. Ask your administrator for a new one."),
+        )
+    context = {"code_form": form, "needs_code": True, "next": _safe_next(request)}
+    return render(request, "registration/second_factor.html", context)
+
+
 @login_required
 def second_factor(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     enrolling = device is None
     if enrolling:
-        device, _created = TOTPDevice.objects.get_or_create(user=user, confirmed=False, defaults={"name": DEVICE_NAME})
+        device = _enrolment_device(request, user)
+        if device is None:
+            return _enrolment_code_step(request, user)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         allowed, _info = device.verify_is_allowed()
@@ -98,13 +141,16 @@ def second_factor(request: HttpRequest) -> HttpResponse:
                         actor=user,
                     )
                 )
+            request.session.pop(ENROLMENT_SESSION_KEY, None)
             django_otp.login(request, device)
             # A new key for the session that now reads personal data: a copy of the cookie taken
             # while it was worth nothing (the password alone) must not become worth both factors.
             session_key_renew(request)
             return redirect(_safe_next(request))
         form.add_error("token", _("That code is not right, or it has expired. Try the current code."))
-    context = {"form": form, "enrolling": enrolling, "next": _safe_next(request)}
+    # Every name the template asks for is given: a missing one makes the template engine log the
+    # whole context (the secret included) at DEBUG.
+    context = {"form": form, "enrolling": enrolling, "needs_code": False, "next": _safe_next(request)}
     if enrolling:
         context["secret"] = base64.b32encode(device.bin_key).decode()
         context["qr_svg"] = _qr_svg(device.config_url)

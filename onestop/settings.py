@@ -314,6 +314,8 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True  # each failure kept for the auditor, not 
 # TOTP second factor (django-otp) for supervisors and everyone who enters the admin.
 OTP_TOTP_ISSUER = "onestop"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no one reads a TOTP secret back from the admin
+# How long an enrolment code (onestop/enrolment.py, `manage.py enrolment_code`) can be used.
+ENROLMENT_CODE_HOURS = env_int("ENROLMENT_CODE_HOURS", 24)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
@@ -323,6 +325,9 @@ AUTH_PASSWORD_VALIDATORS = [
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True  # idle timeout: every request pushes the expiry forward
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# An expired session stays in the store until deleted, and it keeps the holder searches typed in
+# it (driver_records/search_session.py): beat deletes the expired ones this often.
+SESSION_CLEAR_SECONDS = env_int("SESSION_CLEAR_SECONDS", 15 * 60)
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "ja"
@@ -518,6 +523,10 @@ for _name, _value in (
     if _value < 1:  # 0 would delete what is still being applied, replayed or read
         raise ImproperlyConfigured(f"{_name} must be at least 1")
 CELERY_BEAT_SCHEDULE["retention"] = {"task": "operations.retention", "schedule": crontab(hour=3, minute=30)}
+CELERY_BEAT_SCHEDULE["sessions-expired-clear"] = {
+    "task": "onestop.sessions_expired_clear",
+    "schedule": float(SESSION_CLEAR_SECONDS),
+}
 
 REQUIRE_SERVICES = env_bool("ONESTOP_REQUIRE_SERVICES", False)
 

@@ -7,6 +7,7 @@ from celery import shared_task
 from .audit_chain import audit_chain_link
 from .audit_checkpoints import audit_checkpoint_write
 from .celery import RETRY_ON_DATABASE_LOSS
+from .staff_sessions import sessions_expired_clear
 
 
 @shared_task(name="onestop.audit_checkpoint", **RETRY_ON_DATABASE_LOSS)
@@ -21,3 +22,10 @@ def audit_chain_link_task() -> int:
     """After audited commits (onestop.audit_chain.QueueWindow), and every AUDIT_CHAIN_SWEEP_SECONDS
     (beat): link the committed audit rows into the chain."""
     return audit_chain_link()
+
+
+@shared_task(name="onestop.sessions_expired_clear", **RETRY_ON_DATABASE_LOSS)
+def sessions_expired_clear_task() -> int:
+    """Every SESSION_CLEAR_SECONDS (beat): delete the sessions past their idle timeout, with the
+    holder searches they keep."""
+    return sessions_expired_clear()

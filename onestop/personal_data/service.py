@@ -127,9 +127,11 @@ SERVICE_COLUMNS: dict[str, Personal] = {
         "criteria of the holder search's last ten searches (the name or record number and the birthdate typed)",
         AUTHENTICATION + "; the search's results page, whose address names no holder (docs/security.md, No caching)",
         "the database's roles only; the search's criteria, the same session's search page (no other page or API)",
-        "30 minutes idle (SESSION_IDLE_SECONDS); an expired row stays until "
-        "`manage.py clearsessions`, which nothing schedules",
-        "logging out; clearsessions",
+        "30 minutes idle (SESSION_IDLE_SECONDS); beat deletes the expired rows every 15 minutes "
+        "(SESSION_CLEAR_SECONDS)",
+        "logging out; every session of an account that is deactivated, deleted, loses or changes a role, "
+        "a permission, its office, a flag, its password or its authenticator (onestop/staff_sessions.py); "
+        "beat's sweep of expired rows",
     ),
     "admin.logentry.object_repr": Personal(
         "a changed object's name as the admin showed it (a record's number, a username)",
@@ -193,6 +195,9 @@ NO_PERSONAL_DATA: dict[str, NoPersonalData] = {
     "axes.accesslog.path_info": NoPersonalData("the login page's path"),
     "axes.accessfailurelog.http_accept": NoPersonalData("the browser's Accept header"),
     "axes.accessfailurelog.path_info": NoPersonalData("the login page's path"),
+    "onestop.enrolmentcode.code_sha256": NoPersonalData(
+        "a SHA-256 of a random one-time enrolment code (onestop/enrolment.py); the code itself is not kept"
+    ),
     "otp_totp.totpdevice.name": NoPersonalData("the device's name ('authenticator')"),
     "otp_totp.totpdevice.key": NoPersonalData("the TOTP secret: hidden in the admin (OTP_ADMIN_HIDE_SENSITIVE_DATA)"),
     "driver_records.recordchange.field": NoPersonalData("the changed field's name"),

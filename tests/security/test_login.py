@@ -1,5 +1,8 @@
+from io import StringIO
+
 import pytest
 from django.contrib.sessions.models import Session
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -72,8 +75,11 @@ def test_wrong_second_factor_codes_are_refused_and_slowed_down(supervisor):
 @pytest.mark.django_db
 def test_auditor_without_a_device_enrols_on_first_login(auditor):
     TOTPDevice.objects.filter(user=auditor).delete()
+    code = StringIO()
+    call_command("enrolment_code", "carol", stdout=code)  # the operator's, handed over in person
     client = Client()
     _login(client, "carol", staff_password("carol"))
+    client.post(reverse("second_factor"), {"enrolment_code": code.getvalue().split()[0]})
     page = client.get(reverse("second_factor"))
     body = page.content.decode()
     assert "<svg" in body and "認証アプリ" in body  # a QR code and the instructions
