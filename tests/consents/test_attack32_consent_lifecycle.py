@@ -5,7 +5,7 @@ code under test."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -14,7 +14,7 @@ from consents.errors import ConsentRefused
 from consents.models import Consent, TermsVersion
 from consents.services import consent_register
 from jlis_gateway.models import OutboxMessage
-from onestop.clock import japan_today
+from onestop.clock import JST, japan_today
 
 from .conftest import signed
 
@@ -55,3 +55,32 @@ def test_r17_terms_that_take_effect_tomorrow_do_not_touch_todays_statement(
     consent = consent_register(statement_id=statement.pk, actor=clerk, **signed(statement, issue_card_for(record)))
     assert consent.terms_version == terms
     assert consent.created_at <= timezone.now()
+
+
+@pytest.mark.parametrize(
+    ("consent_date", "last_day_is"),
+    [
+        (date(2027, 1, 1), "元日 (and the year-end closure of offices, 12/29-1/3)"),
+        (date(2026, 5, 3), "憲法記念日, a Saturday"),
+        (date(2026, 5, 4), "みどりの日, a Sunday"),
+    ],
+)
+def test_r05_a_period_ending_on_a_holiday_is_not_extended(register, record, consent_date, last_day_is):
+    """R5 (DOMAIN.md "Period"): the consent holds up to 23:59:59 JST of its last valid day. Our
+    choice (docs/rules.md): 民法 142 (a period ending on a Sunday or holiday ends the next day) is
+    not applied: it concerns acts that need a counter open on the last day, and nothing needs one
+    for a consent to hold; J-LIS's feed runs every day."""
+    from consents.feed import FeedState, record_feed
+    from consents.services import consent_expire_due, consent_reflect
+    from tests.model.japan import consent_period
+
+    consent = register(record)
+    consent_reflect(consent_id=consent.pk, consent_date=consent_date)
+    consent.refresh_from_db()
+    last = consent_period(consent_date)[1]
+    assert consent.last_valid_day == last
+    assert consent_expire_due(today=last) == 0
+    day_after = datetime.combine(last + timedelta(days=1), time(0), tzinfo=JST)
+    record.refresh_from_db()
+    assert record_feed(record, at=day_after).state == FeedState.EXPIRED
+    assert consent_expire_due(today=last + timedelta(days=1)) == 1
