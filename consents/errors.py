@@ -44,6 +44,10 @@ EXPLANATIONS: dict[str, StrPromise] = {
     "statement_other_office": _("This consent statement was made at another office."),
     "statement_expired": _("The statement to sign has expired. Make a new one and have the holder sign it."),
     "statement_used": _("This statement has already been signed and registered. It cannot be used again."),
+    "terms_changed": _(
+        "New terms of use took effect after this statement was made. Make a new statement under the "
+        "terms now in effect and have the holder sign it."
+    ),
     # The signature (R3): the codes of consents.jpki.JpkiErrorCode explain themselves there.
     "holder_mismatch": _(
         "The date of birth in the signing certificate is not the date of birth of this record. "

@@ -32,12 +32,14 @@ def outbox_enqueue(*, kind: OutboxKind, consent: Consent) -> OutboxMessage:
 
 
 def outbox_submissions_withdraw(*, consent: Consent, reason: str) -> int:
-    """The consent's submissions the relay has not claimed are never sent: they fail with
-    `reason`. A claimed row is left alone: it may be at J-LIS already (a conditional UPDATE, so a
-    claim and this never both win the same row). Inside the caller's transaction; how many."""
+    """The consent's submissions the relay has never tried are never sent: they fail with
+    `reason`. A row claimed now, or once (waiting to be sent again after a timeout or a lost
+    answer), is left alone: it may be at J-LIS already, and sending it again with its key is how
+    we learn J-LIS's id for the consent, to end it there (a conditional UPDATE, so a claim and
+    this never both win the same row). Inside the caller's transaction; how many."""
     with transaction.atomic(savepoint=False):
         submissions = OutboxMessage.objects.filter(
-            consent=consent, kind=OutboxKind.SUBMIT_CONSENT, status=OutboxStatus.PENDING
+            consent=consent, kind=OutboxKind.SUBMIT_CONSENT, status=OutboxStatus.PENDING, attempts=0
         )
         return submissions.update(status=OutboxStatus.FAILED, last_error=reason)
 

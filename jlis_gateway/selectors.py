@@ -165,10 +165,11 @@ def outbox_failures(*, who: object, limit: int = 100) -> list[OutboxMessage]:
 
 
 def outbox_submission_claimed(consent: Consent) -> bool:
-    """Whether the relay claimed a submission of the consent (sending or sent): J-LIS may hold
-    it, so ending the consent must be told to J-LIS."""
+    """Whether the relay claimed a submission of the consent (sending or sent, or tried once
+    and waiting to be sent again or given up: a try whose answer was lost may have reached
+    J-LIS): J-LIS may hold it, so ending the consent must be told to J-LIS."""
     submissions = OutboxMessage.objects.filter(consent=consent, kind=OutboxKind.SUBMIT_CONSENT)
-    return submissions.filter(status__in=[OutboxStatus.SENDING, OutboxStatus.SENT]).exists()
+    return submissions.filter(Q(status__in=[OutboxStatus.SENDING, OutboxStatus.SENT]) | Q(attempts__gt=0)).exists()
 
 
 def events_naming(*, serials: frozenset[str], jlis_consent_ids: frozenset[str]) -> QuerySet[JlisEvent]:

@@ -55,6 +55,7 @@ REFUSAL_STATUS = {
     "statement_other_office": 403,
     "statement_used": 409,
     "statement_expired": 410,
+    "terms_changed": 410,
     "validation_error": 400,
     "no_items": 400,
     "unknown_item": 400,

@@ -22,7 +22,8 @@ from driver_records.models import DriverRecord
 from driver_records.selectors import record_locked, serial_linked_elsewhere
 from driver_records.services import record_certificate_link
 from jlis_gateway.models import OutboxKind
-from jlis_gateway.outbox import outbox_enqueue
+from jlis_gateway.outbox import outbox_enqueue, outbox_submissions_withdraw
+from jlis_gateway.selectors import outbox_submission_claimed
 from onestop.audit import AuditEntry, audit_log, audit_log_many
 from onestop.audit_actions import AuditAction
 from onestop.models import User
@@ -38,6 +39,7 @@ from ._common import audit_consent
 
 REVOCABLE = (ConsentStatus.PENDING, ConsentStatus.ACTIVE)
 REVOKE_REASON_MAX = 500
+REVOKED_UNSENT = "not sent: the consent was revoked before it was sent"
 
 
 @dataclass(frozen=True)
@@ -326,13 +328,30 @@ def consent_revoke(*, consent_id: int, actor: User, reason: str) -> Consent:
         consent.status, consent.revoked_at, consent.revoked_by = ConsentStatus.REVOKED, now, actor
         consent.revoked_channel, consent.revoked_reason = Channel.COUNTER, reason
         consent.save(update_fields=["status", "revoked_at", "revoked_by", "revoked_channel", "revoked_reason"])
-        outbox_enqueue(kind=OutboxKind.REVOKE_CONSENT, consent=consent)
+        # A pending consent's submission the relay has not claimed is never sent: J-LIS, which
+        # never had the consent, is not handed it to hold in force until the revocation follows.
+        # A claimed one may be at J-LIS already: the revocation follows it (the relay waits for
+        # its answer). An active consent is J-LIS's reflected one.
+        unsent = 0
+        if old_status == ConsentStatus.PENDING:
+            unsent = outbox_submissions_withdraw(consent=consent, reason=REVOKED_UNSENT)
+        at_jlis = (
+            old_status == ConsentStatus.ACTIVE or bool(consent.jlis_consent_id) or outbox_submission_claimed(consent)
+        )
+        if at_jlis:
+            outbox_enqueue(kind=OutboxKind.REVOKE_CONSENT, consent=consent)
         audit_consent(
             AuditAction.CONSENT_REVOKE,
             consent,
             actor=actor,
             old={"status": old_status},
-            new={"status": consent.status, "channel": Channel.COUNTER, "reason": reason},
+            new={
+                "status": consent.status,
+                "channel": Channel.COUNTER,
+                "reason": reason,
+                "submission_withdrawn": unsent,
+                "jlis_revocation_queued": at_jlis,
+            },
         )
     return consent
 

@@ -21,7 +21,7 @@ from onestop.roles import is_counter_staff
 from ..errors import ConsentRefused
 from ..jpki import JpkiError, VerifiedSignature, verify_consent_signature
 from ..models import Channel, Consent, ConsentStatement, ConsentStatus
-from ..selectors import consent_start_refusal
+from ..selectors import consent_start_refusal, terms_version_current
 from ._common import Actor, actor_office, audit_consent, audit_who, new_reference
 
 logger = logging.getLogger(__name__)
@@ -120,6 +120,11 @@ def _store(
         refusal = consent_start_refusal(record=record, office=statement.office)
         if refusal is not None:
             raise refusal
+        # R17: the statement names the terms the holder accepts by signing. New terms may have
+        # taken effect since it was made (the day changed in Japan): the consent would then be
+        # given after the change, under terms the signed text does not name. A new statement.
+        if terms_version_current() != statement.terms_version:
+            raise ConsentRefused("terms_changed")
         if serial_linked_elsewhere(record=record, serial=verified.serial, issuer_key_id=verified.issuer_key_id):
             raise ConsentRefused("certificate_linked_elsewhere")
         # The claim: of two submissions of one statement, exactly one gets past this line.
