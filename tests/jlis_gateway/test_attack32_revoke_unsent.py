@@ -132,7 +132,12 @@ def test_r09_r15_a_consent_ended_while_its_submission_waits_to_be_sent_again_is_
     from tests.jlis_fixtures import wait_until
 
     assert outbox_send(message_id=submission.pk).status == "retry"  # every try timed out
-    wait_until(lambda: jlis_simulator.state()["consents"] == {"pending": 1}, 30, "J-LIS to take the submission")
+    # Every try reached J-LIS and is answered there (the first took it, the others replayed it):
+    # none still sleeping in the simulator can land in the next test's J-LIS after its reset.
+    tries = settings.JLIS_RETRIES + 1
+    answered = lambda: [(r["received"], r["replays"]) for r in jlis_simulator.requests()] == [(tries, tries - 1)]  # noqa: E731
+    wait_until(answered, 30, "J-LIS to answer every try of the submission")
+    assert jlis_simulator.state()["consents"] == {"pending": 1}
     jlis_simulator.faults_clear()
 
     end(consent, supervisor, second_supervisor)
