@@ -44,6 +44,7 @@ def consent_section(context: template.Context, record: DriverRecord, eligibility
         "items_form": ItemsForm(),
         "link_form": MynaportalLinkForm(),
         "csrf_token": context.get("csrf_token"),
+        "messages": context.get("messages"),  # those for the linkage are shown in it (section_messages)
     }
 
 
