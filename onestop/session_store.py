@@ -45,7 +45,7 @@ class SessionStore(DatabaseSessionStore):
         if must_create or self.session_key is None or not _MERGED:
             super().save(must_create=must_create)
             return
-        data = self._get_session()
+        data = self._get_session()  # type: ignore[attr-defined]  # SessionBase's loader; django-stubs omit it
         using = router.db_for_write(self.model)
         with transaction.atomic(using=using):
             row = (
