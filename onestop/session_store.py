@@ -1,12 +1,12 @@
 """The database session store, with keys that overlapping requests of one session add to.
 
-A request loads the whole session when it starts and writes it back whole when it ends (every
-request does: SESSION_SAVE_EVERY_REQUEST, the idle timeout). Two requests of one session in
-flight at once (two tabs) then lose what the first to end added: the second writes back the
-session it loaded before. For most keys that is harmless; for a key listed with
-`session_key_merged` (the holder search's kept searches), the save reads the stored session
-under a row lock and keeps the entries another request added meanwhile: the union, the newest
-`keep` by their `at` stamp.
+Django's store writes the whole session back at the end of every request (SESSION_SAVE_EVERY_REQUEST,
+the idle timeout), so two requests of one session in flight at once (two tabs) lost what the
+first to end added: the second wrote back the session it had loaded before. Here a request that
+changed nothing in the session only pushes its expiry forward (one UPDATE, as before), and one
+that changed it reads the stored session under a row lock and keeps, for a key listed with
+`session_key_merged` (the holder search's kept searches), the entries another request added
+meanwhile: the union, the newest `keep` by their `at` stamp. Other keys are written as before.
 
 A merged key's value is a dict of entries, each a dict with a numeric `at` (when it was added);
 entries leave it only by being the oldest past `keep` (or with the whole session: a logout
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.sessions.backends.base import UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.db import router, transaction
 from django.utils import timezone
@@ -42,8 +43,18 @@ def _at(entry: Any) -> float:
 
 class SessionStore(DatabaseSessionStore):
     def save(self, must_create: bool = False) -> None:
-        if must_create or self.session_key is None or not _MERGED:
+        if must_create or self.session_key is None:
             super().save(must_create=must_create)
+            return
+        if not self.modified:  # the expiry only: the data another request wrote stays
+            using = router.db_for_write(self.model)
+            pushed = (
+                self.model.objects.using(using)
+                .filter(session_key=self.session_key)
+                .update(expire_date=self.get_expiry_date())
+            )
+            if not pushed:  # gone (a logout meanwhile): refused as Django's own store does
+                raise UpdateError
             return
         data = self._get_session()  # type: ignore[attr-defined]  # SessionBase's loader; django-stubs omit it
         using = router.db_for_write(self.model)

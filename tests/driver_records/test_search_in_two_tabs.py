@@ -101,3 +101,20 @@ def test_after_logout_a_request_still_in_flight_brings_no_search_back(clerk, hol
     client.force_login(clerk)
     body = client.get(address).content.decode()
     assert mine.number not in body and GONE in body
+
+
+def test_a_request_that_changes_nothing_still_pushes_the_idle_timeout_forward(clerk, holders):
+    """The idle timeout (SESSION_IDLE_SECONDS) counts from the last request, a results page
+    read too, although such a request no longer writes the session's data back."""
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    client = _client(clerk)
+    address = _search(client, "武蔵野")
+    key = client.session.session_key
+    soon = timezone.now() + timedelta(seconds=60)
+    Session.objects.filter(session_key=key).update(expire_date=soon)
+    assert holders[0].number in client.get(address).content.decode()
+    assert Session.objects.get(session_key=key).expire_date > soon + timedelta(seconds=settings.SESSION_COOKIE_AGE / 2)
