@@ -15,6 +15,9 @@ from tests.e2e.test_consent_journeys import as_user, open_holder, tokyo_card_hol
 
 pytestmark = pytest.mark.django_db(transaction=True)
 COLUMNS = ["通番", "日時", "操作者", "所属", "操作", "対象種別", "対象ID", "免許証番号等"]
+COLUMNS_EN = [
+    "Sequence number", "Occurred at", "Actor", "Office", "What happened", "Subject type", "Subject id", "Record number",
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("width", [1280, 800])
@@ -40,3 +43,10 @@ def test_an_auditor_reads_every_column_and_filters_by_words(page, live_server, s
     expect(rows.first).to_contain_text(record.number)
     expect(rows.first).to_contain_text("保有者ページの閲覧")
     screenshot(page, f"ux32-audit-{width}")
+
+    # In English too, whose dates and headings are longer.
+    page.evaluate("document.cookie = 'django_language=en; path=/'")
+    page.reload()
+    for column in COLUMNS_EN:
+        expect(page.get_by_role("columnheader", name=column, exact=True)).to_be_in_viewport()
+    screenshot(page, f"ux32-audit-en-{width}")
