@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from driver_records.access import holders_readable, office_serves
 from driver_records.models import DriverRecord
@@ -61,7 +62,12 @@ def items_in_order(items: list[str]) -> list[str]:
 
 def items_label(items: list[str]) -> str:
     labels = dict(ConsentItem.choices)
-    return "、".join(str(labels[item]) for item in items_in_order(items))
+    return list_separator().join(str(labels[item]) for item in items_in_order(items))
+
+
+def list_separator() -> str:
+    """Between the words of a list: 、 in Japanese, a comma in English."""
+    return pgettext("list separator", ", ")
 
 
 @dataclass(frozen=True)

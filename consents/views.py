@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -21,6 +22,7 @@ from onestop.audit import AuditEntry, audit_log
 from onestop.audit_actions import AuditAction
 from onestop.permissions import COUNTER, READERS, SUPERVISORS, role_required, staff_user
 from onestop.roles import is_supervisor
+from onestop.templatetags.section_messages import message_at
 
 from .errors import ConsentRefused, explain
 from .forms import DemoSignForm, ItemsForm, MynaportalLinkForm, RevokeForm, WithdrawForm
@@ -34,10 +36,14 @@ logger = logging.getLogger(__name__)
 
 # How often the statement page asks whether the holder has signed (static/js/statement_wait.js).
 STATEMENT_POLL_SECONDS = 3
+MYNAPORTAL_SECTION = "mynaportal"  # the linkage's anchor on the holder page (record_section.html)
 
 
-def _record_page(record_id: int) -> HttpResponse:
-    return redirect("counter:record", record_id)
+def _record_page(record_id: int, *, section: str = "") -> HttpResponse:
+    """The holder page; at `section` (its anchor) when the action was taken there, so the clerk
+    lands where they acted and reads its message there (onestop.templatetags.section_messages)."""
+    url = reverse("counter:record", args=[record_id])
+    return redirect(f"{url}#{section}" if section else url)
 
 
 @role_required(*COUNTER)
@@ -222,17 +228,18 @@ def mynaportal_link(request: HttpRequest, record_id: int) -> HttpResponse:
     record = record_or_404(pk=record_id)
     holder_require(request.user, record, HolderAccess.WRITE)
     form = MynaportalLinkForm(request.POST)
+    here = message_at(MYNAPORTAL_SECTION)
     if not form.is_valid():
         # ErrorList's [] gives the message; django-stubs omit its __getitem__.
-        messages.error(request, form.errors["confirmed"][0])  # type: ignore[arg-type]
-        return _record_page(record.pk)
+        messages.error(request, form.errors["confirmed"][0], extra_tags=here)  # type: ignore[arg-type]
+        return _record_page(record.pk, section=MYNAPORTAL_SECTION)
     try:
         mynaportal_link_record(record_id=record.pk, actor=staff_user(request))
     except ConsentRefused as refusal:
-        messages.error(request, refusal.message)
+        messages.error(request, refusal.message, extra_tags=here)
     else:
-        messages.success(request, _("Mynaportal linkage is recorded."))
-    return _record_page(record.pk)
+        messages.success(request, _("Mynaportal linkage is recorded."), extra_tags=here)
+    return _record_page(record.pk, section=MYNAPORTAL_SECTION)
 
 
 @role_required(*COUNTER)

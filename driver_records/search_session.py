@@ -5,16 +5,21 @@ suggestions, session restore). The search form posts what was typed; the answer 
 browser to `/counter/?s=<token>`, whose page reads the criteria back from the session. The
 address names no holder, and it shows nothing to another session or after logout (the session
 is flushed then). Only the last few searches are kept, so the session stays small; each lives
-as long as the session (SESSION_IDLE_SECONDS)."""
+as long as the session (SESSION_IDLE_SECONDS). Two tabs of one session searching at once each
+keep theirs: the session store merges this key on save (onestop/session_store.py)."""
 
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Any, TypedDict
+
+from onestop.session_store import merged_entries, session_key_merged
 
 SESSION_KEY = "counter_searches"
 KEPT = 10  # the last searches whose results pages can still be reloaded or gone back to
 TOKEN_BYTES = 9  # 12 URL-safe characters
+session_key_merged(SESSION_KEY, keep=KEPT)
 
 
 class SearchCriteria(TypedDict):
@@ -24,11 +29,12 @@ class SearchCriteria(TypedDict):
 
 def search_keep(session: Any, criteria: SearchCriteria) -> str:
     """Keep `criteria` in the session; the token that reads them back."""
-    kept: dict[str, SearchCriteria] = dict(session.get(SESSION_KEY, {}))
+    kept = session.get(SESSION_KEY, {})
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    kept[token] = {"q": criteria["q"], "birth_date": criteria["birth_date"]}
-    # Dicts keep their insertion order, in the session's JSON too: the oldest go first.
-    session[SESSION_KEY] = dict(list(kept.items())[-KEPT:])
+    # Stamped (in ns: always 19 digits, so the session does not grow), so that the newest are kept,
+    # merged with another tab's too.
+    added = {token: {"q": criteria["q"], "birth_date": criteria["birth_date"], "at": time.time_ns()}}
+    session[SESSION_KEY] = merged_entries(kept if isinstance(kept, dict) else {}, added, keep=KEPT)
     return token
 
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from .admin_export import CsvExportMixin
 from .audit import compute_hash
 from .audit_checkpoints import audit_checkpoints_overview
-from .audit_labels import action_label
+from .audit_labels import action_label, subject_label
 from .enrolment import enrolment_code_issue
 from .models import AuditEvent, Office, User
 
@@ -70,6 +70,38 @@ class StaffUserAdmin(UserAdmin):
         return TemplateResponse(request, "admin/onestop/user/enrolment_codes.html", context)
 
 
+class _WordsFilter(admin.SimpleListFilter):
+    """A filter on a code column of the trail, each code named in words (the list's words)."""
+
+    field = ""
+
+    def words(self, code: str) -> str:
+        raise NotImplementedError
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        codes = model_admin.get_queryset(request).order_by().values_list(self.field, flat=True).distinct()
+        return sorted(((code, self.words(code)) for code in codes), key=lambda pair: pair[1])
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        return queryset.filter(**{self.field: self.value()}) if self.value() else queryset
+
+
+class ActionFilter(_WordsFilter):
+    title = _("action")
+    parameter_name = field = "action"
+
+    def words(self, code: str) -> str:
+        return action_label(code)
+
+
+class SubjectTypeFilter(_WordsFilter):
+    title = _("subject type")
+    parameter_name = field = "subject_type"
+
+    def words(self, code: str) -> str:
+        return subject_label(code)
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(CsvExportMixin, AppendOnlyAdmin):
     list_display = [
@@ -78,7 +110,7 @@ class AuditEventAdmin(CsvExportMixin, AppendOnlyAdmin):
         "actor_label",
         "office",
         "action_words",
-        "subject_type",
+        "subject_words",
         "subject_id",
         "record_number",
     ]
@@ -103,7 +135,7 @@ class AuditEventAdmin(CsvExportMixin, AppendOnlyAdmin):
         "prev_hash",
         "row_hash",
     ]
-    list_filter = ["action", "subject_type", "occurred_at"]
+    list_filter = [ActionFilter, SubjectTypeFilter, "occurred_at"]
     search_fields = ["record_number", "serial", "actor_label", "subject_id", "request_id"]
     date_hierarchy = "occurred_at"
     list_select_related = ["office"]
@@ -114,6 +146,10 @@ class AuditEventAdmin(CsvExportMixin, AppendOnlyAdmin):
     @admin.display(description=_("what happened"), ordering="action")
     def action_words(self, obj: AuditEvent) -> str:
         return action_label(obj.action)
+
+    @admin.display(description=_("subject type"), ordering="subject_type")
+    def subject_words(self, obj: AuditEvent) -> str:
+        return subject_label(obj.subject_type)
 
     # The row's link, from its AuditLink (the manager's annotation): empty until the chainer,
     # which runs within seconds of the commit, has linked it.

@@ -55,6 +55,13 @@ class User(AbstractUser):
 
     objects: ClassVar[StaffManager] = StaffManager()
 
+    def get_full_name(self) -> str:
+        """Family name first, as a Japanese name is written (Django's default puts the given name
+        first: 花子 責任); an ideographic space between Japanese names, as the holders' own."""
+        family, given = self.last_name.strip(), self.first_name.strip()
+        space = " " if (family + given).isascii() else "\u3000"
+        return space.join(part for part in (family, given) if part)
+
     class Meta(AbstractUser.Meta):  # type: ignore[name-defined]  # django-stubs omit AbstractUser.Meta
         verbose_name = _("staff user")
         verbose_name_plural = _("staff users")

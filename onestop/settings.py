@@ -322,6 +322,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The database store, merging what two tabs of one session add at once (the kept searches).
+SESSION_ENGINE = "onestop.session_store"
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True  # idle timeout: every request pushes the expiry forward
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -2,15 +2,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from onestop.clock import japan_today
+from onestop.date_fields import EraDateField
 from onestop.validators import NoMyNumber
 
 from .models import AnswerMethod, Grounds, IdentityDocument, ProhibitedAct, Requester
 from .services._common import NOTE_MAX
 from .services.disclosure import IDENTITY_NOTE_MAX, NAME_MAX, RECEIPT_MAX
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 def _today() -> object:
@@ -63,7 +60,7 @@ class DisclosureRegisterForm(forms.Form):
         max_length=NAME_MAX,
         validators=[NoMyNumber(_("Requester's name (as written on the form)"))],
     )
-    received_on = forms.DateField(label=_("Form received on"), initial=_today, widget=DateInput)
+    received_on = EraDateField(label=_("Form received on"), initial=_today)
 
 
 class IdentityCheckForm(forms.Form):
@@ -82,12 +79,12 @@ class FeeForm(forms.Form):
     receipt_number = forms.CharField(
         label=_("Receipt number"), max_length=RECEIPT_MAX, validators=[NoMyNumber(_("Receipt number"))]
     )
-    paid_on = forms.DateField(label=_("Paid on"), initial=_today, widget=DateInput)
+    paid_on = EraDateField(label=_("Paid on"), initial=_today)
 
 
 class AnswerForm(forms.Form):
     method = forms.ChoiceField(label=_("How the answer was given"), choices=AnswerMethod.choices)
-    answered_on = forms.DateField(label=_("Answered on"), initial=_today, widget=DateInput)
+    answered_on = EraDateField(label=_("Answered on"), initial=_today)
 
 
 class CloseForm(forms.Form):

@@ -15,7 +15,7 @@ from onestop.roles import is_counter_staff, is_supervisor
 from ..errors import explain
 from ..forms import ItemsForm, MynaportalLinkForm
 from ..models import Consent, ConsentStatus
-from ..selectors import consent_start_refusal, consent_status, items_label, pending_warning_of
+from ..selectors import consent_start_refusal, consent_status, items_label, list_separator, pending_warning_of
 
 register = template.Library()
 
@@ -44,6 +44,7 @@ def consent_section(context: template.Context, record: DriverRecord, eligibility
         "items_form": ItemsForm(),
         "link_form": MynaportalLinkForm(),
         "csrf_token": context.get("csrf_token"),
+        "messages": context.get("messages"),  # those for the linkage are shown in it (section_messages)
     }
 
 
@@ -54,7 +55,7 @@ def consent_items(items: list[str]) -> str:
 
 @register.filter
 def consent_references(consents: list[Consent]) -> str:
-    return "、".join(c.reference for c in consents)
+    return list_separator().join(c.reference for c in consents)
 
 
 @register.filter

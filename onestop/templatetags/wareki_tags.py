@@ -37,13 +37,14 @@ def era_date(day: date | None) -> str:
 
 @register.filter
 def jst(moment: datetime | None) -> str:
-    """A moment in Japan's time (TIME_ZONE), to the minute: 2026年12月2日 16:21 / 2026-12-02 16:21 JST."""
+    """A moment in Japan's time (TIME_ZONE), to the minute, in the lists and steps staff read:
+    令和8年12月2日 16:21 (和暦, as the pages' dates and headings); 2026-12-02 16:21 JST in English."""
     if not moment:
         return ""
     local = timezone.localtime(moment)
     if translation.get_language() == "en":
         return f"{local:%Y-%m-%d %H:%M} JST"
-    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+    return f"{wareki(local.date())} {local:%H:%M}"
 
 
 @register.filter

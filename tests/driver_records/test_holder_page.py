@@ -92,8 +92,8 @@ def test_a_jlis_change_reads_in_a_clerks_words(client, clerk, terms):
     assert "S-NEW" in details and "S-OLD" in details
     for raw in ("cert_serial", "cert_issuer_key_id", "cert_not_after", "+00:00", "ev-"):
         assert raw not in history, raw
-    # The certificate's last valid moment (2031-05-17 14:59:59 UTC) in Japan's time.
-    assert "2031年5月17日 23:59" in details
+    # The certificate's last valid moment (2031-05-17 14:59:59 UTC) in Japan's time, 和暦 (2031 is 令和13年).
+    assert "令和13年5月17日 23:59" in details
 
 
 def test_a_counter_change_shows_the_staff_member_labels_and_和暦(client, clerk, terms):
@@ -124,7 +124,7 @@ def test_earlier_consents_stay_listed_with_the_revocations_reason_and_channel(cl
     client.force_login(clerk)
     past = _page(client, record).split('data-testid="consent-history"')[1].split("</ul>")[0]
     assert revoked.reference in past and "取消済み" in past and "本人の申出" in past
-    assert "2026年2月1日 10:00" in past  # 01:00 UTC in Japan's time
+    assert "令和8年2月1日 10:00" in past  # 01:00 UTC in Japan's time, 和暦 (2026 is 令和8年)
 
 
 def test_the_page_is_complete_in_english(client, clerk, terms):

@@ -195,3 +195,30 @@ def test_the_redis_check_answers_in_a_thread_that_runs_an_event_loop():
     thread.join(30)
     (result,) = results
     assert result.ok, result.detail
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.celery_worker
+def test_a_beat_just_started_polls_j_lis_at_once_so_readiness_does_not_wait_a_whole_interval(
+    client, celery_worker_process, tmp_path
+):
+    """`make run` then /healthz/ready: J-LIS was never polled, and beat's first poll was one
+    JLIS_POLL_SECONDS away (180 s by default), so readiness said the poll was failing ("never")
+    though no poll was due yet. Beat polls once as it starts: with an interval of an hour the
+    poll check turns ok as soon as that first poll has run."""
+    assert not outcome("jlis_poll").ok  # never polled
+    beat = beat_start(folder=tmp_path, env={"HEALTH_HEARTBEAT_SECONDS": "1", "JLIS_POLL_SECONDS": "3600"})
+    last: dict[str, object] = {}
+    try:
+
+        def polled() -> bool:
+            last.update(client.get("/healthz/ready").json()["checks"]["jlis_poll"])
+            return last["ok"] is True
+
+        try:
+            wait_until(polled, 60, "the poll check to turn ok after beat started")
+        except pytest.fail.Exception:
+            pytest.fail(f"the poll check stayed {last}; beat's log: {beat.log.read_text()[-1500:]}")
+    finally:
+        beat.stop()
