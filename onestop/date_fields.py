@@ -14,6 +14,7 @@ from django import forms
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from .clock import japan_today
 from .validators import NoMyNumber
 from .wareki import DateInputError, date_input, wareki
 
@@ -34,11 +35,20 @@ class EraDateField(forms.Field):
     widget = EraDateInput
     default_error_messages = {
         "invalid": _("Enter the date as 令和8年4月1日, R8.4.1 or 2026-04-01 (a day that era had)."),
+        "future": _("This day has not come yet (today is %(today)s): enter the day it happened."),
     }
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, past: bool = False, **kwargs: Any) -> None:
+        """`past`: the day of something that has happened, so never after today in Japan."""
+        self.past = past
         kwargs.setdefault("help_text", _("Japanese era or Western calendar: 令和8年4月1日, R8.4.1, 2026-04-01"))
         super().__init__(**kwargs)
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if self.past and isinstance(value, date) and value > (today := japan_today()):
+            shown = today.isoformat() if translation.get_language() == "en" else wareki(today)
+            raise forms.ValidationError(self.error_messages["future"], code="future", params={"today": shown})
 
     def to_python(self, value: Any) -> date | None:
         if isinstance(value, date):

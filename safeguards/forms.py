@@ -60,7 +60,7 @@ class DisclosureRegisterForm(forms.Form):
         max_length=NAME_MAX,
         validators=[NoMyNumber(_("Requester's name (as written on the form)"))],
     )
-    received_on = EraDateField(label=_("Form received on"), initial=_today)
+    received_on = EraDateField(label=_("Form received on"), initial=_today, past=True)
 
 
 class IdentityCheckForm(forms.Form):
@@ -79,12 +79,12 @@ class FeeForm(forms.Form):
     receipt_number = forms.CharField(
         label=_("Receipt number"), max_length=RECEIPT_MAX, validators=[NoMyNumber(_("Receipt number"))]
     )
-    paid_on = EraDateField(label=_("Paid on"), initial=_today)
+    paid_on = EraDateField(label=_("Paid on"), initial=_today, past=True)
 
 
 class AnswerForm(forms.Form):
     method = forms.ChoiceField(label=_("How the answer was given"), choices=AnswerMethod.choices)
-    answered_on = EraDateField(label=_("Answered on"), initial=_today)
+    answered_on = EraDateField(label=_("Answered on"), initial=_today, past=True)
 
 
 class CloseForm(forms.Form):

@@ -175,3 +175,34 @@ def test_every_safeguards_view_declares_its_roles():
     counter = next(p for p in resolver.url_patterns if getattr(p, "app_name", None) == "safeguards")
     for pattern in counter.url_patterns:
         assert hasattr(pattern.callback, "allowed_roles"), f"{pattern.name} has no role rule"
+
+
+def test_r16_a_day_that_has_not_come_yet_is_refused_with_the_reason_and_nothing_is_stored(client, suspect, supervisor):
+    """The form's received-on, the fee's paid-on and the answer's answered-on are days something
+    happened: a day after today (in Japan) is a typing slip, refused with today's date shown, and
+    what was typed stays on the page."""
+    from datetime import timedelta
+
+    from onestop.clock import japan_today
+    from onestop.wareki import wareki
+
+    client.force_login(supervisor)
+    tomorrow = japan_today() + timedelta(days=1)
+    new_url = reverse("safeguards:disclosure-new", args=[suspect.record.pk])
+    answer = client.post(
+        new_url, {"requester_kind": "holder", "requester_name": "鈴木　一朗", "received_on": wareki(tomorrow)}
+    )
+    assert answer.status_code == 200
+    text = answer.content.decode()
+    assert f"まだ来ていない日付です（本日は{wareki(japan_today())}）" in text
+    assert "鈴木　一朗" in text  # what was typed is kept
+    assert not DisclosureRequest.objects.exists()
+
+    client.post(new_url, {"requester_kind": "holder", "requester_name": "鈴木　一朗", "received_on": "2026-11-20"})
+    disclosure = DisclosureRequest.objects.get()
+    url = reverse("safeguards:disclosure", args=[disclosure.pk])
+    client.post(url, {"step": "identity", "document": "driving_licence", "note": ""})
+    fee = client.post(url, {"step": "fee", "amount": "300", "receipt_number": "R-1", "paid_on": tomorrow.isoformat()})
+    assert "まだ来ていない日付です" in (fee.content.decode() if fee.status_code == 200 else page(client, url))
+    disclosure.refresh_from_db()
+    assert disclosure.fee_paid_on is None and disclosure.fee_amount is None
