@@ -49,6 +49,7 @@ class DemoLogin:
 DEMO_TOTP_KEYS = {
     "clerk": "3131313131313131313131313131313131313131",
     "clerk_osaka": "3333333333333333333333333333333333333333",
+    "clerk_police": "3434343434343434343434343434343434343434",
     "supervisor": "3132333435363738393031323334353637383930",
     "auditor": "3938373635343332313039383736353433323130",
     "supervisor2": "3232323232323232323232323232323232323232",
@@ -59,6 +60,8 @@ DEMO_TOTP_KEYS = {
 DEMO_LOGINS = (
     DemoLogin("clerk", "demo-clerk-2026", Role.CLERK, "13-LC-FUCHU"),
     DemoLogin("clerk_osaka", "demo-clerk-2026", Role.CLERK, "27-LC-KADOMA"),
+    # Consents are registered at police stations too: the receipt and the worklist name the station.
+    DemoLogin("clerk_police", "demo-clerk-2026", Role.CLERK, "13-PS-SHINJUKU"),
     DemoLogin("supervisor", "demo-supervisor-2026", Role.SUPERVISOR, "13-LC-FUCHU"),
     # A second Tokyo supervisor: a suspension needs one to confirm what the other proposed (R15).
     DemoLogin("supervisor2", "demo-supervisor-2026", Role.SUPERVISOR, "13-PS-SHINJUKU"),

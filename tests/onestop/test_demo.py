@@ -71,3 +71,22 @@ def test_the_readme_names_demo_holders_that_seed_demo_makes():
         cases.add((holder.holding_status, prefecture))
     assert {("licence_card_only", "13"), ("history_card_only", "13"), ("licence_both", "13")} <= cases
     assert any(prefecture != "13" for _status, prefecture in cases)  # another prefecture than the staff's
+
+
+_README_LOGIN = re.compile(r"^\| (?P<role>[^|]+) \| `(?P<username>[^`]+)` \| `(?P<password>[^`]+)` \| [^|]+ \|$")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_readmes_demo_logins_sign_in_and_a_police_station_clerk_is_among_them(client):
+    """Each login the README's table gives signs in with its password as the role it says, and
+    counter staff of a police station are there to try as well as those of a licence centre."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    rows = [m for line in readme.splitlines() if (m := _README_LOGIN.match(line))]
+    assert {m["username"] for m in rows} == {login.username for login in DEMO_LOGINS}
+    seed_demo()
+    for row in rows:
+        client.logout()
+        answer = client.post("/accounts/login/", {"username": row["username"], "password": row["password"]})
+        assert answer.status_code == 302, row["username"]
+    kinds = {User.objects.get(username=m["username"]).office.kind for m in rows if "counter staff" in m["role"]}
+    assert kinds == {Office.Kind.LICENCE_CENTRE, Office.Kind.POLICE_STATION}
