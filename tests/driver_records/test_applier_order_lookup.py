@@ -71,6 +71,14 @@ def test_the_order_lookup_probes_the_serial_index_while_the_statistics_count_not
     assert reads and all(n.get("Index Name") == "jlis_event_serial_idx" for n in reads), reads
 
 
+def _indexes_read(sql: str, table: str) -> set[str | None]:
+    """The indexes PostgreSQL's plan for `sql` reads `table` by (None: the table itself)."""
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+        plan = cursor.fetchone()[0][0]["Plan"]
+    return {n.get("Index Name") for n in _nodes(plan) if n.get("Relation Name") == table}
+
+
 def _nodes(node: dict[str, Any]) -> Any:
     yield node
     for child in node.get("Plans", []):
@@ -165,10 +173,7 @@ def test_the_records_past_serials_are_read_by_the_records_index_while_the_statis
         found = serials_before_of(asked)
     assert sorted(found) == sorted((f"{n}", 1 + n % 20_000) for n in range(40_000) if 1 + n % 20_000 in asked)
     [query] = captured.captured_queries
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (FORMAT JSON) " + query["sql"])
-        plan = cursor.fetchone()[0][0]["Plan"]
-    used = {n.get("Index Name") for n in _nodes(plan) if n.get("Relation Name") == "driver_records_recordchange"}
+    used = _indexes_read(query["sql"], "driver_records_recordchange")
     assert used == {"driver_records_recordchange_record_id_b268968e"}, used
 
 
@@ -196,8 +201,5 @@ def test_the_consents_applied_reflections_are_read_by_the_consent_id_index():
         found = serials_of_applied_consent_events(jlis_consent_ids=asked)
     assert found == {f"{7_000_000 + n}": f"JC-{n}" for n in range(0, 30_000, 30) if n % 10 == 0}
     [query] = captured.captured_queries
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (FORMAT JSON) " + query["sql"])
-        plan = cursor.fetchone()[0][0]["Plan"]
-    used = {n.get("Index Name") for n in _nodes(plan) if n.get("Relation Name") == "jlis_gateway_jlisevent"}
+    used = _indexes_read(query["sql"], "jlis_gateway_jlisevent")
     assert used == {"jlis_event_consent_id_idx"}, used

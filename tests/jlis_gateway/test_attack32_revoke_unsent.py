@@ -9,10 +9,10 @@ import pytest
 
 from consents.feed import FeedState, record_feed
 from consents.models import ConsentStatus, TermsVersion
-from consents.services import consent_register, consent_revoke, statement_create
+from consents.services import consent_revoke
 from jlis_gateway.models import OutboxKind, OutboxMessage, OutboxStatus
 from jlis_gateway.services.relay import outbox_sweep
-from tests.counter_flow import register_at_counter
+from tests.counter_flow import register_at_counter, register_unsent
 from tests.factories import DriverRecordFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,14 +32,7 @@ def test_r09_a_consent_revoked_before_its_submission_was_sent_never_reaches_jlis
     busy), the holder asks at the counter to revoke it, then the relay runs. R9: after the
     revocation the consent gives nothing; J-LIS, which never had it, must not be handed the
     holder's signed consent now, to hold and show it in force (R8) until a revocation follows."""
-    card = issue_card_for(record)
-    statement = statement_create(record_id=record.pk, items=["address"], actor=clerk)
-    consent = consent_register(
-        statement_id=statement.pk,
-        signature=card.sign(statement.text.encode("utf-8")),
-        certificate_der=card.certificate_der,
-        actor=clerk,
-    )
+    consent = register_unsent(record, clerk, issue_card_for(record), ["address"])
     consent_revoke(consent_id=consent.pk, actor=supervisor, reason=REASON)
     outbox_sweep()
     outbox_sweep()
@@ -116,14 +109,7 @@ def test_r09_r15_a_consent_ended_while_its_submission_waits_to_be_sent_again_is_
     (withdrawn, revoked, or the service stopped, R9, R15); then the relay runs. J-LIS holds the
     consent: it must be ended there too, never left in force for J-LIS to reflect and to serve as
     the holder's consent (R8) while we think it was never sent."""
-    card = issue_card_for(record)
-    statement = statement_create(record_id=record.pk, items=["address"], actor=clerk)
-    consent = consent_register(
-        statement_id=statement.pk,
-        signature=card.sign(statement.text.encode("utf-8")),
-        certificate_der=card.certificate_der,
-        actor=clerk,
-    )
+    consent = register_unsent(record, clerk, issue_card_for(record), ["address"])
     submission = OutboxMessage.objects.get(consent=consent, kind=OutboxKind.SUBMIT_CONSENT)
     jlis_simulator.fault(
         "delay", target="submit", count=settings.JLIS_RETRIES + 1, delay=settings.JLIS_TIMEOUT_SECONDS + 1
