@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from applier.batch import events_apply_pending
 from driver_records.models import DriverRecord
 from jlis_gateway.inbox import events_pending_count
 from jlis_gateway.models import EventStatus, JlisEvent
@@ -25,7 +24,15 @@ from tests.model.grace import GraceModel
 
 from .test_appliers_interleavings import _holder, _latest, statuses
 from .test_appliers_unknown_serial_attack import _reflected
-from .world import ADDRESSES, _model_event, counter_consent_pending, events_copy, model_holders, records_for_generated
+from .world import (
+    ADDRESSES,
+    GraceRun,
+    _model_event,
+    counter_consent_pending,
+    events_copy,
+    model_holders,
+    records_for_generated,
+)
 from .world import start_state as start_state_of
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres]
@@ -33,7 +40,7 @@ pytestmark = [pytest.mark.faults, pytest.mark.postgres]
 GRACE = timedelta(hours=1)
 
 
-class Holder:
+class Holder(GraceRun):
     """The holder's world (above) and the model following the same events as they are stored."""
 
     def __init__(self, n: int) -> None:
@@ -64,21 +71,6 @@ class Holder:
         events_copy([raw])
         self.model.stored(_model_event(raw))
         self.model.received(event_id, JlisEvent.objects.get(event_id=event_id).received_at)
-
-    def backlog(self) -> None:
-        long_ago = timezone.now() - timedelta(days=365)
-        pending = JlisEvent.objects.filter(status=EventStatus.PENDING)
-        self.model.received_long_ago(list(pending.values_list("event_id", flat=True)), long_ago)
-        pending.update(received_at=long_ago)
-
-    def apply(self, *, batch_size: int = 1000, at: Any = None) -> None:
-        at = at or timezone.now()
-        events_apply_pending(batch_size=batch_size, at=at)
-        self.model.apply(at)
-
-    def expected(self) -> dict[str, tuple[str, str]]:
-        names = {"applied": EventStatus.APPLIED, "skipped": EventStatus.SKIPPED, "pending": EventStatus.PENDING}
-        return {e.id: (names[e.status], e.reason if e.status == "skipped" else "") for e in self.model.events.values()}
 
     def record(self) -> tuple[str, str]:
         record = DriverRecord.objects.get(pk=self.record_id)

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from applier.batch import events_apply_pending
 from driver_records.models import DriverRecord
 from jlis_gateway.inbox import events_pending_count
 from jlis_gateway.models import EventStatus, JlisEvent
@@ -25,6 +24,7 @@ from .test_appliers_unknown_serial_attack import _reflected
 from .world import (
     ADDRESSES,
     NOT_AFTER,
+    GraceRun,
     _model_event,
     counter_consent_pending,
     events_copy,
@@ -44,7 +44,7 @@ def grace(settings: Any) -> None:
     settings.JLIS_UNKNOWN_SERIAL_GRACE_SECONDS = int(GRACE.total_seconds())
 
 
-class World:
+class World(GraceRun):
     """Holder n on s0 under an active consent, and the model following the same stored events."""
 
     def __init__(self, n: int) -> None:
@@ -85,21 +85,6 @@ class World:
     def _received(self, event: Any) -> None:
         self.model.stored(event)
         self.model.received(event.id, JlisEvent.objects.get(event_id=event.id).received_at)
-
-    def backlog(self) -> None:
-        long_ago = timezone.now() - timedelta(days=365)
-        pending = JlisEvent.objects.filter(status=EventStatus.PENDING)
-        self.model.received_long_ago(list(pending.values_list("event_id", flat=True)), long_ago)
-        pending.update(received_at=long_ago)
-
-    def apply(self, *, batch_size: int = 1000, at: Any = None) -> None:
-        at = at or timezone.now()
-        events_apply_pending(batch_size=batch_size, at=at)
-        self.model.apply(at)
-
-    def expected(self) -> dict[str, tuple[str, str]]:
-        names = {"applied": EventStatus.APPLIED, "skipped": EventStatus.SKIPPED, "pending": EventStatus.PENDING}
-        return {e.id: (names[e.status], e.reason if e.status == "skipped" else "") for e in self.model.events.values()}
 
     def record(self) -> tuple[str, str, str]:
         record = DriverRecord.objects.get(pk=self.record_id)

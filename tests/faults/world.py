@@ -418,3 +418,30 @@ def counter_consent_pending(*, record_id: int, reference: str, serial: str, jlis
         jlis_consent_id=jlis_consent_id,
         created_at=timezone.now(),
     )
+
+
+class GraceRun:
+    """What a test driving the applier and the grace model (tests/model/grace.py, `self.model`)
+    over the same stored events does between its events: age them past the grace, apply both,
+    read the model's expected statuses."""
+
+    model: Any
+
+    def backlog(self) -> None:
+        """Every pending event was received a year ago: past any grace."""
+        long_ago = timezone.now() - timedelta(days=365)
+        pending = JlisEvent.objects.filter(status=EventStatus.PENDING)
+        self.model.received_long_ago(list(pending.values_list("event_id", flat=True)), long_ago)
+        pending.update(received_at=long_ago)
+
+    def apply(self, *, batch_size: int = 1000, at: Any = None) -> None:
+        from applier.batch import events_apply_pending
+
+        at = at or timezone.now()
+        events_apply_pending(batch_size=batch_size, at=at)
+        self.model.apply(at)
+
+    def expected(self) -> dict[str, tuple[str, str]]:
+        """event id -> (status, reason) as the model has them."""
+        names = {"applied": EventStatus.APPLIED, "skipped": EventStatus.SKIPPED, "pending": EventStatus.PENDING}
+        return {e.id: (names[e.status], e.reason if e.status == "skipped" else "") for e in self.model.events.values()}
